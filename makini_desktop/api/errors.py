@@ -1,0 +1,276 @@
+"""Typed errors of the Makini API client (contract §4).
+
+One class, :class:`MakiniError`, carries everything a person or a support engineer needs:
+HTTP status, code, type, message and request ID, plus what the client already did about it
+(retries). Transport failures (no network, timeouts) are the subclass
+:class:`MakiniConnectionError` so the app can go offline instead of showing a dialog.
+
+No message built here ever contains a token: messages come from the server's body or from
+fixed text, and the request's headers are never copied into an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Contract §4's table: status -> (code, type, retryable for idempotent requests).
+STATUS_TABLE: Mapping[int, tuple[str, str, bool]] = {
+    400: ("INVALID_REQUEST", "invalid_request", False),
+    401: ("AUTHENTICATION_FAILED", "authentication", False),
+    403: ("PERMISSION_DENIED", "permission", False),
+    404: ("NOT_FOUND", "not_found", False),
+    409: ("CONFLICT", "conflict", False),
+    422: ("VALIDATION_FAILED", "validation", False),
+    429: ("RATE_LIMIT_EXCEEDED", "rate_limit", True),
+    500: ("INTERNAL_ERROR", "api_error", True),
+    502: ("UPSTREAM_ERROR", "upstream", True),
+    503: ("SERVICE_UNAVAILABLE", "unavailable", True),
+}
+
+RETRYABLE_STATUSES = frozenset(s for s, (_, _, retry) in STATUS_TABLE.items() if retry)
+AUTH_CODES = frozenset({"AUTHENTICATION_FAILED", "REAUTHORIZATION_REQUIRED"})
+
+_HUMAN_STATUS: Mapping[int, str] = {
+    400: "The server rejected the request as invalid.",
+    401: "The connection's token was not accepted (expired, revoked or wrong).",
+    403: "This token is not allowed to do that.",
+    404: "The server does not know this resource.",
+    409: "The record changed in a way that conflicts with this request.",
+    422: "The server rejected the values sent.",
+    429: "The connection's rate limit was exceeded.",
+    500: "The server had an internal error.",
+    502: "The customer's system behind Makini did not answer properly.",
+    503: "The service is temporarily unavailable.",
+}
+
+EXCERPT_CHARS = 200
+
+
+def status_row(status: int) -> tuple[str, str]:
+    """Code and type for a status: the table row, else the row of its class (4xx/5xx)."""
+    if status in STATUS_TABLE:
+        code, type_, _ = STATUS_TABLE[status]
+        return code, type_
+    if 500 <= status < 600:
+        return "INTERNAL_ERROR", "api_error"
+    if status == 0:
+        return "NETWORK_ERROR", "network"
+    return "INVALID_REQUEST", "invalid_request"
+
+
+@dataclass
+class MakiniError(Exception):
+    """An API call that failed, with everything support needs.
+
+    Attributes:
+        status: HTTP status (0 when no response was received).
+        code: machine code, e.g. ``RATE_LIMIT_EXCEEDED``.
+        type: error type, e.g. ``rate_limit``.
+        message: the human message (the server's, or a fixed one).
+        request_id: the request ID to quote to support ("" when unknown).
+        method: the request's method.
+        path: the request's path and query (never with credentials).
+        field_errors: 422 field -> messages.
+        body_excerpt: for a body that was not JSON, its first characters.
+        retries: how many times the client retried before giving up.
+        retry_seconds: how long those retries took in total.
+        retry_after: for a 429/503, the server's requested wait in seconds.
+    """
+
+    status: int
+    code: str
+    type: str
+    message: str
+    request_id: str = ""
+    method: str = ""
+    path: str = ""
+    field_errors: Mapping[str, list[str]] | None = None
+    body_excerpt: str = ""
+    retries: int = 0
+    retry_seconds: float = 0.0
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.one_line())
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+    def __reduce__(self) -> Any:  # dataclass exceptions pickle through their fields
+        return (_rebuild, (self.__class__, self.__dict__.copy()))
+
+    # -- classification -------------------------------------------------------------------
+
+    @property
+    def is_auth(self) -> bool:
+        """The token is no longer accepted: the user must reconnect."""
+        return self.status == 401 or self.code in AUTH_CODES
+
+    @property
+    def is_not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def is_rate_limit(self) -> bool:
+        return self.status == 429
+
+    @property
+    def is_connection(self) -> bool:
+        """No HTTP response at all (offline, DNS, refused, timeout)."""
+        return False
+
+    @property
+    def retryable(self) -> bool:
+        """Retrying the same idempotent request may succeed."""
+        # A success whose body is not JSON is usually a proxy cutting the body short.
+        return (
+            self.status in RETRYABLE_STATUSES
+            or 500 <= self.status < 600
+            or self.code == "INVALID_RESPONSE"
+        )
+
+    # -- presentation ---------------------------------------------------------------------
+
+    def one_line(self) -> str:
+        """``<CODE> (HTTP <status>): <message> [request id: <id>]`` as the CLI prints it."""
+        head = f"{self.code} (HTTP {self.status}): {self.message}" if self.status else (
+            f"{self.code}: {self.message}"
+        )
+        return f"{head} [request id: {self.request_id}]" if self.request_id else head
+
+    def summary(self) -> str:
+        """What happened, in a sentence a facilities manager understands."""
+        base = _HUMAN_STATUS.get(self.status) or (
+            "The server had an error." if self.status >= 500 else "The request failed."
+        )
+        return base
+
+    def what_was_done(self) -> str:
+        """What the client already did about it, e.g. "Retried 3 times over 20 s."."""
+        if not self.retries:
+            return "The request was not retried." if not self.retryable else "No retry was possible."
+        times = "once" if self.retries == 1 else f"{self.retries} times"
+        return f"Retried {times} over {self.retry_seconds:.0f} s."
+
+
+class MakiniConnectionError(MakiniError):
+    """No response: DNS failure, connection refused or reset, TLS failure or a timeout."""
+
+    @property
+    def is_connection(self) -> bool:
+        return True
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+    def summary(self) -> str:
+        if self.code == "TIMEOUT":
+            return "The server did not answer in time."
+        if self.code == "TLS_ERROR":
+            return "The server's certificate could not be verified."
+        return "The server could not be reached."
+
+
+class InsecureUrlError(ValueError):
+    """A base URL that would send a token in clear text (``http://`` to a non-loopback host)."""
+
+
+def _rebuild(cls: type[MakiniError], fields: dict[str, Any]) -> MakiniError:
+    err = cls.__new__(cls)
+    err.__dict__.update(fields)
+    Exception.__init__(err, err.one_line())
+    return err
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def error_from_response(
+    status: int,
+    reason: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str = "",
+    path: str = "",
+) -> MakiniError:
+    """Build the typed error for a non-2xx response, reading each part in contract §4 order.
+
+    Request ID: ``error.request_id``, ``request_id``, then the ``X-Request-Id`` header.
+    Message: ``error.message``, ``message``, then the HTTP reason. Code: ``error.code``,
+    ``code``, then the status's table row. A body that is not JSON (a proxy's HTML page, a
+    truncated response) still gives the status, the header's request ID and an excerpt.
+    """
+    parsed: Any = None
+    is_json = False
+    try:
+        parsed = json.loads(body) if body else None
+        is_json = parsed is not None
+    except (ValueError, UnicodeDecodeError):
+        parsed = None
+    doc: Mapping[str, Any] = parsed if isinstance(parsed, Mapping) else {}
+    inner_raw = doc.get("error")
+    inner: Mapping[str, Any] = inner_raw if isinstance(inner_raw, Mapping) else {}
+
+    def first(*values: Any) -> str:
+        for v in values:
+            text = _text(v).strip()
+            if text:
+                return text
+        return ""
+
+    header_id = headers.get("x-request-id", "") or headers.get("X-Request-Id", "")
+    request_id = first(inner.get("request_id"), doc.get("request_id"), header_id)
+    table_code, table_type = status_row(status)
+    code = first(inner.get("code"), doc.get("code"), table_code)
+    # An unknown code keeps its text but is classified by its status row's type.
+    type_ = first(inner.get("type"), doc.get("type"), table_type)
+    message = first(
+        inner.get("message"),
+        doc.get("message"),
+        inner_raw if isinstance(inner_raw, str) else None,
+        reason,
+        f"HTTP {status}",
+    )
+    excerpt = ""
+    if not is_json and body:
+        excerpt = _excerpt(body)
+        if excerpt:
+            message = f"{message} (the server's answer was not JSON: {excerpt[:80]})"
+    field_errors_raw = doc.get("errors")
+    field_errors: dict[str, list[str]] | None = None
+    if isinstance(field_errors_raw, Mapping):
+        field_errors = {
+            str(k): [_text(m) for m in (v if isinstance(v, list) else [v])]
+            for k, v in field_errors_raw.items()
+        }
+    return MakiniError(
+        status=status,
+        code=code,
+        type=type_,
+        message=message,
+        request_id=request_id,
+        method=method,
+        path=path,
+        field_errors=field_errors,
+        body_excerpt=excerpt,
+        retry_after=None,
+    )
+
+
+def _excerpt(body: bytes) -> str:
+    """A short, single-line, tag-free excerpt of a body for a person to read."""
+    import re
+
+    text = body[: EXCERPT_CHARS * 8].decode("utf-8", errors="replace")
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:EXCERPT_CHARS]

@@ -1,0 +1,348 @@
+"""The one table of what the app reads from the Makini API.
+
+Every URL path and every field name the app uses lives here and nowhere else (the sandbox
+server serves the same table). When the real API turns out to differ from the parts of the
+contract marked [ours], this file changes and nothing else should have to.
+
+Two levels:
+
+* A :class:`Dataset` is one collection endpoint (``/api/eam/locations``). It is the unit of
+  fetching, caching and incremental sync.
+* A :class:`View` is what a user sees and exports (``floors`` and ``spaces`` are both views
+  of the ``locations`` dataset). It names its columns and how each is shown and sorted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+INTEGRATION_PATH = "/api/integrations/current"
+"""Connection status endpoint (contract §2.2)."""
+
+DEFAULT_BASE_URL = "https://api.makini.io"
+
+# Query parameter spellings (contract §3).
+PARAM_PAGE = "page"
+PARAM_PER_PAGE = "per_page"
+PARAM_CURSOR = "cursor"
+MAX_PER_PAGE = 100
+
+
+def filter_param(field_name: str, op: str | None = None) -> str:
+    """The query parameter name for a filter: ``filter[field]`` or ``filter[field:op]``."""
+    return f"filter[{field_name}:{op}]" if op else f"filter[{field_name}]"
+
+
+def sort_param(field_name: str) -> str:
+    """The query parameter name for a sort: ``sort[field]`` (value 0 asc, 1 desc)."""
+    return f"sort[{field_name}]"
+
+
+# Common entity fields (contract §2.1).
+F_KEY = "key"
+F_CREATED = "createdAt"
+F_UPDATED = "updatedAt"
+F_DELETED = "deletedAt"
+
+SYNC_STATUS_LABELS: Mapping[str, str] = {
+    "done": "Ready",
+    "fulldone": "Ready",
+    "inprogress": "Syncing",
+    "error": "Degraded",
+    "fail": "Needs reconnect",
+}
+
+
+def connection_state(sync_status: object) -> str:
+    """Map an Integration ``sync_status`` to the app's state label (contract §2.2)."""
+    return SYNC_STATUS_LABELS.get(str(sync_status), "Unknown") if sync_status else "Unknown"
+
+
+class Kind(Enum):
+    """How a column's raw JSON value is shown and sorted."""
+
+    TEXT = "text"
+    INT = "int"
+    NUMBER = "number"
+    BOOL = "bool"
+    DATETIME = "datetime"
+    ENUM = "enum"  # a code such as "meeting_room" shown as "Meeting room"
+    REF = "ref"  # a key of another dataset, shown as that record's name
+    COUNT = "count"  # a JSON array, shown as its length
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a view.
+
+    Attributes:
+        id: stable identifier (used for settings such as column widths).
+        header: the human header.
+        fields: the JSON fields to read, first non-empty wins (``makeName`` then the older
+            ``manufacturerName``).
+        kind: how the value is shown and sorted.
+        ref: for ``Kind.REF``, the dataset whose record name the key resolves to.
+        hidden: not shown by default (still searchable when shown, always exported).
+    """
+
+    id: str
+    header: str
+    fields: tuple[str, ...]
+    kind: Kind = Kind.TEXT
+    ref: str | None = None
+    hidden: bool = False
+
+    def raw(self, row: Mapping[str, Any]) -> Any:
+        """The first non-empty raw value among this column's fields, else None."""
+        for name in self.fields:
+            value = _lookup(row, name)
+            if value is not None and value != "":
+                return value
+        return None
+
+
+def _lookup(row: Mapping[str, Any], name: str) -> Any:
+    """Read ``name`` from a row; a dotted name walks into nested objects."""
+    if "." not in name:
+        return row.get(name)
+    value: Any = row
+    for part in name.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One collection endpoint: the unit of fetching, caching and incremental sync.
+
+    Attributes:
+        name: stable identifier (cache tables, logs).
+        path: the collection path; a record is at ``{path}/{key}``.
+        entity: the contract's entity name.
+        optional_module: a 404 ``NOT_FOUND`` on this collection means the connection's
+            system does not offer the module (contract §2), not an error.
+        writable_status: the record accepts ``PUT {"status": ...}``.
+    """
+
+    name: str
+    path: str
+    entity: str
+    optional_module: bool = False
+    writable_status: bool = False
+
+    def record_path(self, key: str) -> str:
+        """The path of one record of this dataset."""
+        from urllib.parse import quote
+
+        return f"{self.path}/{quote(str(key), safe='')}"
+
+
+@dataclass(frozen=True)
+class View:
+    """What a user sees and exports: a dataset, optionally narrowed, with its columns.
+
+    Attributes:
+        name: the CLI's RESOURCE word and the tab id (``spaces``).
+        title: the tab title (``Spaces``).
+        noun: singular/plural nouns for labels ("1,204 of 5,530 spaces").
+        dataset: the dataset this view reads.
+        server_filter: query parameters that narrow the dataset on the server.
+        row_filter: a predicate applied to rows on the client (for what the contract's
+            filter operators cannot say, such as "type is not floor").
+        columns: the columns, in default order.
+    """
+
+    name: str
+    title: str
+    noun: tuple[str, str]
+    dataset: Dataset
+    columns: tuple[Column, ...]
+    server_filter: Mapping[str, str] = field(default_factory=dict)
+    row_filter: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def accepts(self, row: Mapping[str, Any]) -> bool:
+        """True if a row of the dataset belongs to this view."""
+        return self.row_filter is None or self.row_filter(row)
+
+    def column(self, column_id: str) -> Column:
+        """The column with that id."""
+        for col in self.columns:
+            if col.id == column_id:
+                return col
+        raise KeyError(column_id)
+
+
+# ---------------------------------------------------------------------------------------
+# Datasets (contract §2)
+
+SITES = Dataset("sites", "/api/eam/sites", "Site")
+LOCATIONS = Dataset("locations", "/api/eam/locations", "Location")
+ASSETS = Dataset("assets", "/api/eam/assets", "Asset")
+MOVES = Dataset("moves", "/api/iwms/moves", "Move", optional_module=True, writable_status=True)
+VISITS = Dataset(
+    "visits", "/api/iwms/visitors", "Visit", optional_module=True, writable_status=True
+)
+
+DATASETS: Mapping[str, Dataset] = {d.name: d for d in (SITES, LOCATIONS, ASSETS, MOVES, VISITS)}
+
+# Field names the app reasons about (beyond plain display).
+F_NAME = "name"
+F_SITE_KEY = "siteKey"
+F_PARENT_KEY = "parentKey"
+F_LOCATION_KEY = "locationKey"
+F_TYPE = "type"
+F_STATUS = "status"
+LOCATION_TYPE_FLOOR = "floor"
+
+SPACE_TYPES: tuple[str, ...] = (
+    "office", "workstation", "meeting_room", "huddle_room", "conference_room",
+    "hoteling_desk", "reception", "break_room", "storage", "server_room", "restroom", "lab",
+    "parking_space", "other",
+)
+MOVE_STATUSES: tuple[str, ...] = (
+    "pending", "approved", "in_progress", "completed", "rejected", "cancelled",
+)
+MOVE_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "pending": ("approved", "rejected", "cancelled"),
+    "approved": ("in_progress", "cancelled"),
+    "in_progress": ("completed",),
+}
+MOVE_ITEM_TYPES: tuple[str, ...] = ("employee_move", "new_person", "exiting_employee", "equipment")
+VISIT_STATUSES: tuple[str, ...] = ("expected", "checked_in", "checked_out", "cancelled", "no_show")
+VISIT_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "expected": ("checked_in", "cancelled"),
+    "checked_in": ("checked_out",),
+}
+VISITOR_TYPES: tuple[str, ...] = ("visitor", "contractor", "interview", "vendor", "delivery")
+
+
+def _is_floor(row: Mapping[str, Any]) -> bool:
+    return row.get(F_TYPE) == LOCATION_TYPE_FLOOR
+
+
+def _is_space(row: Mapping[str, Any]) -> bool:
+    return row.get(F_TYPE) != LOCATION_TYPE_FLOOR
+
+
+_BUILDING = Column("building", "Building", (F_SITE_KEY,), Kind.REF, ref="sites")
+_UPDATED = Column("updated", "Updated", (F_UPDATED,), Kind.DATETIME, hidden=True)
+_KEY = Column("key", "Key", (F_KEY,), hidden=True)
+
+BUILDINGS_VIEW = View(
+    "buildings", "Buildings", ("building", "buildings"), SITES,
+    columns=(
+        Column("name", "Building", (F_NAME,)),
+        Column("code", "Code", ("code",)),
+        Column("city", "City", ("address.city",)),
+        Column("country", "Country", ("address.country",)),
+        Column("floors", "Floors", ("floorsCount",), Kind.INT),
+        Column("area", "Gross area", ("grossArea",), Kind.NUMBER),
+        Column("area_unit", "Unit", ("areaUnit",)),
+        Column("description", "Description", ("description",), hidden=True),
+        _UPDATED,
+        _KEY,
+    ),
+)
+
+FLOORS_VIEW = View(
+    "floors", "Floors", ("floor", "floors"), LOCATIONS,
+    server_filter={filter_param(F_TYPE): LOCATION_TYPE_FLOOR},
+    row_filter=_is_floor,
+    columns=(
+        Column("name", "Floor", (F_NAME,)),
+        Column("code", "Code", ("code",)),
+        _BUILDING,
+        Column("level", "Level", ("level",), Kind.INT),
+        Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
+        _UPDATED,
+        _KEY,
+    ),
+)
+
+SPACES_VIEW = View(
+    "spaces", "Spaces", ("space", "spaces"), LOCATIONS,
+    row_filter=_is_space,
+    columns=(
+        Column("name", "Space", (F_NAME,)),
+        Column("code", "Code", ("code",)),
+        Column("type", "Type", (F_TYPE,), Kind.ENUM),
+        Column("floor", "Floor", (F_PARENT_KEY,), Kind.REF, ref="locations"),
+        _BUILDING,
+        Column("capacity", "Capacity", ("capacity",), Kind.INT),
+        Column("area", "Area", ("area",), Kind.NUMBER),
+        Column("occupied", "Occupied", ("occupied",), Kind.BOOL),
+        Column("occupant", "Occupant", ("occupantName",)),
+        Column("reservable", "Reservable", ("reservable",), Kind.BOOL),
+        Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
+        _UPDATED,
+        _KEY,
+    ),
+)
+
+ASSETS_VIEW = View(
+    "assets", "Assets", ("asset", "assets"), ASSETS,
+    columns=(
+        Column("tag", "Tag", ("tag",)),
+        Column("name", "Asset", (F_NAME,)),
+        Column("category", "Category", ("categoryName",)),
+        Column("make", "Make", ("makeName", "manufacturerName")),
+        Column("model", "Model", ("modelName",)),
+        Column("serial", "Serial number", ("serialNumber",)),
+        _BUILDING,
+        Column("location", "Location", (F_LOCATION_KEY,), Kind.REF, ref="locations"),
+        Column("owner", "Assigned to", ("ownerName",)),
+        Column("criticality", "Criticality", ("criticality",), Kind.ENUM),
+        Column("audited", "Last audited", ("lastAuditedAt",), Kind.DATETIME),
+        Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
+        _UPDATED,
+        _KEY,
+    ),
+)
+
+MOVES_VIEW = View(
+    "moves", "Moves", ("move", "moves"), MOVES,
+    columns=(
+        Column("title", "Move", ("title",)),
+        Column("status", "Status", (F_STATUS,), Kind.ENUM),
+        Column("requested_by", "Requested by", ("requestedByName",)),
+        _BUILDING,
+        Column("scheduled", "Scheduled", ("scheduledAt",), Kind.DATETIME),
+        Column("completed", "Completed", ("completedAt",), Kind.DATETIME),
+        Column("items", "Items", ("items",), Kind.COUNT),
+        Column("notes", "Notes", ("notes",), hidden=True),
+        _UPDATED,
+        _KEY,
+    ),
+)
+
+VISITORS_VIEW = View(
+    "visitors", "Visitors", ("visitor", "visitors"), VISITS,
+    columns=(
+        Column("visitor", "Visitor", ("visitorName",)),
+        Column("company", "Company", ("company",)),
+        Column("type", "Type", ("visitorType",), Kind.ENUM),
+        Column("host", "Host", ("hostName",)),
+        _BUILDING,
+        Column("status", "Status", (F_STATUS,), Kind.ENUM),
+        Column("expected", "Expected", ("expectedAt",), Kind.DATETIME),
+        Column("checked_in", "Checked in", ("checkedInAt",), Kind.DATETIME),
+        Column("checked_out", "Checked out", ("checkedOutAt",), Kind.DATETIME),
+        Column("email", "Email", ("visitorEmail",), hidden=True),
+        _UPDATED,
+        _KEY,
+    ),
+)
+
+VIEWS: Mapping[str, View] = {
+    v.name: v
+    for v in (BUILDINGS_VIEW, FLOORS_VIEW, SPACES_VIEW, ASSETS_VIEW, MOVES_VIEW, VISITORS_VIEW)
+}
+"""Every view, by the name the CLI and the tabs use."""
+
+TAB_VIEWS: tuple[str, ...] = ("spaces", "assets", "moves", "visitors", "buildings")
+"""The main window's tabs, in order."""

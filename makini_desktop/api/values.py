@@ -1,0 +1,125 @@
+"""Turning raw JSON values into what a person reads and what a table sorts by.
+
+The contract says a field with the wrong JSON type is shown as text, never a crash; these
+functions are where that promise is kept. They take any JSON value and never raise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from makini_desktop.api.resources import Kind
+
+# Sort keys are (rank, value) so that values of different types never get compared:
+# numbers and dates first, then text (odd values), then empty cells last.
+_RANK_VALUE = 0
+_RANK_TEXT = 1
+_RANK_EMPTY = 2
+
+_ENUM_WORDS = {"in_progress": "In progress", "no_show": "No-show", "checked_in": "Checked in",
+               "checked_out": "Checked out"}
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Parse an ISO-8601 timestamp (``2026-03-14T09:30:00Z``); None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def as_text(value: Any) -> str:
+    """Any JSON value as plain text: strings as they are, the rest as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def enum_label(value: str) -> str:
+    """``meeting_room`` -> ``Meeting room``."""
+    if value in _ENUM_WORDS:
+        return _ENUM_WORDS[value]
+    words = value.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else ""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    return None
+
+
+def display(kind: Kind, value: Any, *, local_tz: bool = True) -> str:
+    """The text a person sees for a raw value of a column of this kind."""
+    if value is None or value == "":
+        return ""
+    if kind is Kind.DATETIME:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return as_text(value)
+        shown = parsed.astimezone() if local_tz else parsed
+        return shown.strftime("%Y-%m-%d %H:%M")
+    if kind is Kind.INT:
+        num = _number(value)
+        if num is None:
+            return as_text(value)
+        return f"{num:,.0f}" if num.is_integer() else f"{num:,}"
+    if kind is Kind.NUMBER:
+        num = _number(value)
+        if num is None:
+            return as_text(value)
+        return f"{num:,.0f}" if num.is_integer() else f"{num:,.1f}"
+    if kind is Kind.BOOL:
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return as_text(value)
+    if kind is Kind.ENUM:
+        return enum_label(value) if isinstance(value, str) else as_text(value)
+    if kind is Kind.COUNT:
+        return str(len(value)) if isinstance(value, list) else as_text(value)
+    return as_text(value)
+
+
+def sort_key(kind: Kind, value: Any) -> tuple[int, Any]:
+    """A key that sorts natively (numbers as numbers, dates as dates) and never raises."""
+    if value is None or value == "":
+        return (_RANK_EMPTY, "")
+    if kind in (Kind.INT, Kind.NUMBER):
+        num = _number(value)
+        if num is not None:
+            return (_RANK_VALUE, num)
+    elif kind is Kind.DATETIME:
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return (_RANK_VALUE, parsed.timestamp())
+    elif kind is Kind.BOOL:
+        if isinstance(value, bool):
+            return (_RANK_VALUE, 0.0 if value else 1.0)  # Yes before No
+    elif kind is Kind.COUNT:
+        if isinstance(value, list):
+            return (_RANK_VALUE, float(len(value)))
+    return (_RANK_TEXT, display(kind, value, local_tz=False).casefold())

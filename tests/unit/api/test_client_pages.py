@@ -1,0 +1,355 @@
+"""Pagination (contract §3), transport security and entity parsing of the API client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from makini_desktop.api.client import MakiniClient, parse_rows
+from makini_desktop.api.errors import InsecureUrlError, MakiniError
+from makini_desktop.api.resources import ASSETS_VIEW, SPACES_VIEW, VIEWS, Kind
+from makini_desktop.api.values import display, sort_key
+from tests.helpers.mockapi import BASE, TOKEN, list_page, make_client, run
+
+
+def _records(n: int, start: int = 0) -> list[dict]:
+    return [{"key": f"{i:014d}", "name": f"Row {i}"} for i in range(start, start + n)]
+
+
+def _laravel(total: int, per_page: int = 10, delay_for=None):
+    """A handler serving `total` records in Laravel pages; pages may answer out of order."""
+    rows = _records(total)
+    last = max(1, -(-total // per_page))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        if delay_for:
+            for _ in range(delay_for(page)):
+                await asyncio.sleep(0)
+        chunk = rows[(page - 1) * per_page: page * per_page]
+        return httpx.Response(200, json=list_page(chunk, page, last, total))
+
+    return handler, rows
+
+
+async def _collect(client: MakiniClient, path: str = "/api/eam/assets", params=None):
+    pages = []
+    async with client:
+        async for page in client.iter_pages(path, params):
+            pages.append(page)
+    return pages
+
+
+def test_laravel_pages_are_fetched_concurrently_and_handed_on_in_order():
+    """Pages that answer out of order still come out 1..N with every row once."""
+    handler, rows = _laravel(95, delay_for=lambda p: (12 - p) % 5)
+    client, rec, _ = make_client(handler, concurrency=4)
+    pages = run(_collect(client))
+    assert [p.number for p in pages] == list(range(1, 11))
+    assert [r["key"] for p in pages for r in p.rows] == [r["key"] for r in rows]
+    assert pages[0].total == 95 and pages[0].last_page == 10
+    assert sorted(int(r.url.params["page"]) for r in rec.requests) == list(range(1, 11))
+    assert all(r.url.params["per_page"] == "100" for r in rec.requests)
+
+
+def test_in_flight_requests_never_exceed_the_concurrency():
+    """At most `concurrency` page requests are in flight at once."""
+    state = {"now": 0, "max": 0}
+    inner, _ = _laravel(200)
+
+    async def handler(request):
+        state["now"] += 1
+        state["max"] = max(state["max"], state["now"])
+        for _ in range(3):
+            await asyncio.sleep(0)
+        state["now"] -= 1
+        return await inner(request)
+
+    client, _, _ = make_client(handler, concurrency=3)
+    pages = run(_collect(client))
+    assert len(pages) == 20
+    assert state["max"] == 3
+
+
+def test_the_window_halves_on_429_and_grows_back_slowly():
+    """After a 429 fewer requests run at once; the window then grows one step at a time."""
+    state = {"now": 0, "peaks": [], "limited": False}
+    inner, _ = _laravel(600)
+
+    async def handler(request):
+        page = int(request.url.params["page"])
+        if page == 12 and not state["limited"]:
+            state["limited"] = True
+            state["mark"] = len(state["peaks"])
+            return httpx.Response(429, headers={"Retry-After": "1"})
+        state["now"] += 1
+        state["peaks"].append(state["now"])
+        for _ in range(3):
+            await asyncio.sleep(0)
+        state["now"] -= 1
+        return await inner(request)
+
+    client, _, _ = make_client(handler, concurrency=4)
+    pages = run(_collect(client))
+    assert len(pages) == 60
+    peaks, mark = state["peaks"], state["mark"]
+    assert max(peaks[:mark]) == 4
+    after = peaks[mark + 4: mark + 20]
+    assert max(after) <= 3  # halved to 2, then grew back by one at most in that stretch
+    assert max(peaks[-8:]) >= 3  # and grows back later
+
+
+def test_links_next_without_meta_is_followed_page_by_page():
+    """A server that only gives links.next is walked sequentially until next is null."""
+    rows = _records(25)
+
+    def handler(request):
+        page = int(request.url.params.get("page", "1"))
+        chunk = rows[(page - 1) * 10: page * 10]
+        nxt = f"{BASE}/x?page={page + 1}" if page < 3 else None
+        return httpx.Response(200, json={"data": chunk, "links": {"next": nxt}})
+
+    client, rec, _ = make_client(handler)
+    pages = run(_collect(client))
+    assert [r["key"] for p in pages for r in p.rows] == [r["key"] for r in rows]
+    assert len(rec.requests) == 3
+
+
+def test_next_cursor_top_level_or_in_meta_is_followed_until_null():
+    """next_cursor pagination is followed with cursor=<value>, wherever the cursor sits."""
+    rows = _records(30)
+    cursors = {None: ("c1", 0), "c1": ("c2", 10), "c2": (None, 20)}
+
+    def handler(request):
+        cur = request.url.params.get("cursor")
+        nxt, start = cursors[cur]
+        body = {"data": rows[start:start + 10]}
+        if cur == "c1":
+            body["meta"] = {"next_cursor": nxt}
+        else:
+            body["next_cursor"] = nxt
+        return httpx.Response(200, json=body)
+
+    client, rec, _ = make_client(handler)
+    pages = run(_collect(client))
+    assert [r["key"] for p in pages for r in p.rows] == [r["key"] for r in rows]
+    assert [r.url.params.get("cursor") for r in rec.requests] == [None, "c1", "c2"]
+
+
+def test_a_repeating_cursor_stops_with_an_error_not_a_loop():
+    """A cursor the server already gave ends the walk with PAGINATION_STALLED."""
+    client, rec, _ = make_client(
+        lambda r: httpx.Response(200, json={"data": _records(1), "next_cursor": "same"}))
+    with pytest.raises(MakiniError) as info:
+        run(_collect(client))
+    assert info.value.code == "PAGINATION_STALLED"
+    assert len(rec.requests) == 2
+
+
+def test_a_server_that_ignores_the_page_parameter_is_caught():
+    """Pages that do not advance (always page 1) fail instead of duplicating rows."""
+
+    def handler(request):
+        return httpx.Response(200, json=list_page(_records(10), 1, 5, 50))
+
+    client, _, _ = make_client(handler)
+    with pytest.raises(MakiniError) as info:
+        run(_collect(client))
+    assert info.value.code == "PAGINATION_STALLED"
+
+
+def test_sequential_pages_that_do_not_advance_are_caught():
+    """links.next that keeps pointing at the same page ends in PAGINATION_STALLED."""
+
+    def handler(request):
+        return httpx.Response(200, json={
+            "data": _records(10), "links": {"next": f"{BASE}/x?page=2"},
+            "meta": {"current_page": 1}})
+
+    client, rec, _ = make_client(handler)
+    with pytest.raises(MakiniError) as info:
+        run(_collect(client))
+    assert info.value.code == "PAGINATION_STALLED"
+    assert len(rec.requests) == 2
+
+
+def test_page_cap_refuses_endless_lists():
+    """More pages than max_pages is an error, not an endless download."""
+    handler, _ = _laravel(1000, per_page=1)
+    client, rec, _ = make_client(handler, max_pages=50)
+    with pytest.raises(MakiniError) as info:
+        run(_collect(client))
+    assert info.value.code == "PAGE_LIMIT"
+    assert len(rec.requests) == 1
+
+
+def test_empty_list_with_null_from_and_to():
+    """An empty list (from/to null, last_page 1) is one page with no rows."""
+    client, _, _ = make_client(lambda r: httpx.Response(200, json={
+        "data": [], "links": {"next": None},
+        "meta": {"current_page": 1, "from": None, "to": None, "last_page": 1, "total": 0}}))
+    pages = run(_collect(client))
+    assert len(pages) == 1 and pages[0].rows == [] and pages[0].total == 0
+
+
+def test_an_error_on_a_middle_page_fails_the_walk_and_cancels_the_rest():
+    """A page that fails for good raises its error; no request is left running."""
+    inner, _ = _laravel(100)
+
+    async def handler(request):
+        if request.url.params["page"] == "4":
+            return httpx.Response(403, json={"error": {"code": "PERMISSION_DENIED"}})
+        return await inner(request)
+
+    client, _, _ = make_client(handler)
+    with pytest.raises(MakiniError) as info:
+        run(_collect(client))
+    assert info.value.status == 403
+
+
+def test_view_filters_rows_the_contract_cannot_filter_on_the_server():
+    """The spaces view keeps every location that is not a floor."""
+    rows = [{"key": "1", "type": "floor"}, {"key": "2", "type": "office"}, {"key": "3"}]
+    client, _, _ = make_client(lambda r: httpx.Response(200, json=list_page(rows, 1, 1, 3)))
+
+    async def go():
+        async with client:
+            return await client.fetch_view(SPACES_VIEW)
+
+    assert [r["key"] for r in run(go())] == ["2", "3"]
+
+
+# -- security --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["http://api.makini.io", "http://10.0.0.5:8080", "http://example.com"])
+def test_plain_http_to_a_remote_host_is_refused_before_anything_is_sent(url):
+    """http:// to a host that is not loopback raises before any request exists."""
+    calls = []
+    with pytest.raises(InsecureUrlError):
+        MakiniClient(url, TOKEN, transport=httpx.MockTransport(calls.append))
+    assert calls == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"])
+def test_plain_http_to_loopback_is_allowed(url):
+    """The sandbox on loopback may use http://."""
+    MakiniClient(url, TOKEN, transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+
+
+def test_headers_sent_on_every_request():
+    """Bearer token, Accept, User-Agent and a fresh X-Request-Id go with each request."""
+    client, rec, _ = make_client(lambda r: httpx.Response(200, json={"data": {}}))
+
+    async def go():
+        async with client:
+            await client.integration()
+            await client.integration()
+
+    run(go())
+    first, second = rec.requests
+    assert first.headers["authorization"] == f"Bearer {TOKEN}"
+    assert first.headers["accept"] == "application/json"
+    assert first.headers["user-agent"].startswith("makini-desktop/")
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_authorization_is_not_forwarded_on_a_redirect_to_another_host():
+    """A redirect to another origin is followed without the token."""
+
+    def handler(request):
+        if request.url.host == "api.example-makini.test":
+            return httpx.Response(302, headers={"Location": "https://evil.example/steal"})
+        return httpx.Response(200, json={"data": {"ok": 1}})
+
+    client, rec, _ = make_client(handler)
+    run(_collect_integration(client))
+    assert rec.requests[0].headers.get("authorization") == f"Bearer {TOKEN}"
+    assert rec.requests[1].url.host == "evil.example"
+    assert "authorization" not in rec.requests[1].headers
+
+
+def test_authorization_is_kept_on_a_same_origin_redirect():
+    """A redirect within the connection's own origin keeps the token."""
+
+    def handler(request):
+        if request.url.path.endswith("/current"):
+            return httpx.Response(301, headers={"Location": f"{BASE}/api/v2/current2"})
+        return httpx.Response(200, json={"data": {"ok": 1}})
+
+    client, rec, _ = make_client(handler)
+    run(_collect_integration(client))
+    assert rec.requests[1].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+async def _collect_integration(client):
+    async with client:
+        return await client.integration()
+
+
+def test_the_token_never_shows_in_the_client_repr():
+    """The auth object does not print the token."""
+    client, _, _ = make_client(lambda r: httpx.Response(200))
+    assert TOKEN not in repr(client._http.auth)
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def test_parse_rows_keeps_unknown_fields_and_skips_what_is_not_a_record():
+    """Unknown fields survive; non-objects and records without a key are counted, not kept."""
+    data = [
+        {"key": "1", "name": "A", "costCenter": "CC-12", "customFields": {"x": [1, 2]}},
+        {"key": 42, "name": "numeric key"},
+        "junk", None, {"name": "no key"}, {"key": {"nested": 1}},
+    ]
+    rows, skipped = parse_rows(data)
+    assert rows[0]["customFields"] == {"x": [1, 2]} and rows[0]["costCenter"] == "CC-12"
+    assert rows[1]["key"] == "42"
+    assert len(rows) == 2 and skipped == 4
+
+
+def test_wrong_types_are_shown_as_text_and_sort_without_error():
+    """A capacity of "12 seats" shows as text and sorts after real numbers."""
+    assert display(Kind.INT, "12 seats") == "12 seats"
+    assert display(Kind.INT, 1204) == "1,204"
+    assert display(Kind.DATETIME, 17) == "17"
+    values = [5, "12 seats", None, 3.5, True, {"a": 1}]
+    ordered = sorted(values, key=lambda v: sort_key(Kind.INT, v))
+    assert ordered[:2] == [3.5, 5] and ordered[-1] is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, st.lists(st.dictionaries(
+    st.sampled_from(["key", "name", "capacity", "siteKey", "updatedAt", "items", "address"]),
+    json_values, max_size=7), max_size=5)))
+def test_entity_parser_and_cell_formatting_never_raise_on_arbitrary_json(payload):
+    """Any JSON payload parses to rows, and every cell of every view formats and sorts."""
+    rows, skipped = parse_rows(json.loads(json.dumps(payload, allow_nan=True)))
+    assert all(isinstance(r["key"], str) for r in rows)
+    for view in VIEWS.values():
+        for row in rows:
+            for col in view.columns:
+                value = col.raw(row)
+                assert isinstance(display(col.kind, value), str)
+                sort_key(col.kind, value)
+
+
+def test_asset_make_reads_the_older_manufacturer_name():
+    """Older payloads' manufacturerName fills the Make column."""
+    make = ASSETS_VIEW.column("make")
+    assert make.raw({"manufacturerName": "Dell"}) == "Dell"
+    assert make.raw({"makeName": "HP", "manufacturerName": "Dell"}) == "HP"
