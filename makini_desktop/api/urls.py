@@ -24,7 +24,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
-class InvalidBaseUrl(ValueError):
+class InvalidBaseUrl(ValueError):  # noqa: N818 - the public name others already use
     """A base URL that is not a usable ``http(s)://host[:port][/path]`` address.
 
     The message is written for the person who typed the URL and never contains it.
@@ -111,8 +111,7 @@ def validate_base_url(url: str) -> str:
         raise InvalidBaseUrl(f"The address must start with https://, for example {_EXAMPLE}.")
     if "@" in parts.netloc:
         raise InvalidBaseUrl(
-            "Remove the user name and password from the address; "
-            "the token is entered separately."
+            "Remove the user name and password from the address; the token is entered separately."
         )
     if "?" in text or "#" in text:
         raise InvalidBaseUrl("The address must not contain a query (?) or a fragment (#).")
@@ -127,9 +126,7 @@ def validate_base_url(url: str) -> str:
         raise InvalidBaseUrl("The port in the address is not a number from 1 to 65535.")
     host = _check_host(raw_host)
     if scheme == "http" and not is_loopback_host(host):
-        raise InsecureUrlError(
-            f"Use https:// — a token must never travel in clear text to {host}"
-        )
+        raise InsecureUrlError(f"Use https:// — a token must never travel in clear text to {host}")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
