@@ -36,3 +36,25 @@ def _memory_keyring():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def qasync_loop(qapp, qtbot):
+    """A qasync event loop that counts as running while the test spins Qt (see helpers.qt)."""
+    from tests.helpers.qt import drain, install_running_loop, uninstall
+
+    loop = install_running_loop(qapp)
+    yield loop
+    drain(loop, qtbot)
+    uninstall(loop)
+
+
+@pytest.fixture
+def sandbox():
+    """A small sandbox server on loopback for the test; stopped afterwards."""
+    from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
+
+    server = SandboxServer(SandboxConfig(scale="small", seed=42, tokens=("sandbox-token",)))
+    server.start()
+    yield server
+    server.stop()

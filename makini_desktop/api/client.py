@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from makini_desktop import __version__
-from makini_desktop.api import resources as R
+from makini_desktop.api import resources as res
 from makini_desktop.api.errors import (
     InsecureUrlError,
     MakiniConnectionError,
@@ -170,12 +170,12 @@ def parse_rows(data: Any) -> tuple[list[Row], int]:
         if not isinstance(item, dict):
             skipped += 1
             continue
-        key = item.get(R.F_KEY)
+        key = item.get(res.F_KEY)
         if key is None or key == "" or isinstance(key, dict | list | bool):
             skipped += 1
             continue
         if not isinstance(key, str):
-            item[R.F_KEY] = str(key)
+            item[res.F_KEY] = str(key)
         rows.append(item)
     return rows, skipped
 
@@ -327,7 +327,7 @@ class MakiniClient:
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         on_retry: RetryCallback | None = None,
-        per_page: int = R.MAX_PER_PAGE,
+        per_page: int = res.MAX_PER_PAGE,
         concurrency: int = 4,
         max_pages: int = 20_000,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -340,7 +340,7 @@ class MakiniClient:
             raise ValueError("The token is empty or malformed.")
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
-        self.per_page = max(1, min(per_page, R.MAX_PER_PAGE))
+        self.per_page = max(1, min(per_page, res.MAX_PER_PAGE))
         self.concurrency = max(1, concurrency)
         self.max_pages = max_pages
         self.stats = ClientStats()
@@ -480,6 +480,7 @@ class MakiniClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        retry: RetryPolicy | None = None,
     ) -> tuple[httpx.Response, Any]:
         """Send a request with the retry policy of contract §4-§5.
 
@@ -487,9 +488,13 @@ class MakiniClient:
         others only on 429 and failures to connect, where the server cannot have acted.
         Never retried: 400, 401, 403, 404, 409, 422.
 
+        Args:
+            retry: this request's policy instead of the client's (a quick probe).
+
         Raises:
             MakiniError: the last error, with ``retries`` and ``retry_seconds`` set.
         """
+        policy = retry or self.retry
         method = method.upper()
         idempotent = method in ("GET", "HEAD", "OPTIONS")
         started = self._clock()
@@ -498,7 +503,7 @@ class MakiniClient:
             try:
                 return await self._send(method, path, params, body)
             except MakiniError as err:
-                delay = self._retry_delay(err, idempotent, retries, started)
+                delay = self._retry_delay(err, idempotent, retries, started, policy)
                 if delay is None:
                     err.retries = retries
                     err.retry_seconds = self._clock() - started
@@ -516,10 +521,10 @@ class MakiniClient:
                 await self._sleep(delay)
 
     def _retry_delay(
-        self, err: MakiniError, idempotent: bool, retries: int, started: float
+        self, err: MakiniError, idempotent: bool, retries: int, started: float,
+        policy: RetryPolicy,
     ) -> float | None:
         """Seconds to wait before retrying, or None to give up."""
-        policy = self.retry
         if retries + 1 >= policy.max_attempts:
             return None
         if err.status == 429:
@@ -578,8 +583,8 @@ class MakiniClient:
         end the walk with a typed error rather than a silently wrong list.
         """
         base: dict[str, str] = dict(params or {})
-        base[R.PARAM_PER_PAGE] = str(self.per_page)
-        first, info = await self._get_page(path, {**base, R.PARAM_PAGE: "1"}, 1)
+        base[res.PARAM_PER_PAGE] = str(self.per_page)
+        first, info = await self._get_page(path, {**base, res.PARAM_PAGE: "1"}, 1)
         yield first
         if info.next_cursor is not None:
             async for page in self._cursor_pages(path, base, info.next_cursor):
@@ -591,7 +596,8 @@ class MakiniClient:
             async for page, page_info in self._window_pages(path, base, 2, info.last):
                 tail = page_info
                 yield page
-            if tail is not None and tail.next_url is not None and tail.last and tail.last > info.last:
+            grew = tail is not None and tail.last is not None and tail.last > info.last
+            if grew and tail is not None and tail.next_url is not None:
                 # The list grew while we walked it: follow the new tail one page at a time.
                 async for page in self._sequential_pages(path, base, info.last):
                     yield page
@@ -616,7 +622,7 @@ class MakiniClient:
         while True:
             number += 1
             self._check_page_cap(number, path)
-            page, info = await self._get_page(path, {**base, R.PARAM_PAGE: str(number)}, number)
+            page, info = await self._get_page(path, {**base, res.PARAM_PAGE: str(number)}, number)
             if info.current is not None and info.current != number:
                 raise _stalled(path, page.request_id, number, info.current)
             yield page
@@ -633,7 +639,7 @@ class MakiniClient:
         while True:
             number += 1
             self._check_page_cap(number, path)
-            page, info = await self._get_page(path, {**base, R.PARAM_CURSOR: cursor}, number)
+            page, info = await self._get_page(path, {**base, res.PARAM_CURSOR: cursor}, number)
             page.number = number
             yield page
             if info.next_cursor is None:
@@ -661,7 +667,7 @@ class MakiniClient:
                     and len(pending) < self._limiter.size + 1
                     and next_launch < next_yield + lookahead
                 ):
-                    params = {**base, R.PARAM_PAGE: str(next_launch)}
+                    params = {**base, res.PARAM_PAGE: str(next_launch)}
                     pending[next_launch] = asyncio.ensure_future(
                         self._get_page(path, params, next_launch)
                     )
@@ -690,12 +696,12 @@ class MakiniClient:
 
     async def integration(self) -> Mapping[str, Any]:
         """The connection's status record (contract §2.2); ``{}`` fields when missing."""
-        _, doc = await self.request("GET", R.INTEGRATION_PATH)
+        _, doc = await self.request("GET", res.INTEGRATION_PATH)
         data = doc.get("data") if isinstance(doc, Mapping) else None
         return data if isinstance(data, Mapping) else {}
 
     async def iter_view(
-        self, view: R.View, *, params: Mapping[str, str] | None = None
+        self, view: res.View, *, params: Mapping[str, str] | None = None
     ) -> AsyncIterator[Page]:
         """Pages of a view: its dataset with the view's server filter, rows narrowed to it."""
         merged = {**view.server_filter, **(params or {})}
@@ -704,23 +710,23 @@ class MakiniClient:
                 page.rows = [r for r in page.rows if view.accepts(r)]
             yield page
 
-    async def fetch_view(self, view: R.View) -> list[Row]:
+    async def fetch_view(self, view: res.View) -> list[Row]:
         """Every record of a view, in the server's order, de-duplicated by key."""
         rows: dict[str, Row] = {}
         async for page in self.iter_view(view):
             for row in page.rows:
-                rows[row[R.F_KEY]] = row
+                rows[row[res.F_KEY]] = row
         return list(rows.values())
 
-    async def get_record(self, dataset: R.Dataset, key: str) -> Row:
+    async def get_record(self, dataset: res.Dataset, key: str) -> Row:
         """One record by key."""
         _, doc = await self.request("GET", dataset.record_path(key))
         data = doc.get("data") if isinstance(doc, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}
 
-    async def set_status(self, dataset: R.Dataset, key: str, status: str) -> Row:
+    async def set_status(self, dataset: res.Dataset, key: str, status: str) -> Row:
         """Change a move's or visit's status; returns the updated record."""
-        _, doc = await self.request("PUT", dataset.record_path(key), body={R.F_STATUS: status})
+        _, doc = await self.request("PUT", dataset.record_path(key), body={res.F_STATUS: status})
         data = doc.get("data") if isinstance(doc, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}
 

@@ -151,7 +151,9 @@ class MakiniError(Exception):
     def what_was_done(self) -> str:
         """What the client already did about it, e.g. "Retried 3 times over 20 s."."""
         if not self.retries:
-            return "The request was not retried." if not self.retryable else "No retry was possible."
+            if self.retryable:
+                return "No retry was possible."
+            return "The request was not retried."
         times = "once" if self.retries == 1 else f"{self.retries} times"
         return f"Retried {times} over {self.retry_seconds:.0f} s."
 

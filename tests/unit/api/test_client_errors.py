@@ -10,7 +10,7 @@ import pytest
 
 from makini_desktop.api.client import RetryEvent, RetryPolicy, parse_retry_after
 from makini_desktop.api.errors import MakiniConnectionError, MakiniError
-from tests.helpers.mockapi import TOKEN, FakeTime, error_body, make_client, run
+from tests.helpers.mockapi import TOKEN, error_body, make_client, run
 
 ERROR_TABLE = [
     # status, code, type, retried

@@ -1,0 +1,223 @@
+"""The ``makini-desktop`` command: the GUI by default, plus commands that need no window.
+
+    makini-desktop [--demo | --base-url URL | --connection NAME] [--screenshots DIR]
+    makini-desktop sandbox [--scale medium] [--port 0] ...
+    makini-desktop export RESOURCE --base-url URL --format csv -o FILE
+    makini-desktop connection add|list|remove ...
+    makini-desktop cache info
+
+Exit codes: 0 success, 1 an API, network or disk error (one line on stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from makini_desktop import __version__
+from makini_desktop.api.resources import VIEWS
+
+TOKEN_ENV = "MAKINI_API_TOKEN"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with how the command was called; exit 2 with the message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, GUI options and sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="makini-desktop",
+        description="Spaces, assets, moves and visitors of your workplace systems, "
+        "through the Makini API.",
+    )
+    parser.add_argument("--version", action="version", version=f"makini-desktop {__version__}")
+    gui = parser.add_argument_group("window")
+    source = gui.add_mutually_exclusive_group()
+    source.add_argument(
+        "--demo", action="store_true",
+        help="start the built-in sandbox with demo data and open the app on it",
+    )
+    source.add_argument(
+        "--base-url", dest="gui_base_url", metavar="URL",
+        help=f"open on an unsaved connection to URL (token from ${TOKEN_ENV})",
+    )
+    source.add_argument("--connection", dest="gui_connection", metavar="NAME",
+                        help="open on the saved connection NAME")
+    gui.add_argument("--screenshots", metavar="DIR",
+                     help="render every window offscreen to PNG files in DIR and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    from makini_desktop.sandbox.cli import add_sandbox_arguments
+
+    sp = sub.add_parser("sandbox", help="run the built-in Makini sandbox server")
+    add_sandbox_arguments(sp)
+
+    ep = sub.add_parser("export", help="export a whole list to CSV, JSON or XLSX")
+    ep.add_argument("resource", choices=list(VIEWS), metavar="RESOURCE",
+                    help="one of: " + ", ".join(VIEWS))
+    src = ep.add_mutually_exclusive_group()
+    src.add_argument("--base-url", metavar="URL", help=f"API base URL (token from ${TOKEN_ENV})")
+    src.add_argument("--connection", metavar="NAME", help="a saved connection")
+    ep.add_argument("--format", "-f", choices=["csv", "json", "xlsx"], default=None,
+                    help="output format (default: from the file name, else csv)")
+    ep.add_argument("-o", "--output", required=True, metavar="FILE",
+                    help="the file to write, or - for standard output")
+    ep.add_argument("--offline", action="store_true",
+                    help="export from the offline cache without using the network")
+
+    cp = sub.add_parser("connection", help="manage saved connections")
+    csub = cp.add_subparsers(dest="connection_command", metavar="ACTION", required=True)
+    ca = csub.add_parser(
+        "add", help=f"save a connection (token from ${TOKEN_ENV} or standard input)")
+    ca.add_argument("name")
+    ca.add_argument("--base-url", required=True, metavar="URL")
+    ca.add_argument("--activate", action="store_true",
+                    help="make it the connection the app opens on")
+    csub.add_parser("list", help="list saved connections")
+    cr = csub.add_parser("remove", help="remove a saved connection, its token and its cache")
+    cr.add_argument("name")
+
+    kp = sub.add_parser("cache", help="inspect the offline cache")
+    ksub = kp.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    ksub.add_parser("info", help="rows and last sync time per connection and list")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    if ns.command is None:
+        from makini_desktop.app import main as gui_main
+
+        return gui_main(args)
+    try:
+        if ns.command == "sandbox":
+            from makini_desktop.sandbox.cli import run_sandbox_command
+
+            return run_sandbox_command(ns)
+        if ns.command == "export":
+            return run_export(ns)
+        if ns.command == "connection":
+            from makini_desktop.cli_connections import run_connection_command
+
+            return run_connection_command(ns)
+        if ns.command == "cache":
+            from makini_desktop.cli_cache import run_cache_command
+
+            return run_cache_command(ns)
+    except UsageError as exc:
+        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {ns.command}")
+    return EXIT_USAGE
+
+
+def read_token_from_env() -> str:
+    """The token from ``MAKINI_API_TOKEN``; a usage error when unset."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise UsageError(f"set {TOKEN_ENV} to the connection's API token")
+    return token
+
+
+class _Progress:
+    """A progress line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+        self.enabled = sys.stderr.isatty()
+        self.rows = 0
+
+    def page(self, number: int, last: int | None, rows: int) -> None:
+        self.rows += rows
+        if self.enabled:
+            of = f" of {last}" if last else ""
+            sys.stderr.write(f"\r{self.resource}: page {number}{of}, {self.rows:,} rows ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run_export(ns: argparse.Namespace) -> int:
+    """``makini-desktop export``: fetch a whole list and write it atomically."""
+    from makini_desktop.api.errors import InsecureUrlError, MakiniError
+    from makini_desktop.export import write_export
+
+    view = VIEWS[ns.resource]
+    fmt = ns.format or _format_from_name(ns.output)
+    if ns.offline:
+        from makini_desktop.cli_cache import load_offline_rows
+
+        rows: list[Any] = load_offline_rows(ns, view)
+    else:
+        base_url, token = _resolve_connection(ns)
+        progress = _Progress(ns.resource)
+        try:
+            rows = asyncio.run(_fetch(base_url, token, view, progress))
+        except InsecureUrlError as exc:
+            raise UsageError(str(exc)) from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        except MakiniError as exc:
+            progress.done()
+            print(f"error: {exc.one_line()}", file=sys.stderr)
+            return EXIT_FAILED
+        progress.done()
+    try:
+        write_export(ns.output, fmt, view, rows)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"error: could not write {ns.output}: {reason}", file=sys.stderr)
+        return EXIT_FAILED
+    if ns.output != "-" and sys.stderr.isatty():
+        print(f"Wrote {len(rows):,} {view.noun[1]} to {ns.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _format_from_name(name: str) -> str:
+    lower = name.lower()
+    for fmt in ("csv", "json", "xlsx"):
+        if lower.endswith("." + fmt):
+            return fmt
+    return "csv"
+
+
+def _resolve_connection(ns: argparse.Namespace) -> tuple[str, str]:
+    if ns.base_url:
+        return ns.base_url, read_token_from_env()
+    if ns.connection:
+        from makini_desktop.cli_connections import saved_connection
+
+        return saved_connection(ns.connection)
+    raise UsageError("give --base-url URL (token from $MAKINI_API_TOKEN) or --connection NAME")
+
+
+async def _fetch(base_url: str, token: str, view: Any, progress: _Progress) -> list[Any]:
+    from makini_desktop.api.client import MakiniClient
+
+    rows: dict[str, Any] = {}
+    async with MakiniClient(base_url, token) as client:
+        async for page in client.iter_view(view):
+            for row in page.rows:
+                rows[row["key"]] = row
+            progress.page(page.number, page.last_page, len(page.rows))
+    return list(rows.values())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""One dataset of one connection: the API plus the offline cache, and the sync policy.
+
+The policy, in one place:
+
+* A full sync stages every page and swaps the new snapshot in only when the whole list
+  arrived (a failure or cancel part-way leaves the previous snapshot and its time as they
+  were).
+* After a first full sync, a refresh asks only for what changed since the watermark
+  (``filter[updatedAt:gt]``), applies changes and tombstones, then checks the server's total
+  against the cache; a disagreement, a last full sync older than 24 h, or the user's
+  "Full refresh" makes it a full sync.
+* Without a cache (it could not be opened) a refresh still works; it just keeps nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from makini_desktop.api import resources as res
+from makini_desktop.api.client import MakiniClient
+from makini_desktop.api.errors import MakiniConnectionError, MakiniError
+from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
+from makini_desktop.sync.connectivity import Connectivity, Reach
+
+log = logging.getLogger(__name__)
+
+FULL_SYNC_MAX_AGE = timedelta(hours=24)
+# Timestamps have second precision: records changed in the same second as the watermark but
+# after our sync would be missed by a strict "greater than", so the window overlaps by 1 s.
+WATERMARK_OVERLAP = timedelta(seconds=1)
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a sync is: page N of M, rows so far, the server's total."""
+
+    page: int
+    last_page: int | None
+    rows: int
+    total: int | None
+
+    def describe(self) -> str:
+        """E.g. "page 12 of 60"."""
+        return f"page {self.page} of {self.last_page}" if self.last_page else f"page {self.page}"
+
+
+@dataclass(frozen=True)
+class CacheMeta:
+    """How fresh a dataset's cached copy is."""
+
+    synced_at: datetime | None
+    last_full_sync: datetime | None
+    row_count: int
+
+
+@dataclass
+class SyncResult:
+    """What a refresh did.
+
+    Attributes:
+        rows: the dataset's complete list afterwards, in order.
+        synced_at: when the list was fetched.
+        mode: ``full`` or ``incremental``.
+        changed: records added or changed (incremental) or fetched (full).
+        deleted: tombstones applied (incremental).
+        total: the server's total, when it gave one.
+        nbytes: response bytes received.
+        requests: HTTP requests made.
+    """
+
+    rows: list[Row]
+    synced_at: datetime
+    mode: str
+    changed: int
+    deleted: int
+    total: int | None
+    nbytes: int = 0
+    requests: int = 0
+
+
+PageCallback = Callable[[list[Row], Progress], None]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Repository:
+    """One dataset of one connection.
+
+    Args:
+        dataset: the dataset.
+        client: the connection's client (None while working offline).
+        cache: the connection's cache (None if it could not be opened).
+        connectivity: the connection's reachability, told of every outcome.
+        clock: the current time (tests).
+    """
+
+    def __init__(
+        self,
+        dataset: res.Dataset,
+        client: MakiniClient | None,
+        cache: Cache | None,
+        *,
+        connectivity: Connectivity | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.dataset = dataset
+        self.client = client
+        self.cache = cache
+        self.connectivity = connectivity
+        self._clock = clock
+        self._running: asyncio.Task[SyncResult] | None = None
+
+    # -- cached copy -------------------------------------------------------------------------
+
+    def _info(self) -> DatasetInfo | None:
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.dataset_info(self.dataset.name)
+        except CacheError as exc:
+            log.warning("cache unreadable for %s: %s", self.dataset.name, exc)
+            return None
+
+    def cached_meta(self) -> CacheMeta | None:
+        """The cached copy's freshness, or None when this dataset was never synced."""
+        info = self._info()
+        if info is None or info.last_sync is None:
+            return None
+        return CacheMeta(info.last_sync, info.last_full_sync, info.row_count)
+
+    def iter_cached(self, chunk: int = 2000) -> Iterator[list[Row]]:
+        """The cached rows in stored order, ``chunk`` at a time (nothing when not cached)."""
+        if self.cache is None:
+            return iter(())
+        return self.cache.iter_load(self.dataset.name, chunk)
+
+    def cached_rows(self) -> list[Row]:
+        """Every cached row at once (the CLI's offline export)."""
+        if self.cache is None:
+            return []
+        return self.cache.load(self.dataset.name).rows
+
+    # -- refresh -----------------------------------------------------------------------------
+
+    def needs_full(self, info: DatasetInfo | None) -> bool:
+        """True when the next refresh must fetch the whole list."""
+        if info is None or info.last_full_sync is None or not info.watermark:
+            return True
+        return self._clock() - info.last_full_sync > FULL_SYNC_MAX_AGE
+
+    async def refresh(
+        self, *, full: bool = False, on_page: PageCallback | None = None
+    ) -> SyncResult:
+        """Bring the dataset up to date; a refresh already running for it is cancelled first.
+
+        Args:
+            full: fetch the whole list even when an incremental refresh would do.
+            on_page: called with each page's rows as it arrives (full syncs only, where
+                the rows are the list itself).
+
+        Raises:
+            MakiniError: the API failed after retries; the cache is as it was.
+            CacheError: the new list could not be saved; the cache is as it was.
+        """
+        previous = self._running
+        if previous is not None and not previous.done():
+            previous.cancel()
+            await asyncio.gather(previous, return_exceptions=True)
+        task = asyncio.ensure_future(self._refresh(full, on_page))
+        self._running = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+
+    async def _refresh(self, full: bool, on_page: PageCallback | None) -> SyncResult:
+        conn = self.connectivity
+        if self.client is None or (conn is not None and conn.reach is Reach.WORK_OFFLINE):
+            raise MakiniConnectionError(
+                0, "WORK_OFFLINE", "network", "Working offline: the network is not used."
+            )
+        try:
+            result = await self._sync(full, on_page)
+        except MakiniError as err:
+            if conn is not None:
+                conn.note_error(err)
+            raise
+        if conn is not None:
+            conn.note_success()
+        return result
+
+    async def _sync(self, full: bool, on_page: PageCallback | None) -> SyncResult:
+        assert self.client is not None
+        info = await asyncio.to_thread(self._info) if self.cache is not None else None
+        start_bytes, start_requests = self.client.stats.bytes, self.client.stats.requests
+        result: SyncResult | None = None
+        if not full and not self.needs_full(info):
+            assert info is not None
+            result = await self._incremental(info)
+        if result is None:
+            result = await self._full(on_page)
+        result.nbytes = self.client.stats.bytes - start_bytes
+        result.requests = self.client.stats.requests - start_requests
+        return result
+
+    async def _full(self, on_page: PageCallback | None) -> SyncResult:
+        assert self.client is not None
+        synced_at = self._clock()
+        rows: list[Row] = []
+        seen: dict[str, int] = {}
+        total: int | None = None
+        writer = None
+        if self.cache is not None:
+            writer = await asyncio.to_thread(self.cache.begin_snapshot, self.dataset.name)
+        try:
+            async for page in self.client.iter_pages(self.dataset.path):
+                total = page.total if page.total is not None else total
+                fresh: list[Row] = []
+                for row in page.rows:
+                    if row.get(res.F_DELETED):
+                        continue
+                    at = seen.get(row[res.F_KEY])
+                    if at is None:
+                        seen[row[res.F_KEY]] = len(rows)
+                        rows.append(row)
+                        fresh.append(row)
+                    else:  # moved between pages while we walked: the later copy wins
+                        rows[at] = row
+                if writer is not None:
+                    await asyncio.to_thread(writer.add, page.rows)
+                if on_page is not None:
+                    on_page(fresh, Progress(page.number, page.last_page, len(rows), total))
+            if writer is not None:
+                await asyncio.to_thread(
+                    writer.commit,
+                    server_total=total,
+                    watermark=max_updated_at(rows),
+                    synced_at=synced_at,
+                )
+        except BaseException:
+            if writer is not None and not writer.done:
+                writer.abort()
+            raise
+        return SyncResult(rows, synced_at, "full", len(rows), 0, total)
+
+    async def _incremental(self, info: DatasetInfo) -> SyncResult | None:
+        """Fetch and apply changes since the watermark; None when a full sync is needed."""
+        assert self.client is not None and self.cache is not None and info.watermark
+        synced_at = self._clock()
+        since = _minus(info.watermark, WATERMARK_OVERLAP)
+        params = {res.filter_param(res.F_UPDATED, "gt"): since}
+        changes: list[Row] = []
+        async for page in self.client.iter_pages(self.dataset.path, params):
+            changes.extend(page.rows)
+        deleted = sum(1 for r in changes if r.get(res.F_DELETED))
+        total = await self._server_total()
+        watermark = max_updated_at(changes, info.watermark)
+        count = await asyncio.to_thread(
+            self.cache.apply_changes,
+            self.dataset.name,
+            changes,
+            watermark=watermark,
+            synced_at=synced_at,
+            server_total=total,
+        )
+        if total is not None and total != count:
+            log.info(
+                "%s: cache has %d rows, server says %d: full resync",
+                self.dataset.name, count, total,
+            )
+            return None
+        cached = await asyncio.to_thread(self.cache.load, self.dataset.name)
+        return SyncResult(cached.rows, synced_at, "incremental", len(changes) - deleted, deleted,
+                          total)
+
+    async def _server_total(self) -> int | None:
+        """The dataset's live total, from the smallest page the server will give."""
+        assert self.client is not None
+        _, doc = await self.client.request(
+            "GET", self.dataset.path, params={res.PARAM_PAGE: "1", res.PARAM_PER_PAGE: "1"}
+        )
+        meta = doc.get("meta") if isinstance(doc, dict) else None
+        total = meta.get("total") if isinstance(meta, dict) else None
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _minus(timestamp: str, delta: timedelta) -> str:
+    """An ISO timestamp moved back by ``delta``, in the same ``...Z`` form."""
+    from makini_desktop.api.values import parse_datetime
+
+    parsed = parse_datetime(timestamp)
+    if parsed is None:
+        return timestamp
+    return (parsed - delta).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,222 @@
+"""An open connection: its identity, its API client, its offline cache and repositories."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from makini_desktop.api import resources as res
+from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
+from makini_desktop.api.errors import MakiniConnectionError, MakiniError
+from makini_desktop.api.urls import validate_base_url
+from makini_desktop.store.cache import Cache, CacheError, RecoveryInfo, adhoc_key
+from makini_desktop.sync.connectivity import Connectivity, Reach
+from makini_desktop.sync.repository import Repository
+
+if TYPE_CHECKING:
+    from makini_desktop.store.profiles import ConnectionProfile
+
+log = logging.getLogger(__name__)
+
+_PROBE_POLICY = RetryPolicy(max_attempts=1)
+
+
+class ConnState(Enum):
+    """What the status bar says about the active connection."""
+
+    CONNECTING = "Connecting…"
+    READY = "Ready"
+    SYNCING = "Syncing"
+    DEGRADED = "Degraded"
+    NEEDS_RECONNECT = "Needs reconnect"
+    RATE_LIMITED = "Rate limited"
+    OFFLINE = "Offline"
+    UNKNOWN = "Unknown"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @classmethod
+    def from_sync_status(cls, sync_status: object) -> ConnState:
+        """Contract §2.2's mapping of an Integration ``sync_status``."""
+        label = res.connection_state(sync_status)
+        for state in cls:
+            if state.value == label:
+                return state
+        return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Who a session talks to (no secret here).
+
+    Attributes:
+        name: what the user calls it.
+        base_url: the API base URL.
+        cache_key: which offline cache belongs to it (profile id, or derived from the URL).
+        profile_id: the saved profile's id; None for an ad-hoc connection.
+        demo: the built-in sandbox.
+    """
+
+    name: str
+    base_url: str
+    cache_key: str
+    profile_id: str | None = None
+    demo: bool = False
+
+    @classmethod
+    def from_profile(cls, profile: ConnectionProfile) -> ConnectionInfo:
+        return cls(profile.name, profile.base_url, profile.id, profile.id, profile.demo)
+
+    @classmethod
+    def adhoc(cls, base_url: str, token: str, name: str | None = None) -> ConnectionInfo:
+        """An unsaved connection; its cache is keyed by its base URL and token."""
+        url = validate_base_url(base_url)
+        return cls(name or url, url, adhoc_cache_key(url, token))
+
+
+def adhoc_cache_key(base_url: str, token: str) -> str:
+    """The cache key of an unsaved connection.
+
+    Every Makini customer shares the default base URL, so the URL alone would let one
+    customer's cached data open under another's token. A one-way fingerprint of the token
+    tells them apart and is known offline; the token itself is never stored.
+    """
+    import hashlib
+
+    fingerprint = hashlib.sha256(b"makini-desktop cache key\0" + token.encode()).hexdigest()
+    return adhoc_key(base_url, identity=fingerprint[:32])
+
+
+@dataclass(frozen=True)
+class IntegrationStatus:
+    """The answer of ``/api/integrations/current``, as the app shows it."""
+
+    state: ConnState
+    provider: str
+    company: str
+    latency_ms: float
+    request_id: str
+    sync_status: str
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def check_integration(client: MakiniClient) -> IntegrationStatus:
+    """Ask the connection's status, timing the round trip."""
+    started = time.perf_counter()
+    response, doc = await client.request("GET", res.INTEGRATION_PATH)
+    latency = (time.perf_counter() - started) * 1000
+    data = doc.get("data") if isinstance(doc, Mapping) else None
+    data = data if isinstance(data, Mapping) else {}
+    sync_status = str(data.get("sync_status") or "")
+    return IntegrationStatus(
+        state=ConnState.from_sync_status(sync_status),
+        provider=str(data.get("provider") or ""),
+        company=str(data.get("company_name") or ""),
+        latency_ms=latency,
+        request_id=response.headers.get("x-request-id", ""),
+        sync_status=sync_status,
+        raw=dict(data),
+    )
+
+
+async def test_connection(base_url: str, token: str) -> IntegrationStatus:
+    """The connection dialog's "Test connection": one status call, few retries.
+
+    Raises:
+        MakiniError: the call failed (with the request ID when there was one).
+        InsecureUrlError, InvalidBaseUrl: the URL is unusable.
+    """
+    policy = RetryPolicy(max_attempts=2, max_total_seconds=15)
+    async with MakiniClient(base_url, token, retry=policy) as client:
+        return await check_integration(client)
+
+
+class Session:
+    """One open connection.
+
+    Args:
+        info: the connection.
+        token: its token (memory only).
+        on_retry: told before each retry wait (the status bar's countdown).
+        on_reach: told when the connection goes offline or back online.
+        open_cache: set False to run without an offline cache (tests, a broken disk).
+    """
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        token: str,
+        *,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        on_reach: Callable[[Reach], None] | None = None,
+        open_cache: bool = True,
+    ) -> None:
+        self.info = info
+        self.client = MakiniClient(info.base_url, token, on_retry=on_retry)
+        self.connectivity = Connectivity(self.probe, on_change=on_reach)
+        self.cache: Cache | None = None
+        self.cache_problem: str | None = None
+        if open_cache:
+            try:
+                self.cache = Cache.open_for(info.cache_key)
+            except CacheError as exc:
+                self.cache_problem = str(exc)
+                log.warning("offline cache unavailable for %s: %s", info.name, exc)
+        self._repos: dict[str, Repository] = {}
+
+    @property
+    def cache_recovered(self) -> RecoveryInfo | None:
+        """What opening the cache had to set aside (a damaged or newer file), if anything."""
+        return self.cache.recovered if self.cache is not None else None
+
+    def repository(self, dataset_name: str) -> Repository:
+        """The repository of one dataset (``sites``, ``locations``, ...)."""
+        repo = self._repos.get(dataset_name)
+        if repo is None:
+            repo = Repository(
+                res.DATASETS[dataset_name], self.client, self.cache,
+                connectivity=self.connectivity,
+            )
+            self._repos[dataset_name] = repo
+        return repo
+
+    async def check(self) -> IntegrationStatus:
+        """The connection's status (``/api/integrations/current``); tells connectivity."""
+        if self.connectivity.reach is Reach.WORK_OFFLINE:
+            raise MakiniConnectionError(
+                0, "WORK_OFFLINE", "network", "Working offline: the network is not used."
+            )
+        try:
+            status = await check_integration(self.client)
+        except MakiniError as err:
+            self.connectivity.note_error(err)
+            raise
+        self.connectivity.note_success()
+        return status
+
+    async def probe(self) -> None:
+        """One quick status call without retries: is the API reachable again?"""
+        await self.client.request("GET", res.INTEGRATION_PATH, retry=_PROBE_POLICY)
+
+    async def aclose(self) -> None:
+        """Cancel running refreshes, close the HTTP pool and the cache."""
+        import asyncio
+
+        running = [r._running for r in self._repos.values() if r._running is not None]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        await self.connectivity.aclose()
+        await self.client.aclose()
+        if self.cache is not None:
+            self.cache.close()
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,0 +1,52 @@
+"""Running asyncio code on Qt in tests.
+
+The app runs on a qasync loop driven by ``QApplication.exec()``. In a test nothing calls
+``exec()``; pytest-qt spins the Qt event loop inside ``qtbot.waitUntil``/``waitSignal``.
+The ``qasync_loop`` fixture installs a qasync loop and marks it as the running asyncio loop
+for the test's duration, so tasks started by ``@asyncSlot`` handlers (or by the test) make
+progress whenever the test waits on a side effect. This is the one place that touches
+asyncio's private ``_set_running_loop``: qasync's own ``run_forever`` does exactly this
+around ``exec()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+import qasync
+
+
+def install_running_loop(app: Any) -> qasync.QEventLoop:
+    loop = qasync.QEventLoop(app, already_running=False)
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    return loop
+
+
+def drain(loop: qasync.QEventLoop, qtbot: Any, timeout_ms: int = 5000) -> None:
+    """Cancel every task still pending on the loop and wait until they have finished."""
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        qtbot.waitUntil(lambda: all(t.done() for t in tasks), timeout=timeout_ms)
+
+
+def uninstall(loop: qasync.QEventLoop) -> None:
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def run_task(loop: qasync.QEventLoop, qtbot: Any, coro: Coroutine[Any, Any, Any],
+             timeout_ms: int = 20000) -> Any:
+    """Run a coroutine as a task on the Qt loop and wait (spinning Qt) for its result."""
+    task = loop.create_task(coro)
+    qtbot.waitUntil(task.done, timeout=timeout_ms)
+    return task.result()
+
+
+def iter_tasks(loop: qasync.QEventLoop) -> Iterator[asyncio.Task[Any]]:
+    yield from (t for t in asyncio.all_tasks(loop) if not t.done())

@@ -1,0 +1,126 @@
+"""`makini-desktop export` and `makini-desktop sandbox` end to end over loopback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from makini_desktop.api.resources import VIEWS
+from makini_desktop.cli import main
+
+TOKEN = "sandbox-token"
+
+
+@pytest.fixture
+def token_env(monkeypatch):
+    monkeypatch.setenv("MAKINI_API_TOKEN", TOKEN)
+
+
+def _export(sandbox, resource, target, fmt="json", *extra):
+    return main(["export", resource, "--base-url", sandbox.url, "--format", fmt,
+                 "-o", str(target), *extra])
+
+
+@pytest.mark.parametrize("resource", list(VIEWS))
+def test_each_resource_exports_the_sandboxs_whole_list(sandbox, token_env, tmp_path, resource):
+    """The exported list is exactly the sandbox's own data for that resource, in order."""
+    view = VIEWS[resource]
+    target = tmp_path / f"{resource}.json"
+    assert _export(sandbox, resource, target) == 0
+    exported = json.loads(target.read_text("utf-8"))
+    expected = [r for r in sandbox.data.visible(view.dataset.name) if view.accepts(r)]
+    assert exported == expected
+    assert len(exported) > 0
+
+
+def test_export_under_429_503_and_latency_is_byte_identical_to_a_clean_one(
+    sandbox, token_env, tmp_path
+):
+    """Injected 429s, 503s and latency change nothing in the exported file."""
+    clean = tmp_path / "clean.csv"
+    assert _export(sandbox, "assets", clean, "csv") == 0
+    sandbox.set_faults([
+        "429:every=3,retry_after=0",
+        "503:every=4,retry_after=0",
+        "latency:ms=15",
+    ])
+    sandbox.reset_stats()
+    faulty = tmp_path / "faulty.csv"
+    assert _export(sandbox, "assets", faulty, "csv") == 0
+    assert faulty.read_bytes() == clean.read_bytes()
+    responses = sandbox.stats.responses
+    assert responses.get(429, 0) > 0 and responses.get(503, 0) > 0, responses
+
+
+def test_an_error_that_survives_retries_exits_1_with_one_line_and_no_file(
+    sandbox, token_env, tmp_path, capsys
+):
+    """A persistent 500 gives exit 1, the contract's one-line message, and no output file."""
+    sandbox.set_faults(["500:p=1"])
+    target = tmp_path / "assets.csv"
+    assert _export(sandbox, "assets", target, "csv") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    line = err[0]
+    assert line.startswith("error: INTERNAL_ERROR (HTTP 500): ")
+    assert "[request id: " in line and line.endswith("]")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_wrong_token_exits_1_with_authentication_failed(sandbox, monkeypatch, tmp_path, capsys):
+    """An unknown token is a 401 line, not a retry loop."""
+    monkeypatch.setenv("MAKINI_API_TOKEN", "not-a-token")
+    assert _export(sandbox, "spaces", tmp_path / "s.csv", "csv") == 1
+    assert capsys.readouterr().err.startswith("error: AUTHENTICATION_FAILED (HTTP 401): ")
+
+
+def test_missing_token_is_a_usage_error(sandbox, tmp_path, capsys):
+    """Without MAKINI_API_TOKEN the command says what to set and exits 2."""
+    assert _export(sandbox, "spaces", tmp_path / "s.csv", "csv") == 2
+    assert "MAKINI_API_TOKEN" in capsys.readouterr().err
+
+
+def test_plain_http_to_a_remote_host_is_refused(token_env, tmp_path, capsys):
+    """http:// to a non-loopback host exits 2 before anything is sent."""
+    code = main(["export", "assets", "--base-url", "http://api.makini.io", "-o",
+                 str(tmp_path / "a.csv")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "https://" in err and TOKEN not in err
+
+
+def test_export_to_stdout(sandbox, token_env, capsysbinary):
+    """`-o -` writes the export to standard output."""
+    assert main(["export", "buildings", "--base-url", sandbox.url, "--format", "csv",
+                 "-o", "-"]) == 0
+    text = capsysbinary.readouterr().out.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["key"] for r in rows] == [r["key"] for r in sandbox.data.visible("sites")]
+
+
+def test_sandbox_command_prints_url_and_token_on_its_first_line(tmp_path):
+    """`makini-desktop sandbox` serves the contract at the URL it prints first."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "makini_desktop.cli", "sandbox", "--scale", "small",
+         "--port", "0", "--token", "t-one"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = next(w for w in line.split() if w.startswith("http://127.0.0.1:"))
+        assert "t-one" in line
+        r = httpx.get(f"{url}/api/integrations/current",
+                      headers={"Authorization": "Bearer t-one"})
+        assert r.status_code == 200 and r.headers["x-request-id"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert proc.returncode in (0, -15)
