@@ -1,0 +1,190 @@
+"""``makini-desktop connection add|list|remove`` and saved connections for ``export``."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from makini_desktop.cli import TOKEN_ENV, UsageError, main
+from makini_desktop.cli_connections import saved_connection
+from makini_desktop.store import cache as cache_store
+from makini_desktop.store.profiles import ProfileStore
+from makini_desktop.store.secrets import SERVICE
+from tests.helpers.memkeyring import MemoryKeyring
+
+TOKEN = "tok-live-7f3a9c2e5b1d4a8f"
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def env_token(monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+
+
+def add(name: str = "Headquarters", url: str = "https://api.makini.io", *extra: str) -> int:
+    return main(["connection", "add", name, "--base-url", url, *extra])
+
+
+def test_add_with_env_token_stores_it_in_the_keyring(env_token, capsys, _memory_keyring,
+                                                     _isolated_home):
+    """add saves the profile and puts $MAKINI_API_TOKEN in the keyring, nowhere else."""
+    assert add() == 0
+    profile = ProfileStore().find_by_name("Headquarters")
+    assert profile is not None and profile.base_url == "https://api.makini.io"
+    assert _memory_keyring.store == {(SERVICE, profile.id): TOKEN}
+    out = capsys.readouterr()
+    assert "Saved connection" in out.out
+    assert TOKEN not in out.out + out.err
+    assert not [p for p in _isolated_home.rglob("*") if p.is_file() and TOKEN.encode()
+                in p.read_bytes()]
+
+
+def test_add_reads_the_token_from_standard_input(monkeypatch, _memory_keyring):
+    """Without $MAKINI_API_TOKEN, add reads one line from standard input, stripped."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"  {TOKEN}  \nignored\n"))
+    assert add() == 0
+    profile = ProfileStore().find_by_name("Headquarters")
+    assert _memory_keyring.store[(SERVICE, profile.id)] == TOKEN
+
+
+def test_add_prompts_without_echo_on_a_terminal(monkeypatch, _memory_keyring):
+    """From a terminal, add asks for the token with getpass (no echo)."""
+    monkeypatch.setattr(sys, "stdin", FakeTty())
+    prompts: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or TOKEN)
+    assert add() == 0
+    assert prompts and "Headquarters" in prompts[0]
+    profile = ProfileStore().find_by_name("Headquarters")
+    assert _memory_keyring.store[(SERVICE, profile.id)] == TOKEN
+
+
+def test_add_refuses_an_empty_token(monkeypatch, capsys):
+    """An empty standard input is a usage error and saves nothing."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert add() == 2
+    assert "makini-desktop: error: the token is empty" in capsys.readouterr().err
+    assert ProfileStore().list() == []
+
+
+def test_add_activate_marks_the_connection_active(env_token):
+    """--activate makes the new connection the one the app opens on."""
+    assert add("HQ", "https://api.makini.io", "--activate") == 0
+    store = ProfileStore()
+    assert store.active_id == store.find_by_name("HQ").id
+
+
+def test_insecure_url_exits_2(env_token, capsys):
+    """http:// to a remote host is refused with exit 2 and a one-line reason."""
+    assert add("HQ", "http://makini.example.com") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("makini-desktop: error: ")
+    assert "https://" in err
+    assert ProfileStore().list() == []
+
+
+def test_loopback_http_is_accepted(env_token):
+    """http:// to 127.0.0.1 (the sandbox) is fine."""
+    assert add("Sandbox", "http://127.0.0.1:8765") == 0
+
+
+def test_duplicate_name_exits_2(env_token, capsys):
+    """A name already used (ignoring case) is a usage error."""
+    assert add("HQ") == 0
+    assert add("hq", "https://other.example.com") == 2
+    assert "already exists" in capsys.readouterr().err
+    assert len(ProfileStore().list()) == 1
+
+
+def test_add_without_keyring_fails_clearly(env_token, capsys, monkeypatch):
+    """With no keyring backend, add exits 2 saying so instead of pretending to save."""
+    keyring.set_keyring(fail.Keyring())  # the autouse fixture restores the previous one
+    assert add() == 2
+    err = capsys.readouterr().err
+    assert "no system keyring" in err
+    assert TOKEN not in err
+    assert ProfileStore().list() == []
+
+
+def test_list_shows_connections_but_never_the_token(env_token, capsys):
+    """list shows name, base URL, where the token is and the active marker, not the token."""
+    assert add("HQ", "https://api.makini.io", "--activate") == 0
+    store = ProfileStore()
+    store.add("No token", "https://other.example.com")
+    capsys.readouterr()
+    assert main(["connection", "list"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "BASE", "URL", "TOKEN"]
+    hq = next(line for line in lines if "HQ" in line)
+    assert hq.startswith("*")
+    assert "https://api.makini.io" in hq
+    assert "MemoryKeyring" in hq
+    missing = next(line for line in lines if "No token" in line)
+    assert missing.rstrip().endswith("missing")
+    assert TOKEN not in out + err
+
+
+def test_list_with_no_connections_says_how_to_add_one(capsys):
+    """An empty list explains how to add a connection."""
+    assert main(["connection", "list"]) == 0
+    assert "connection add" in capsys.readouterr().out
+
+
+def test_remove_deletes_profile_keyring_entry_and_cache(env_token, capsys, _memory_keyring):
+    """remove deletes the profile, its keyring entry and its offline cache files."""
+    assert add("HQ") == 0
+    profile = ProfileStore().find_by_name("HQ")
+    cache_file: Path = cache_store.cache_path_for(profile.id)
+    cache_file.write_bytes(b"rows")
+    assert main(["connection", "remove", "hq"]) == 0
+    assert ProfileStore().list() == []
+    assert _memory_keyring.store == {}
+    assert not cache_file.exists()
+    assert "Removed connection" in capsys.readouterr().out
+
+
+def test_remove_unknown_name_exits_2(capsys):
+    """Removing a connection that does not exist is a usage error."""
+    assert main(["connection", "remove", "Nowhere"]) == 2
+    assert "no connection named" in capsys.readouterr().err
+
+
+def test_saved_connection_returns_url_and_token(env_token):
+    """saved_connection gives export the base URL and the stored token."""
+    assert add("HQ", "https://api.makini.io/") == 0
+    assert saved_connection("HQ") == ("https://api.makini.io", TOKEN)
+
+
+def test_saved_connection_unknown_or_without_token_is_a_usage_error(env_token):
+    """An unknown connection, or one with no stored token, is a usage error."""
+    with pytest.raises(UsageError, match="no connection named"):
+        saved_connection("Nowhere")
+    ProfileStore().add("Bare", "https://api.makini.io")
+    with pytest.raises(UsageError, match="no token is stored"):
+        saved_connection("Bare")
+
+
+class LockedKeyring(MemoryKeyring):
+    """A keyring that exists but refuses to store anything (a locked keychain)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError("keychain is locked")
+
+
+def test_add_rolls_back_when_the_keyring_refuses_the_token(env_token, capsys):
+    """If the keyring refuses the token, add exits 1 and leaves no half-saved connection."""
+    keyring.set_keyring(LockedKeyring())  # the autouse fixture restores the previous one
+    assert add() == 1
+    err = capsys.readouterr().err
+    assert "keychain is locked" in err
+    assert TOKEN not in err
+    assert ProfileStore().list() == []
