@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,24 +65,35 @@ class SyncResult:
     """What a refresh did.
 
     Attributes:
-        rows: the dataset's complete list afterwards, in order.
+        rows: after a full sync, the dataset's complete new list in order; after an
+            incremental one, None (the caller applies ``upserts`` and ``deleted_keys`` to
+            what it shows, which is far cheaper than reloading a 100k-row list).
         synced_at: when the list was fetched.
         mode: ``full`` or ``incremental``.
-        changed: records added or changed (incremental) or fetched (full).
-        deleted: tombstones applied (incremental).
+        upserts: records added or changed (incremental).
+        deleted_keys: keys of records deleted on the server (incremental).
         total: the server's total, when it gave one.
         nbytes: response bytes received.
         requests: HTTP requests made.
     """
 
-    rows: list[Row]
+    rows: list[Row] | None
     synced_at: datetime
     mode: str
-    changed: int
-    deleted: int
-    total: int | None
+    upserts: list[Row] = field(default_factory=list)
+    deleted_keys: list[str] = field(default_factory=list)
+    total: int | None = None
     nbytes: int = 0
     requests: int = 0
+
+    @property
+    def changed(self) -> int:
+        """Records fetched (full) or added and changed (incremental)."""
+        return len(self.rows) if self.rows is not None else len(self.upserts)
+
+    @property
+    def deleted(self) -> int:
+        return len(self.deleted_keys)
 
 
 PageCallback = Callable[[list[Row], Progress], None]
@@ -251,7 +262,7 @@ class Repository:
             if writer is not None and not writer.done:
                 writer.abort()
             raise
-        return SyncResult(rows, synced_at, "full", len(rows), 0, total)
+        return SyncResult(rows, synced_at, "full", total=total)
 
     async def _incremental(self, info: DatasetInfo) -> SyncResult | None:
         """Fetch and apply changes since the watermark; None when a full sync is needed."""
@@ -262,7 +273,6 @@ class Repository:
         changes: list[Row] = []
         async for page in self.client.iter_pages(self.dataset.path, params):
             changes.extend(page.rows)
-        deleted = sum(1 for r in changes if r.get(res.F_DELETED))
         total = await self._server_total()
         watermark = max_updated_at(changes, info.watermark)
         count = await asyncio.to_thread(
@@ -279,9 +289,15 @@ class Repository:
                 self.dataset.name, count, total,
             )
             return None
-        cached = await asyncio.to_thread(self.cache.load, self.dataset.name)
-        return SyncResult(cached.rows, synced_at, "incremental", len(changes) - deleted, deleted,
-                          total)
+        latest: dict[str, Row] = {}
+        for row in changes:  # a record changed twice during the walk: the later copy wins
+            latest[row[res.F_KEY]] = row
+        return SyncResult(
+            None, synced_at, "incremental",
+            upserts=[r for r in latest.values() if not r.get(res.F_DELETED)],
+            deleted_keys=[k for k, r in latest.items() if r.get(res.F_DELETED)],
+            total=total,
+        )
 
     async def _server_total(self) -> int | None:
         """The dataset's live total, from the smallest page the server will give."""
