@@ -132,12 +132,17 @@ def read_token_from_env() -> str:
     return token
 
 
+def _is_terminal(stream: Any) -> bool:
+    """True for a terminal; a windowed Windows build has no stderr at all (None)."""
+    return stream is not None and stream.isatty()
+
+
 class _Progress:
     """A progress line on stderr, only when stderr is a terminal."""
 
     def __init__(self, resource: str) -> None:
         self.resource = resource
-        self.enabled = sys.stderr.isatty()
+        self.enabled = _is_terminal(sys.stderr)
         self.rows = 0
 
     def page(self, number: int, last: int | None, rows: int) -> None:
@@ -184,7 +189,7 @@ def run_export(ns: argparse.Namespace) -> int:
         reason = exc.strerror or str(exc)
         print(f"error: could not write {ns.output}: {reason}", file=sys.stderr)
         return EXIT_FAILED
-    if ns.output != "-" and sys.stderr.isatty():
+    if ns.output != "-" and _is_terminal(sys.stderr):
         print(f"Wrote {len(rows):,} {view.noun[1]} to {ns.output}", file=sys.stderr)
     return EXIT_OK
 

@@ -1,0 +1,15 @@
+"""The script PyInstaller freezes: the same entry point as the ``makini-desktop`` console script.
+
+PyInstaller needs a script path, not an entry point. The Qt binding is pinned before anything
+can import qasync, which otherwise picks the first binding it finds.
+"""
+
+import os
+import sys
+
+os.environ["QT_API"] = "pyside6"
+
+from makini_desktop.cli import main  # noqa: E402  # after QT_API, on purpose
+
+if __name__ == "__main__":
+    sys.exit(main())
