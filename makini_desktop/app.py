@@ -1,0 +1,433 @@
+"""The GUI entry point: ``makini-desktop`` without a sub-command.
+
+    makini-desktop                      the last active saved connection (or the manager)
+    makini-desktop --connection NAME    a saved connection
+    makini-desktop --base-url URL       an unsaved connection (token from $MAKINI_API_TOKEN)
+    makini-desktop --demo               the built-in sandbox, as "Demo (sandbox)"
+    makini-desktop --demo --screenshots DIR    render every window to PNG files and exit
+
+The app runs on a qasync event loop inside Qt's: asyncio tasks (loading, refreshing) and Qt
+events share one thread, so nothing here may block. Shutdown is explicit: when the main
+window closes, every load is cancelled, the session's HTTP pool and cache are closed and the
+sandbox (if any) is stopped, before :func:`main` returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from makini_desktop.sandbox.server import SandboxServer
+    from makini_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+DEMO_NAME = "Demo (sandbox)"
+DEMO_TOKEN = "sandbox-token"
+DEMO_SCALE = "medium"
+DEMO_SEED = 42
+DEMO_CACHE_KEY = "demo-sandbox"
+"""One offline cache for every demo run (the sandbox's port changes from run to run)."""
+SCREENSHOT_SIZE = (1280, 800)
+SCREENSHOT_LOAD_TIMEOUT_S = 300.0
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class StartupError(Exception):
+    """The app cannot start as asked (exit code in :attr:`code`, message for stderr)."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the GUI until its main window is closed.
+
+    Args:
+        argv: the arguments without the program name (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit code: 0 when the window was closed (or the screenshots were written),
+        1 when the app could not start, 2 for a usage error.
+    """
+    # Before anything imports qasync: it picks its Qt binding from QT_API.
+    os.environ["QT_API"] = "pyside6"
+    from makini_desktop.cli import build_parser
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(args)
+    except SystemExit as exc:  # --help, --version or a usage error: argparse printed it
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if ns.command is not None:
+        from makini_desktop.cli import main as cli_main
+
+        return cli_main(args)
+
+    from PySide6.QtWidgets import QApplication
+
+    if ns.screenshots and QApplication.instance() is None:
+        # Render without a display and without flashing windows on one.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        token = _adhoc_token(ns)
+    except StartupError as exc:
+        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        return exc.code
+
+    import qasync
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    import makini_desktop.ui  # noqa: F401  # applies the PySide6 work-arounds first
+
+    preload_modules()
+    app = QApplication.instance()
+    created = app is None
+    if app is None:
+        app = _create_application()
+    assert isinstance(app, QApplication)
+    quit_on_close = app.quitOnLastWindowClosed()
+    # The loop ends when the main window closes, not when the last window (an error
+    # dialog, say) does.
+    app.setQuitOnLastWindowClosed(False)
+    from makini_desktop.ui.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    collector.start()
+    loop = qasync.QEventLoop(app)
+    previous_loop = _current_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        code: int = loop.run_until_complete(_run(app, ns, token))
+        return code
+    except StartupError as exc:
+        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        return exc.code
+    finally:
+        _cancel_leftover_tasks(loop)
+        loop.close()
+        _delete_loop_timers(loop)
+        collector.stop()
+        collector.deleteLater()
+        asyncio.set_event_loop(previous_loop)
+        app.setQuitOnLastWindowClosed(quit_on_close)
+        # Windows closed on the way out are deleted now, not at some later event loop.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        if created:
+            log.debug("application shut down")
+
+
+def preload_modules() -> None:
+    """Import what the first connection needs, before the window is on screen.
+
+    httpx imports its transport (httpcore, h11) only when the first client is built, which
+    would freeze the freshly shown window for ~100 ms.
+    """
+    import httpcore  # noqa: F401
+    import truststore  # noqa: F401
+
+    import makini_desktop.sync.session  # noqa: F401
+
+
+def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Shutdown cancels everything it started; a task still pending here is a bug."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    if not pending:
+        return
+    log.warning("tasks still running at exit: %s", ", ".join(t.get_name() for t in pending))
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def _delete_loop_timers(loop: Any) -> None:
+    """Destroy qasync's timer object now, on this (the GUI) thread.
+
+    ``QEventLoop.close()`` only flags its internal ``_SimpleTimer`` as stopped: timers of
+    callbacks still scheduled (a keep-alive, a cancelled sleep) stay registered. Left to
+    the garbage collector, the object may be destroyed on another thread, where Qt warns
+    "Timers cannot be stopped from another thread" and can crash.
+    """
+    import shiboken6
+
+    timer = getattr(loop, "_timer", None)  # qasync internals, checked defensively
+    if timer is not None and shiboken6.isValid(timer):
+        shiboken6.delete(timer)
+
+
+def _current_event_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return None
+
+
+def _create_application() -> QApplication:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from makini_desktop import __version__
+
+    # Qt 6 scales for high DPI by itself; fractional factors (150 %) stay exact.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        QGuiApplication.highDpiScaleFactorRoundingPolicy().PassThrough
+    )
+    app = QApplication([sys.argv[0] if sys.argv else "makini-desktop"])
+    app.setApplicationName("makini-desktop")
+    app.setOrganizationName("Makini")
+    app.setOrganizationDomain("makini.io")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("makini-desktop")
+    app.setWindowIcon(app_icon())
+    # No setStyle and no palette: the platform's native style and its light or dark mode.
+    return app
+
+
+def app_icon() -> Any:
+    """The app icon with every size shipped, so each screen's scale picks a sharp one."""
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    try:
+        folder = resources.files("makini_desktop.resources").joinpath("icons")
+        for size in (16, 32, 48, 64, 128, 256, 512):
+            png = folder.joinpath(f"makini-desktop-{size}.png")
+            if png.is_file():
+                icon.addFile(str(png))
+    except (ModuleNotFoundError, OSError) as exc:  # an incomplete install: no icon, no crash
+        log.warning("app icon not found: %s", exc)
+    return icon
+
+
+def _adhoc_token(ns: argparse.Namespace) -> str | None:
+    """The token of ``--base-url`` from the environment, checked before any window opens."""
+    if not ns.gui_base_url:
+        return None
+    from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
+    from makini_desktop.cli import TOKEN_ENV
+
+    try:
+        validate_base_url(ns.gui_base_url)
+    except (InsecureUrlError, InvalidBaseUrl) as exc:
+        raise StartupError(str(exc)) from None
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise StartupError(f"set {TOKEN_ENV} to the connection's API token")
+    return token
+
+
+async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> int:
+    """Open the window on the connection asked for and wait until it is closed."""
+    import shiboken6
+
+    from makini_desktop.store.profiles import ProfileStore
+    from makini_desktop.store.secrets import TokenStore
+    from makini_desktop.sync.session import ConnectionInfo
+    from makini_desktop.ui.error_dialog import install_excepthook
+    from makini_desktop.ui.main_window import MainWindow
+
+    loop = asyncio.get_running_loop()
+    screenshots = Path(ns.screenshots) if ns.screenshots else None
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if screenshots is not None:
+        # Screenshots never touch the user's saved connections or keyring.
+        scratch = tempfile.TemporaryDirectory(prefix="makini-shots-")
+        profiles = ProfileStore(Path(scratch.name) / "connections.json")
+        tokens = TokenStore(backend=_memory_keyring())
+    else:
+        profiles = ProfileStore()
+        tokens = TokenStore()
+    window = MainWindow(profiles, tokens)
+    crash = install_excepthook(
+        lambda: window if shiboken6.isValid(window) else None,
+        loop=loop,
+        show_dialogs=screenshots is None,
+    )
+    closed: asyncio.Future[None] = loop.create_future()
+    def on_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    window.sig_closed.connect(on_closed)
+    sandbox: SandboxServer | None = None
+    try:
+        load: asyncio.Task[None] | None = None
+        want_manager = False
+        if ns.demo:
+            window.statusBar().showMessage("Starting the demo sandbox…")
+            sandbox = await asyncio.to_thread(_start_sandbox)
+            window.statusBar().clearMessage()
+            info = ConnectionInfo(DEMO_NAME, sandbox.url, DEMO_CACHE_KEY, demo=True)
+            load = window.open_connection(info, DEMO_TOKEN)
+        elif ns.gui_base_url:
+            assert token is not None
+            load = window.open_connection(ConnectionInfo.adhoc(ns.gui_base_url, token), token)
+        elif ns.gui_connection:
+            profile = profiles.find_by_name(ns.gui_connection)
+            if profile is None:
+                raise StartupError(f"no saved connection named {ns.gui_connection!r}")
+            load = window.activate_profile(profile.id)
+            want_manager = load is None  # no token stored: the manager asks for one
+        elif profiles.active_id is not None and profiles.get(profiles.active_id) is not None:
+            load = window.activate_profile(profiles.active_id)
+            want_manager = load is None
+        else:
+            want_manager = True  # first run: nothing to open yet
+
+        if screenshots is not None:
+            await _take_screenshots(window, load, screenshots, sandbox, profiles, tokens)
+            return EXIT_OK
+        window.show()
+        if want_manager and (window.connection_dialog is None or
+                             not window.connection_dialog.isVisible()):
+            window.show_connections()
+        await closed
+        return EXIT_OK
+    finally:
+        if shiboken6.isValid(window):
+            if window.isVisible():
+                window.close()
+            await window.shutdown()
+        if sandbox is not None:
+            await asyncio.to_thread(sandbox.stop)
+        crash.uninstall()
+        if shiboken6.isValid(window):
+            window.deleteLater()
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def _start_sandbox() -> SandboxServer:
+    from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
+
+    config = SandboxConfig(scale=DEMO_SCALE, seed=DEMO_SEED, tokens=(DEMO_TOKEN,), port=0)
+    return SandboxServer(config).start()
+
+
+def _memory_keyring() -> Any:
+    """A keyring that keeps tokens in memory (for screenshot runs)."""
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+        name = "the system keychain"  # what the connection manager says it stores in
+
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]  # keyring has no hints here
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    return MemoryKeyring()
+
+
+# -- screenshots ------------------------------------------------------------------------------
+
+
+async def _settle(app: QApplication, turns: int = 5) -> None:
+    """Let queued events and paints run (a few loop turns)."""
+    for _ in range(turns):
+        app.processEvents()
+        await asyncio.sleep(0)
+
+
+def _save(widget: QWidget, path: Path) -> None:
+    pixmap = widget.grab()
+    if pixmap.isNull() or not pixmap.save(str(path), "PNG"):
+        raise StartupError(f"could not write {path}", EXIT_FAILED)
+    log.info("wrote %s", path)
+
+
+async def _take_screenshots(
+    window: MainWindow,
+    load: asyncio.Task[None] | None,
+    folder: Path,
+    sandbox: SandboxServer | None,
+    profiles: Any,
+    tokens: Any,
+) -> None:
+    """Load every tab fully, then render each tab, the connection manager and an error."""
+    from PySide6.QtWidgets import QApplication
+
+    from makini_desktop.api.client import MakiniClient, RetryPolicy
+    from makini_desktop.api.errors import MakiniError
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    folder.mkdir(parents=True, exist_ok=True)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    if load is not None:
+        await asyncio.wait_for(asyncio.shield(load), SCREENSHOT_LOAD_TIMEOUT_S)
+        for tab in window.workspace.tabs.values():
+            await tab.wait()
+    await _settle(app)
+    for index, view in enumerate(window.views):
+        window.resource_tabs.setCurrentIndex(index)
+        await _settle(app)
+        _save(window, folder / f"{view.name}.png")
+    window.resource_tabs.setCurrentIndex(0)
+
+    info = window.workspace.info
+    if info is not None:
+        # Saved connections as a facilities team would have them; the demo one selected.
+        demo = profiles.add(info.name, info.base_url, demo=info.demo)
+        tokens.set(demo.id, DEMO_TOKEN)
+        for name, url in (("Headquarters — iOffice", "https://api.makini.io"),
+                          ("EMEA offices — Eptura", "https://eu.api.makini.io")):
+            try:
+                profiles.add(name, url)
+            except Exception as exc:  # a screenshot detail, never a reason to fail
+                log.debug("sample profile not added: %s", exc)
+        profiles.set_active(demo.id)
+    dialog = window.show_connections(profiles.active_id)
+    await _settle(app)
+    _save(dialog, folder / "connections.png")
+    dialog.close()
+
+    # A real failed request: the status call with a token the server does not know.
+    if info is not None:
+        err: MakiniError | None = None
+        policy = RetryPolicy(max_attempts=1)
+        try:
+            async with MakiniClient(info.base_url, "expired-demo-token", retry=policy) as client:
+                await client.integration()
+        except MakiniError as exc:
+            err = exc
+        if err is not None:
+            error_dialog = window.reporter.report(
+                err, connection_name=info.name, base_url=info.base_url
+            )
+            if error_dialog is not None:
+                await _settle(app)
+                _save(error_dialog, folder / "error.png")
+                error_dialog.close()
+    await _settle(app)
+    _ = sandbox  # kept running until every shot is taken
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,326 @@
+"""The main window against the real sandbox over loopback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QLineEdit, QTableView
+
+from makini_desktop.api import resources as res
+from makini_desktop.api.client import RetryPolicy
+from makini_desktop.store.profiles import ProfileStore
+from makini_desktop.store.secrets import TokenStore
+from makini_desktop.sync.session import ConnectionInfo, ConnState, Session
+from makini_desktop.ui.controllers import Phase
+from makini_desktop.ui.main_window import MainWindow
+from makini_desktop.ui.table_model import SortRole
+from tests.helpers.qt import run_task
+
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    # The offscreen platform plugin says this for every window shown; not our warning.
+    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
+]
+
+TOKEN = "sandbox-token"
+LOAD_TIMEOUT_MS = 30_000
+
+
+def fast_retries(info: ConnectionInfo, token: str, **kwargs: Any) -> Session:
+    """A Session whose client gives up after one quick retry (tests need no 90 s policy)."""
+    session = Session(info, token, **kwargs)
+    session.client.retry = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.05)
+    return session
+
+
+@pytest.fixture
+def window(qtbot, qasync_loop, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(ProfileStore(), TokenStore(), settings=settings,
+                     session_factory=fast_retries)
+    win.show()
+    yield win
+    # Not qtbot.addWidget: it deletes the window before this teardown could close the session.
+    run_task(qasync_loop, qtbot, win.shutdown())
+    win.close()
+    win.deleteLater()
+
+
+def expected_rows(srv, view: res.View) -> list[dict[str, Any]]:
+    return [r for r in srv.data.visible(view.dataset.name) if view.accepts(r)]
+
+
+def connect(window: MainWindow, srv, name: str = "Sandbox") -> ConnectionInfo:
+    info = ConnectionInfo(name, srv.url, f"it-{name.lower()}")
+    window.open_connection(info, TOKEN)
+    return info
+
+
+def wait_loaded(qtbot, window: MainWindow) -> None:
+    ws = window.workspace
+    qtbot.waitUntil(lambda: ws.load_task is not None and ws.load_task.done(),
+                    timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not ws.busy, timeout=LOAD_TIMEOUT_MS)
+
+
+def table(window: MainWindow, name: str) -> QTableView:
+    found = window.findChild(QTableView, f"{name}Table")
+    assert found is not None
+    return found
+
+
+def test_every_tab_loads_the_whole_list(qtbot, window, sandbox):
+    """Each tab shows every record of its sandbox list, names resolved, and says Up to date."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    for name in res.TAB_VIEWS:
+        view = res.VIEWS[name]
+        assert table(window, name).model().rowCount() == len(expected_rows(sandbox, view)), name
+        assert window.workspace.tabs[name].status.phase is Phase.UP_TO_DATE
+    status = window.findChild(QLabel, "syncStatus")
+    assert status.text() == ConnState.READY.label
+    spaces = table(window, "spaces").model()
+    building = [c.id for c in res.SPACES_VIEW.columns].index("building")
+    site_names = {s["name"] for s in sandbox.data.visible("sites")}
+    assert {spaces.index(r, building).data() for r in range(spaces.rowCount())} <= site_names
+
+
+def test_search_filters_and_count_label_follows(qtbot, window, sandbox):
+    """Typing in the Spaces search narrows the table and the label reads "N of M spaces"."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    model = table(window, "spaces").model()
+    total = model.rowCount()
+    search = window.findChild(QLineEdit, "spacesSearch")
+    count = window.findChild(QLabel, "spacesCount")
+    assert count.text() == f"{total:,} spaces"
+    qtbot.keyClicks(search, "meeting")
+    qtbot.waitUntil(lambda: 0 < model.rowCount() < total, timeout=5000)
+    shown = [c for c, col in enumerate(res.SPACES_VIEW.columns) if not col.hidden]
+    for row in range(model.rowCount()):
+        cells = [str(model.index(row, c).data()).casefold() for c in shown]
+        assert any("meeting" in cell for cell in cells)
+    assert count.text() == f"{model.rowCount():,} of {total:,} spaces"
+    search.clear()
+    qtbot.waitUntil(lambda: model.rowCount() == total, timeout=5000)
+    assert count.text() == f"{total:,} spaces"
+
+
+def test_new_refresh_cancels_the_running_one(qtbot, window, sandbox, qasync_loop):
+    """Pressing Refresh while a tab loads cancels that load; the new one completes."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    sandbox.set_latency(100)
+    first = window.workspace.refresh_tab("assets", full=True)
+    qtbot.waitUntil(lambda: window.workspace.tabs["assets"].status.phase is Phase.SYNCING)
+    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
+    window.refresh_action.trigger()
+    second = window.workspace.tabs["assets"].task
+    assert second is not first
+    qtbot.waitUntil(first.done, timeout=5000)
+    assert first.cancelled()
+    sandbox.set_latency(0)
+    qtbot.waitUntil(second.done, timeout=LOAD_TIMEOUT_MS)
+    assert not second.cancelled(), "second cancelled"
+    assert second.exception() is None
+    assert window.workspace.tabs["assets"].status.phase is Phase.UP_TO_DATE
+    assert table(window, "assets").model().rowCount() == len(sandbox.data.visible("assets"))
+
+
+def test_cancel_button_stops_loading_and_keeps_rows(qtbot, window, sandbox):
+    """Cancel during a refresh stops it and the rows already shown stay."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    sandbox.set_latency(200)
+    tab = window.tabs["assets"]
+    window.resource_tabs.setCurrentWidget(tab)
+    task = window.workspace.refresh_tab("assets", full=True)
+    qtbot.waitUntil(tab.cancel.isVisible)
+    qtbot.mouseClick(tab.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert window.workspace.tabs["assets"].status.phase is Phase.CANCELLED
+    assert tab.status.text().startswith("Cancelled")
+    assert tab.model.rowCount() == len(sandbox.data.visible("assets"))
+
+
+def test_module_not_offered_shows_inline_message(qtbot, window, sandbox):
+    """A system without visitor management shows a message in the tab, never a dialog."""
+    sandbox.set_unavailable(["visits"])
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    tab = window.tabs["visitors"]
+    assert tab.stack.currentWidget() is tab.unavailable
+    assert tab.unavailable.text() == "This connection's system does not offer visitor management."
+    assert window.reporter.reported == []
+    assert window.reporter.open_dialogs() == []
+    assert table(window, "moves").model().rowCount() == len(sandbox.data.visible("moves"))
+
+
+def test_server_error_after_retries_opens_error_dialog(qtbot, window, sandbox):
+    """A 500 that outlasts the retries opens one error dialog with the server's request ID."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    sandbox.set_faults(["500:path=/api/eam/assets"])
+    task = window.workspace.refresh_tab("assets", full=True)
+    qtbot.waitUntil(task.done, timeout=LOAD_TIMEOUT_MS)
+    dialogs = window.reporter.open_dialogs()
+    assert len(dialogs) == 1
+    field = dialogs[0].findChild(QLineEdit, "requestIdField")
+    assert field.text() == window.reporter.reported[-1].request_id != ""
+    assert window.workspace.tabs["assets"].status.phase is Phase.FAILED
+    assert table(window, "assets").model().rowCount() == len(sandbox.data.visible("assets"))
+
+
+def test_revoked_token_reconnects_with_a_new_token(qtbot, window, sandbox, qasync_loop):
+    """After a 401, Reconnect opens the manager on the token; a new token reloads the tabs."""
+    profile = window.profiles.add("Office", sandbox.url)
+    window.tokens.set(profile.id, TOKEN)
+    window.activate_profile(profile.id)
+    wait_loaded(qtbot, window)
+    sandbox.revoke(TOKEN)
+    window.workspace.refresh_tab("spaces")
+    qtbot.waitUntil(lambda: bool(window.reporter.open_dialogs()), timeout=LOAD_TIMEOUT_MS)
+    assert window.findChild(QLabel, "syncStatus").text() == ConnState.NEEDS_RECONNECT.label
+    error = window.reporter.open_dialogs()[0]
+    assert error.reconnect_button.isVisible()
+    qtbot.mouseClick(error.reconnect_button, Qt.MouseButton.LeftButton)
+    dialog = window.connection_dialog
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.token_field.hasFocus())
+    sandbox.add_token("fresh-token")
+    dialog.token_field.setText("fresh-token")
+    dialog.token_field.textEdited.emit("fresh-token")
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.workspace.state is not ConnState.CONNECTING, timeout=10_000)
+    wait_loaded(qtbot, window)
+    assert window.tokens.get(profile.id) == "fresh-token"
+    assert window.findChild(QLabel, "syncStatus").text() == ConnState.READY.label
+    assert table(window, "spaces").model().rowCount() == len(
+        expected_rows(sandbox, res.SPACES_VIEW))
+
+
+def test_rate_limit_counts_down_without_a_dialog(qtbot, window, sandbox):
+    """While the client waits out a 429 the status bar counts down and no dialog opens."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    sandbox.set_faults(["429:count=1,retry_after=2,path=/api/eam/sites"])
+    status = window.findChild(QLabel, "syncStatus")
+    task = window.workspace.refresh_tab("buildings", full=True)
+    qtbot.waitUntil(lambda: status.text().startswith("Rate limited — retrying in"), timeout=5000)
+    assert window.reporter.open_dialogs() == []
+    qtbot.waitUntil(task.done, timeout=10_000)
+    assert window.reporter.reported == []
+    qtbot.waitUntil(lambda: status.text() == ConnState.READY.label, timeout=5000)
+
+
+def test_copy_puts_selected_rows_as_tsv(qtbot, window, sandbox):
+    """Ctrl+C on selected rows copies them as tab-separated text, columns as shown."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    view = table(window, "buildings")
+    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("buildings"))
+    view.selectRow(0)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    text = QGuiApplication.clipboard().text()
+    first_name = view.model().index(0, 0).data()
+    assert text.split("\t")[0] == first_name
+    assert "\n" not in text
+
+
+def test_export_writes_the_rows_shown(qtbot, window, sandbox, tmp_path, qasync_loop):
+    """Export writes the tab's visible rows (after search) to the chosen file."""
+    import csv
+
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    model = table(window, "buildings").model()
+    model.set_search(sandbox.data.visible("sites")[0]["name"])
+    target = tmp_path / "buildings.csv"
+    assert run_task(qasync_loop, qtbot, window.export_tab("buildings", str(target)))
+    with target.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["key"] for r in rows] == [r["key"] for r in model.visible_rows()]
+
+
+def test_switching_connection_reloads_every_tab(qtbot, window, sandbox):
+    """Choosing another saved connection empties the tabs and loads the new one."""
+    from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
+
+    other = SandboxServer(SandboxConfig(scale="small", seed=7, tokens=(TOKEN,))).start()
+    try:
+        first = window.profiles.add("First", sandbox.url)
+        second = window.profiles.add("Second", other.url)
+        window.tokens.set(first.id, TOKEN)
+        window.tokens.set(second.id, TOKEN)
+        window.activate_profile(first.id)
+        wait_loaded(qtbot, window)
+        switcher = window.connection_switcher
+        index = switcher.findData(second.id)
+        switcher.setCurrentIndex(index)
+        switcher.activated.emit(index)
+        qtbot.waitUntil(lambda: window.workspace.info.name == "Second")
+        wait_loaded(qtbot, window)
+        assert table(window, "assets").model().rowCount() == len(other.data.visible("assets"))
+        assert window.profiles.active_id == second.id
+        assert "Second" in window.windowTitle()
+    finally:
+        other.stop()
+
+
+def test_building_filter_narrows_every_tab(qtbot, window, sandbox):
+    """Choosing a building shows only its rows in every tab."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    combo = window.building_filter
+    assert combo.count() == len(sandbox.data.visible("sites")) + 1
+    combo.setCurrentIndex(1)
+    key = combo.currentData()
+    assets = table(window, "assets").model()
+    expected = [r for r in sandbox.data.visible("assets") if r.get("siteKey") == key]
+    assert assets.rowCount() == len(expected)
+    combo.setCurrentIndex(0)
+    assert assets.rowCount() == len(sandbox.data.visible("assets"))
+
+
+def test_cached_rows_show_before_the_network(qtbot, window, sandbox, qasync_loop):
+    """With the server down, a restart shows the cached rows, marked Offline, and no dialog."""
+    info = connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    count = table(window, "assets").model().rowCount()
+    run_task(qasync_loop, qtbot, window.workspace.close())
+    sandbox.stop()
+    window.open_connection(info, TOKEN)
+    wait_loaded(qtbot, window)
+    assert table(window, "assets").model().rowCount() == count
+    assert window.workspace.tabs["assets"].status.text().startswith(("Cached", "Offline"))
+    assert window.findChild(QLabel, "syncStatus").text() == ConnState.OFFLINE.label
+    assert window.workspace.tabs["assets"].status.text().startswith("Offline — cached data")
+    assert window.reporter.open_dialogs() == []  # cached rows shown: the status bar says it
+
+
+def test_clicking_a_header_sorts_by_native_values(qtbot, window, sandbox):
+    """Clicking Capacity sorts spaces by number, and again sorts them the other way."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("spaces"))
+    view = table(window, "spaces")
+    model = view.model()
+    column = [c.id for c in res.SPACES_VIEW.columns].index("capacity")
+    header = view.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    pos = header.rect().center()
+    pos.setX(x)
+
+    def capacities() -> list[float]:
+        keys = [model.index(r, column).data(SortRole) for r in range(model.rowCount())]
+        return [k[1] for k in keys if k[0] == 0]
+
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: model.sort_column == column and not view.sort_pending)
+    assert capacities() == sorted(capacities()) and len(set(capacities())) > 1
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: model.sort_order == Qt.SortOrder.DescendingOrder)
+    assert capacities() == sorted(capacities(), reverse=True)
