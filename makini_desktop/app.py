@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         _cancel_leftover_tasks(loop)
         loop.close()
-        _delete_loop_timers(loop)
+        delete_loop_timers(loop)
         collector.stop()
         collector.deleteLater()
         asyncio.set_event_loop(previous_loop)
@@ -154,7 +154,7 @@ def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
-def _delete_loop_timers(loop: Any) -> None:
+def delete_loop_timers(loop: Any) -> None:
     """Destroy qasync's timer object now, on this (the GUI) thread.
 
     ``QEventLoop.close()`` only flags its internal ``_SimpleTimer`` as stopped: timers of

@@ -145,7 +145,10 @@ class Session:
         token: its token (memory only).
         on_retry: told before each retry wait (the status bar's countdown).
         on_reach: told when the connection goes offline or back online.
-        open_cache: set False to run without an offline cache (tests, a broken disk).
+        open_cache: ``"now"`` opens the offline cache in the constructor; ``"later"``
+            leaves it to :meth:`ensure_cache` (the GUI opens it in a worker thread: the
+            integrity check of a 100k-row cache takes tens of milliseconds); ``"never"``
+            runs without a cache.
     """
 
     def __init__(
@@ -155,20 +158,39 @@ class Session:
         *,
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_reach: Callable[[Reach], None] | None = None,
-        open_cache: bool = True,
+        open_cache: str = "now",
     ) -> None:
         self.info = info
         self.client = MakiniClient(info.base_url, token, on_retry=on_retry)
         self.connectivity = Connectivity(self.probe, on_change=on_reach)
         self.cache: Cache | None = None
         self.cache_problem: str | None = None
-        if open_cache:
-            try:
-                self.cache = Cache.open_for(info.cache_key)
-            except CacheError as exc:
-                self.cache_problem = str(exc)
-                log.warning("offline cache unavailable for %s: %s", info.name, exc)
+        self._cache_tried = open_cache == "never"
         self._repos: dict[str, Repository] = {}
+        if open_cache == "now":
+            self._use_cache(self._open_cache())
+
+    def _open_cache(self) -> Cache | None:
+        try:
+            return Cache.open_for(self.info.cache_key)
+        except CacheError as exc:
+            self.cache_problem = str(exc)
+            log.warning("offline cache unavailable for %s: %s", self.info.name, exc)
+            return None
+
+    def _use_cache(self, cache: Cache | None) -> None:
+        self._cache_tried = True
+        self.cache = cache
+        for repo in self._repos.values():
+            repo.cache = cache
+
+    async def ensure_cache(self) -> Cache | None:
+        """Open the offline cache in a worker thread, once; None if it cannot be opened."""
+        import asyncio
+
+        if not self._cache_tried:
+            self._use_cache(await asyncio.to_thread(self._open_cache))
+        return self.cache
 
     @property
     def cache_recovered(self) -> RecoveryInfo | None:

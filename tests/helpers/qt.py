@@ -35,9 +35,12 @@ def drain(loop: qasync.QEventLoop, qtbot: Any, timeout_ms: int = 5000) -> None:
 
 
 def uninstall(loop: qasync.QEventLoop) -> None:
+    from makini_desktop.app import delete_loop_timers
+
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
     loop.close()
+    delete_loop_timers(loop)  # never leave its timers for the GC to free on another thread
 
 
 def run_task(loop: qasync.QEventLoop, qtbot: Any, coro: Coroutine[Any, Any, Any],

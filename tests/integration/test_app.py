@@ -6,19 +6,12 @@ import gc
 import logging
 import threading
 
-import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from makini_desktop import app as app_module
 from makini_desktop.api import resources as res
-
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    # The offscreen platform plugin says this for every window shown; not our warning.
-    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
-]
 
 
 def _close_when_loaded(seen: dict) -> QTimer:

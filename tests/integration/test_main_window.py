@@ -19,12 +19,6 @@ from makini_desktop.ui.main_window import MainWindow
 from makini_desktop.ui.table_model import SortRole
 from tests.helpers.qt import run_task
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    # The offscreen platform plugin says this for every window shown; not our warning.
-    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
-]
-
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
 

