@@ -72,6 +72,7 @@ class Kind(Enum):
     ENUM = "enum"  # a code such as "meeting_room" shown as "Meeting room"
     REF = "ref"  # a key of another dataset, shown as that record's name
     COUNT = "count"  # a JSON array, shown as its length
+    AREA = "area"  # a number in its building's unit (the site's areaUnit): "56 sq ft"
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ F_PARENT_KEY = "parentKey"
 F_LOCATION_KEY = "locationKey"
 F_TYPE = "type"
 F_STATUS = "status"
+F_AREA_UNIT = "areaUnit"
 LOCATION_TYPE_FLOOR = "floor"
 
 SPACE_TYPES: tuple[str, ...] = (
@@ -241,8 +243,7 @@ BUILDINGS_VIEW = View(
         Column("city", "City", ("address.city",)),
         Column("country", "Country", ("address.country",)),
         Column("floors", "Floors", ("floorsCount",), Kind.INT),
-        Column("area", "Gross area", ("grossArea",), Kind.NUMBER),
-        Column("area_unit", "Unit", ("areaUnit",)),
+        Column("area", "Gross area", ("grossArea",), Kind.AREA),
         Column("description", "Description", ("description",), hidden=True),
         _UPDATED,
         _KEY,
@@ -274,7 +275,7 @@ SPACES_VIEW = View(
         Column("floor", "Floor", (F_PARENT_KEY,), Kind.REF, ref="locations"),
         _BUILDING,
         Column("capacity", "Capacity", ("capacity",), Kind.INT),
-        Column("area", "Area", ("area",), Kind.NUMBER),
+        Column("area", "Area", ("area",), Kind.AREA),
         Column("occupied", "Occupied", ("occupied",), Kind.BOOL),
         Column("occupant", "Occupant", ("occupantName",)),
         Column("reservable", "Reservable", ("reservable",), Kind.BOOL),

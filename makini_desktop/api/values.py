@@ -88,7 +88,7 @@ def display(kind: Kind, value: Any, *, local_tz: bool = True) -> str:
         if num is None:
             return as_text(value)
         return f"{num:,.0f}" if num.is_integer() else f"{num:,}"
-    if kind is Kind.NUMBER:
+    if kind in (Kind.NUMBER, Kind.AREA):
         num = _number(value)
         if num is None:
             return as_text(value)
@@ -104,11 +104,33 @@ def display(kind: Kind, value: Any, *, local_tz: bool = True) -> str:
     return as_text(value)
 
 
+AREA_UNITS = {"sqft": ("sq ft", 0.09290304), "m2": ("m²", 1.0)}
+"""Contract §2.3 area units: how each is shown, and its size in square metres."""
+
+
+def display_area(value: Any, unit: Any) -> str:
+    """An area with its unit ("56 sq ft", "4.7 m²"); an unknown unit is shown as sent."""
+    text = display(Kind.NUMBER, value)
+    if not text or _number(value) is None or not unit:
+        return text
+    label = AREA_UNITS.get(unit, (as_text(unit), 1.0))[0] if isinstance(unit, str) else ""
+    return f"{text} {label}" if label else text
+
+
+def area_sort_key(value: Any, unit: Any) -> tuple[int, Any]:
+    """Areas sort by their size in square metres, whatever unit their building uses."""
+    num = _number(value)
+    if num is None:
+        return sort_key(Kind.NUMBER, value)
+    factor = AREA_UNITS.get(unit, ("", 1.0))[1] if isinstance(unit, str) else 1.0
+    return (_RANK_VALUE, num * factor)
+
+
 def sort_key(kind: Kind, value: Any) -> tuple[int, Any]:
     """A key that sorts natively (numbers as numbers, dates as dates) and never raises."""
     if value is None or value == "":
         return (_RANK_EMPTY, "")
-    if kind in (Kind.INT, Kind.NUMBER):
+    if kind in (Kind.INT, Kind.NUMBER, Kind.AREA):
         num = _number(value)
         if num is not None:
             return (_RANK_VALUE, num)

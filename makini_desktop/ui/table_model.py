@@ -42,7 +42,7 @@ from PySide6.QtCore import (
 )
 
 from makini_desktop.api import resources as res
-from makini_desktop.api.values import display, sort_key
+from makini_desktop.api.values import area_sort_key, display, display_area, sort_key
 
 Row = dict[str, Any]
 SortKey = tuple[int, Any]
@@ -54,7 +54,7 @@ RowRole = Qt.ItemDataRole.UserRole + 2
 KeyRole = Qt.ItemDataRole.UserRole + 3
 """The record's key."""
 
-_NUMERIC = frozenset({res.Kind.INT, res.Kind.NUMBER, res.Kind.COUNT})
+_NUMERIC = frozenset({res.Kind.INT, res.Kind.NUMBER, res.Kind.COUNT, res.Kind.AREA})
 _ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 # values.sort_key's ranks: native values, text, empty cells.
@@ -95,6 +95,7 @@ class Lookups(QObject):
         super().__init__(parent)
         self._names: dict[str, dict[str, str]] = {name: {} for name in self.DATASETS}
         self._folded: dict[str, list[tuple[str, str]] | None] = {}
+        self._units: dict[str, Any] = {}  # site key -> areaUnit
 
     @staticmethod
     def _row_name(row: Mapping[str, Any]) -> str:
@@ -119,14 +120,30 @@ class Lookups(QObject):
         """Every known key → name of a dataset (read-only view; do not modify)."""
         return self._names.get(dataset, {})
 
+    def area_unit(self, site_key: Any) -> Any:
+        """The area unit (``sqft``, ``m2``) of a building, or None when not known."""
+        return None if site_key is None else self._units.get(str(site_key))
+
+    def _keep_units(self, dataset: str, rows: Iterable[Mapping[str, Any]]) -> bool:
+        if dataset != res.SITES.name:
+            return False
+        changed = False
+        for row in rows:
+            key, unit = row.get(res.F_KEY), row.get(res.F_AREA_UNIT)
+            if key is not None and self._units.get(str(key)) != unit:
+                self._units[str(key)] = unit
+                changed = True
+        return changed
+
     def is_loaded(self, dataset: str) -> bool:
         """True once any name of the dataset is known."""
         return bool(self._names.get(dataset))
 
     def set_rows(self, dataset: str, rows: Iterable[Mapping[str, Any]]) -> None:
         """Replace the names of a dataset with those of ``rows``."""
+        rows = list(rows)
         names = {str(r[res.F_KEY]): self._row_name(r) for r in rows if r.get(res.F_KEY) is not None}
-        if names != self._names.get(dataset):
+        if self._keep_units(dataset, rows) or names != self._names.get(dataset):
             self._names[dataset] = names
             self._changed(dataset)
 
@@ -138,7 +155,8 @@ class Lookups(QObject):
     ) -> None:
         """Add or change the names of ``rows`` and forget ``deleted_keys``."""
         names = self._names.setdefault(dataset, {})
-        changed = False
+        rows = list(rows)
+        changed = self._keep_units(dataset, rows)
         for row in rows:
             key = row.get(res.F_KEY)
             if key is None:
@@ -169,6 +187,7 @@ class Lookups(QObject):
         """Forget every name (the connection changed)."""
         had = [ds for ds, names in self._names.items() if names]
         self._names = {name: {} for name in self.DATASETS}
+        self._units.clear()
         self._folded.clear()
         for dataset in had:
             self.sig_changed.emit(dataset)
@@ -236,6 +255,8 @@ class ResourceTableModel(QAbstractTableModel):
         self._ref_cols: list[tuple[int, str]] = [
             (i, c.ref) for i, c in enumerate(self.columns) if c.kind is res.Kind.REF and c.ref
         ]
+        # Area columns show their building's unit, so they change with the sites' lookups.
+        self._area_cols = [i for i, c in enumerate(self.columns) if c.kind is res.Kind.AREA]
         # The building a row belongs to: its siteKey, or its own key for the Buildings view.
         self._site_field = res.F_KEY if view.dataset is res.SITES else res.F_SITE_KEY
         self._searchable: list[int] = [i for i, c in enumerate(self.columns) if not c.hidden]
@@ -810,8 +831,15 @@ class ResourceTableModel(QAbstractTableModel):
             # An unresolved key is left blank rather than shown raw: keys mean nothing to
             # a person, and the name appears as soon as the referenced list has loaded.
             return self.lookups.name(col.ref, raw) or ""
+        if col.kind is res.Kind.AREA:
+            return display_area(col.raw(row), self._area_unit(row))
         get, fmt = self._readers[col.id]
         return fmt(get(row))
+
+    def _area_unit(self, row: Row) -> Any:
+        """A row's own areaUnit (a building), else its building's."""
+        unit = row.get(res.F_AREA_UNIT)
+        return unit if unit else self.lookups.area_unit(row.get(res.F_SITE_KEY))
 
     def _tooltip(self, row: Row | None, column: int) -> str | None:
         if row is None:
@@ -903,6 +931,8 @@ class ResourceTableModel(QAbstractTableModel):
                 return (_RANK_TEXT, name.casefold()) if name else _EMPTY_KEY
 
             return ref_key
+        if kind is res.Kind.AREA:
+            return lambda row: area_sort_key(get(row), self._area_unit(row))
         if kind is res.Kind.TEXT:
 
             def text_key(row: Row) -> SortKey:
@@ -1020,6 +1050,8 @@ class ResourceTableModel(QAbstractTableModel):
 
     def _on_lookups_sig_changed(self, dataset: str) -> None:
         cols = [c for c, ds in self._ref_cols if ds == dataset]
+        if dataset == res.SITES.name:
+            cols += self._area_cols
         if not cols:
             return
         self._version += 1  # a search running in slices matched against the old names

@@ -91,6 +91,25 @@ def test_filled_model_shows_human_text(spaces):
     assert cell(spaces, spaces.row_of_key("K3"), "building") == "Mill"
 
 
+def test_areas_show_their_buildings_unit_and_sort_by_real_size(qtmodeltester, lookups):
+    """"56 sq ft" and "4.7 m²" read right, and sort by true size across buildings."""
+    model = ResourceTableModel(res.SPACES_VIEW, lookups)
+    qtmodeltester.check(model)
+    model.set_rows([
+        space("A", "Desk US", area=56, siteKey="S1"),  # 5.2 m²
+        space("B", "Desk EU", area=4.7, siteKey="S2"),
+        space("C", "Room EU", area=20, siteKey="S2"),
+    ])
+    assert cell(model, model.row_of_key("A"), "area") == "56"  # unit not known yet
+    lookups.set_rows("sites", [{"key": "S1", "name": "Harbour House", "areaUnit": "sqft"},
+                               {"key": "S2", "name": "Mill", "areaUnit": "m2"}])
+    assert cell(model, model.row_of_key("A"), "area") == "56 sq ft"
+    assert cell(model, model.row_of_key("B"), "area") == "4.7 m²"
+    model.sort(col(res.SPACES_VIEW, "area"), ASC)
+    assert column_texts(model, "name") == ["Desk EU", "Desk US", "Room EU"]
+    qtmodeltester.check(model)
+
+
 def test_floors_are_not_spaces(lookups):
     """The Spaces view ignores floor rows of the locations dataset it is given."""
     model = ResourceTableModel(res.SPACES_VIEW, lookups)
