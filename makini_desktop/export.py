@@ -80,9 +80,16 @@ def write_csv(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> N
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(fields)
     for values in table:
-        writer.writerow([escape_formula(cell_text(v)) for v in values])
+        writer.writerow([_csv_cell(v) for v in values])
     text.flush()
     text.detach()
+
+
+def _csv_cell(value: Any) -> str:
+    # A JSON number (a longitude of -104.99) is data, not a formula: only text is escaped.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return cell_text(value)
+    return escape_formula(cell_text(value))
 
 
 def write_json(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -115,6 +122,17 @@ def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> 
     wb.properties.created = datetime(2000, 1, 1)
     wb.properties.modified = datetime(2000, 1, 1)
     wb.save(out)
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a plain ``open()`` would give (mkstemp's is owner-only): the old file's, or
+    0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _xlsx_value(value: Any) -> Any:
@@ -153,6 +171,11 @@ def write_export(
         sys.stdout.buffer.flush()
         return
     path = Path(target)
+    if path.exists() and not path.is_file():
+        # A device or a pipe (/dev/null, a named pipe) is written to, never replaced.
+        with open(path, "wb") as out:
+            writer(out, view, rows)
+        return
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
     try:
@@ -160,6 +183,7 @@ def write_export(
             writer(out, view, rows)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp_name, _file_mode(path))
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):

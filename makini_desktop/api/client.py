@@ -35,7 +35,7 @@ from makini_desktop.api.errors import (
     MakiniError,
     error_from_response,
 )
-from makini_desktop.api.urls import validate_base_url
+from makini_desktop.api.urls import is_loopback_host, validate_base_url
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +371,9 @@ class MakiniClient:
                 max_connections=self.concurrency + 2,
                 max_keepalive_connections=self.concurrency + 2,
             ),
-            trust_env=transport is None,
+            # Proxies from the environment serve remote hosts only: a loopback request sent
+            # through an HTTP proxy would hand it the token in clear text.
+            trust_env=transport is None and not is_loopback_host(base.hostname or ""),
             **kwargs,
         )
 
@@ -603,7 +605,7 @@ class MakiniClient:
                     yield page
             return
         if info.next_url is not None and (info.last is None or (info.current or 1) < info.last):
-            async for page in self._sequential_pages(path, base, info.current or 1):
+            async for page in self._sequential_pages(path, base, info.current or 1, first):
                 yield page
 
     def _check_page_cap(self, count: int, path: str) -> None:
@@ -615,16 +617,21 @@ class MakiniClient:
             )
 
     async def _sequential_pages(
-        self, path: str, base: Mapping[str, str], after: int
+        self, path: str, base: Mapping[str, str], after: int, after_page: Page | None = None
     ) -> AsyncIterator[Page]:
         """Follow page numbers one at a time while the server says there is a next page."""
         number = after
+        previous = tuple(r[res.F_KEY] for r in after_page.rows) if after_page else ()
         while True:
             number += 1
             self._check_page_cap(number, path)
             page, info = await self._get_page(path, {**base, res.PARAM_PAGE: str(number)}, number)
             if info.current is not None and info.current != number:
                 raise _stalled(path, page.request_id, number, info.current)
+            keys = tuple(r[res.F_KEY] for r in page.rows)
+            if keys and keys == previous:  # a server that ignores `page` and says no number
+                raise _stalled(path, page.request_id, number, number - 1)
+            previous = keys
             yield page
             if info.next_url is None or (info.last is not None and number >= info.last):
                 return

@@ -32,10 +32,12 @@ def parse_datetime(value: Any) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        parsed.utcoffset()  # "0001-01-01T00:00:00+01:00" has no UTC instant
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -81,8 +83,15 @@ def display(kind: Kind, value: Any, *, local_tz: bool = True) -> str:
         parsed = parse_datetime(value)
         if parsed is None:
             return as_text(value)
-        shown = parsed.astimezone() if local_tz else parsed
-        return shown.strftime("%Y-%m-%d %H:%M")
+        try:
+            shown = parsed.astimezone() if local_tz else parsed
+        except (OverflowError, ValueError, OSError):
+            # "0001-01-01" west of UTC has no local time; show it as sent, in UTC.
+            shown = parsed
+        try:
+            return shown.strftime("%Y-%m-%d %H:%M")
+        except (ValueError, OverflowError):
+            return as_text(value)
     if kind is Kind.INT:
         num = _number(value)
         if num is None:
@@ -137,7 +146,10 @@ def sort_key(kind: Kind, value: Any) -> tuple[int, Any]:
     elif kind is Kind.DATETIME:
         parsed = parse_datetime(value)
         if parsed is not None:
-            return (_RANK_VALUE, parsed.timestamp())
+            try:
+                return (_RANK_VALUE, parsed.timestamp())
+            except (OverflowError, ValueError, OSError):
+                pass
     elif kind is Kind.BOOL:
         if isinstance(value, bool):
             return (_RANK_VALUE, 0.0 if value else 1.0)  # Yes before No

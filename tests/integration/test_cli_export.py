@@ -124,3 +124,18 @@ def test_sandbox_command_prints_url_and_token_on_its_first_line(tmp_path):
         proc.terminate()
         proc.communicate(timeout=20)
     assert proc.returncode in (0, -15)
+
+
+def test_a_proxy_in_the_environment_is_never_used_for_loopback(sandbox, token_env, tmp_path,
+                                                                monkeypatch):
+    """HTTP_PROXY does not see loopback traffic (it would get the token in clear text)."""
+    import socket
+
+    with socket.socket() as trap:  # a "proxy" that refuses everything: using it would fail
+        trap.bind(("127.0.0.1", 0))
+        port = trap.getsockname()[1]
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert _export(sandbox, "buildings", tmp_path / "b.json") == 0

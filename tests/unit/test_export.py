@@ -101,3 +101,40 @@ def test_an_unwritable_folder_is_an_os_error(tmp_path):
     with pytest.raises(OSError):
         write_export(tmp_path / "missing" / "x.csv", "csv", ASSETS_VIEW, ROWS)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numbers_are_not_escaped_as_formulas(tmp_path):
+    """A negative longitude stays a number in CSV, as in XLSX."""
+    target = tmp_path / "b.csv"
+    write_export(target, "csv", BUILDINGS_VIEW, [{"key": "1", "lng": -104.999932, "n": -3}])
+    rows = list(csv.DictReader(io.StringIO(target.read_text("utf-8-sig"))))
+    assert rows[0]["lng"] == "-104.999932" and rows[0]["n"] == "-3"
+
+
+def test_an_export_file_gets_ordinary_permissions(tmp_path):
+    """The finished file is readable like any other file (not owner-only)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_export(tmp_path / "a.csv", "csv", ASSETS_VIEW, ROWS)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_named_pipe_target_is_written_to_not_replaced(tmp_path):
+    """Exporting into a pipe streams into it and leaves the pipe in place."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_export(fifo, "json", ASSETS_VIEW, ROWS)
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0]) == ROWS

@@ -353,3 +353,30 @@ def test_asset_make_reads_the_older_manufacturer_name():
     make = ASSETS_VIEW.column("make")
     assert make.raw({"manufacturerName": "Dell"}) == "Dell"
     assert make.raw({"makeName": "HP", "manufacturerName": "Dell"}) == "HP"
+
+
+def test_links_next_without_page_numbers_that_repeat_the_same_rows_are_caught():
+    """A server that ignores `page` and gives only links.next stops at once, not at the cap."""
+    client, rec, _ = make_client(lambda r: httpx.Response(200, json={
+        "data": _records(10), "links": {"next": f"{BASE}/x?page=2"}}))
+    with pytest.raises(MakiniError) as info:
+        run(_collect(client))
+    assert info.value.code == "PAGINATION_STALLED"
+    assert len(rec.requests) == 2
+
+
+@pytest.mark.parametrize("tz", ["America/Chicago", "Asia/Tokyo", "UTC"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                                   "0001-01-01T00:00:00+01:00"])
+def test_extreme_dates_are_shown_not_crashed_on_in_any_time_zone(monkeypatch, tz, value):
+    """"No date" placeholders such as year 1 or 9999 display and sort in every time zone."""
+    import time
+
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    try:
+        assert display(Kind.DATETIME, value)
+        sort_key(Kind.DATETIME, value)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
