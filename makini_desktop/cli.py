@@ -129,6 +129,9 @@ def read_token_from_env() -> str:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         raise UsageError(f"set {TOKEN_ENV} to the connection's API token")
+    from makini_desktop.redact import register_secret
+
+    register_secret(token)
     return token
 
 

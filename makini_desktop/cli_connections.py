@@ -137,7 +137,10 @@ def _add(name: str, base_url: str, *, activate: bool) -> int:
         tokens.delete(profile.id)
         _remove_profile_quietly(profiles, profile.id)
         return _fail(problem)
-    if activate:
+    # The first connection saved is the one the app opens on: a rollout script that adds
+    # one connection should not leave users facing the connection manager.
+    if activate or profiles.active_id is None:
+        activate = True
         try:
             profiles.set_active(profile.id)
         except ProfileError as exc:

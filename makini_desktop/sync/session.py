@@ -13,6 +13,7 @@ from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
 from makini_desktop.api.errors import MakiniConnectionError, MakiniError
 from makini_desktop.api.urls import validate_base_url
+from makini_desktop.redact import register_secret
 from makini_desktop.store.cache import Cache, CacheError, RecoveryInfo, adhoc_key
 from makini_desktop.sync.connectivity import Connectivity, Reach
 from makini_desktop.sync.repository import Repository
@@ -161,6 +162,7 @@ class Session:
         open_cache: str = "now",
     ) -> None:
         self.info = info
+        register_secret(token)  # scrubbed from every log line and crash report
         self.client = MakiniClient(info.base_url, token, on_retry=on_retry)
         self.connectivity = Connectivity(self.probe, on_change=on_reach)
         self.cache: Cache | None = None

@@ -793,7 +793,9 @@ class ConnectionDialog(QDialog):
             testable or the test was cancelled.
         """
         url_problem = self._url_problem()
-        token = self._typed_token() or self._stored_token()
+        # The stored token belongs to the saved server: never test it against another one.
+        stored = None if self._server_changed() else self._stored_token()
+        token = self._typed_token() or stored
         if url_problem is not None or not token:
             self._validate(show_all=True)
             return None

@@ -82,6 +82,20 @@ def test_add_activate_marks_the_connection_active(env_token):
     assert store.active_id == store.find_by_name("HQ").id
 
 
+def test_the_first_connection_added_becomes_active_later_ones_do_not(env_token):
+    """A rollout that adds one connection opens the app on it; a second one does not steal
+    the first's place unless --activate says so."""
+    assert add("HQ", "https://api.makini.io") == 0
+    store = ProfileStore()
+    first = store.find_by_name("HQ").id
+    assert store.active_id == first
+    assert add("Branch", "https://api.makini.io") == 0
+    assert ProfileStore().active_id == first
+    assert add("Lab", "https://api.makini.io", "--activate") == 0
+    store = ProfileStore()
+    assert store.active_id == store.find_by_name("Lab").id
+
+
 def test_insecure_url_exits_2(env_token, capsys):
     """http:// to a remote host is refused with exit 2 and a one-line reason."""
     assert add("HQ", "http://makini.example.com") == 2

@@ -312,6 +312,25 @@ def test_running_test_disables_button_and_closing_cancels_it(qtbot, qasync_loop,
     assert dialog.last_test_result is None
 
 
+def test_testing_a_changed_server_never_sends_the_stored_token(
+    qtbot, qasync_loop, make_dialog, profiles, tokens
+):
+    """After the URL is edited to another server, Test does not use the saved token."""
+    profile = profiles.add("HQ", "https://api.makini.io")
+    tokens.set(profile.id, TOKEN)
+    dialog = make_dialog(tokens, open_on=profile.id)
+    sent = []
+
+    async def record(base_url: str, token: str):
+        sent.append((base_url, token))
+
+    dialog.tester = record
+    fill(qtbot, dialog, "HQ", "https://api.other-vendor.example")
+    task = qasync_loop.create_task(dialog.test_connection())
+    qtbot.waitUntil(task.done)
+    assert task.result() is None and sent == []
+
+
 def test_escape_closes_without_saving(qtbot, dialog, profiles):
     """Esc closes the dialog and saves nothing."""
     fill(qtbot, dialog, "HQ", "https://api.makini.io", TOKEN)
