@@ -21,6 +21,7 @@ needed; see :meth:`SandboxServer._admin`). Choices where the contract leaves roo
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import json
 import logging
@@ -225,6 +226,9 @@ class SandboxServer:
         self._stats_lock = threading.Lock()
         self._requests = 0
         self._responses: dict[int, int] = {}
+        self._exchanges: collections.deque[tuple[str, str, int, str]] = collections.deque(
+            maxlen=1000
+        )
         self._fault_counts: dict[str, int] = {}
         self._rate_limited = 0
         self._httpd: _HTTPServer | None = None
@@ -389,6 +393,7 @@ class SandboxServer:
         with self._stats_lock:
             self._requests = 0
             self._responses = {}
+            self._exchanges.clear()
             self._fault_counts = {}
             self._rate_limited = 0
 
@@ -470,7 +475,17 @@ class SandboxServer:
             return self._admin(req, rid)
         resp = self._api(req, rid)
         self._count(resp)
+        with self._stats_lock:
+            self._exchanges.append((req.method, req.path, resp.status, resp.request_id))
         return resp
+
+    def recent_exchanges(self) -> list[tuple[str, str, int, str]]:
+        """The latest API exchanges, oldest first: (method, path, status, X-Request-Id sent).
+
+        Tests use it to check that what the app shows is what the server sent.
+        """
+        with self._stats_lock:
+            return list(self._exchanges)
 
     def _wait(self, ms: int) -> None:
         if ms > 0:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QLineEdit, QTableView
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QTableView
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import RetryPolicy
@@ -163,7 +163,13 @@ def test_server_error_after_retries_opens_error_dialog(qtbot, window, sandbox):
     dialogs = window.reporter.open_dialogs()
     assert len(dialogs) == 1
     field = dialogs[0].findChild(QLineEdit, "requestIdField")
-    assert field.text() == window.reporter.reported[-1].request_id != ""
+    sent_500 = [rid for method, path, status, rid in sandbox.recent_exchanges()
+                if status == 500 and path == res.ASSETS.path]
+    assert field.text() == sent_500[-1]  # the ID the server sent with its last 500
+    QApplication.clipboard().clear()
+    button = dialogs[0].findChild(QPushButton, "copyRequestIdButton")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == sent_500[-1]
     assert window.workspace.tabs["assets"].status.phase is Phase.FAILED
     assert table(window, "assets").model().rowCount() == len(sandbox.data.visible("assets"))
 
