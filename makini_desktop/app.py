@@ -43,6 +43,10 @@ SCREENSHOT_LOAD_TIMEOUT_S = 300.0
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+BENCH_FIRST_PAINT_ENV = "MAKINI_DESKTOP_BENCH_EXIT_AFTER_FIRST_PAINT"
+"""Benchmark hook: set to a tab's view name (``assets``), the app shows that tab, prints
+``first-cached-paint <unix time> <rows>`` when its table first paints cached rows, and quits.
+"""
 
 
 class StartupError(Exception):
@@ -265,6 +269,9 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
             closed.set_result(None)
 
     window.sig_closed.connect(on_closed)
+    bench_view = os.environ.get(BENCH_FIRST_PAINT_ENV)
+    if bench_view:
+        _exit_after_first_paint(window, bench_view)
     sandbox: SandboxServer | None = None
     try:
         load: asyncio.Task[None] | None = None
@@ -311,6 +318,31 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
             window.deleteLater()
         if scratch is not None:
             scratch.cleanup()
+
+
+def _exit_after_first_paint(window: MainWindow, view_name: str) -> None:
+    """The benchmark hook (see :data:`BENCH_FIRST_PAINT_ENV`): never installed otherwise."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    tab = window.tabs.get(view_name) or window.current_tab()
+    window.resource_tabs.setCurrentWidget(tab)
+    viewport = tab.table.viewport()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and tab.model.rowCount() > 0:
+                viewport.removeEventFilter(self)
+                QTimer.singleShot(0, report)  # after this paint has been done
+            return False
+
+    def report() -> None:
+        print(f"first-cached-paint {time.time():.6f} {tab.model.rowCount()}", flush=True)
+        window.close()
+
+    probe = FirstPaint(window)
+    viewport.installEventFilter(probe)
 
 
 def _start_sandbox() -> SandboxServer:

@@ -22,17 +22,18 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QDateTime, QLocale, QObject, QTimer, Signal
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import RetryEvent
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.store.cache import CacheError
+from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.repository import Progress, SyncResult
 from makini_desktop.sync.session import ConnectionInfo, ConnState, IntegrationStatus, Session
 from makini_desktop.ui.table_model import Lookups, ResourceTableModel
@@ -47,6 +48,8 @@ FILL_CHUNK = 500
 """Rows added to a model per step when a whole list arrives at once."""
 DIFF_CHUNK = 5000
 """Rows compared per step when a refreshed list replaces what a table shows."""
+NAMES_CHUNK = 2000
+"""Cached rows read per step when only their names are needed."""
 
 # What an optional module is called when the connection's system lacks it.
 MODULE_NAMES: dict[str, str] = {
@@ -107,6 +110,9 @@ class TabStatus:
                 return f"Syncing — {self.progress.describe()}"
             return "Syncing…"
         if phase is Phase.UP_TO_DATE:
+            # "Up to date" is only true for a while: later the label says how fresh it is.
+            if self.synced_at is not None and _age(self.synced_at, now) >= FRESH_FOR:
+                return f"Last synced {relative_time(self.synced_at, now)}"
             return "Up to date"
         if phase is Phase.UNAVAILABLE:
             return "Not available"
@@ -132,6 +138,45 @@ class TabStatus:
         if self.request_id:
             lines.append(f"Request ID: {self.request_id}")
         return "\n".join(lines)
+
+
+FRESH_FOR = timedelta(minutes=1)
+"""How long a tab that just synced says "Up to date" before it says how long ago it was."""
+
+
+def _age(when: datetime, now: datetime | None) -> timedelta:
+    now = now or datetime.now(UTC)
+    return now - (when if when.tzinfo is not None else when.replace(tzinfo=UTC))
+
+
+def at_time(when: datetime, now: datetime | None = None) -> str:
+    """A past instant as a person says it: ``at 09:41``, ``yesterday at 09:41``,
+    ``on 12 Mar at 09:41``, ``on 12/03/2025 at 09:41``.
+
+    Local time, in the user's locale's short time format.
+    """
+    now = (now or datetime.now(UTC)).astimezone()
+    local = (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).astimezone()
+    locale = QLocale()
+    stamp = QDateTime.fromSecsSinceEpoch(int(local.timestamp()))
+    clock = locale.toString(stamp.time(), QLocale.FormatType.ShortFormat)
+    days = (now.date() - local.date()).days
+    if days <= 0:
+        return f"at {clock}"
+    if days == 1:
+        return f"yesterday at {clock}"
+    if local.year == now.year:
+        month = locale.monthName(local.month, QLocale.FormatType.ShortFormat)
+        return f"on {local.day} {month} at {clock}"
+    return f"on {locale.toString(stamp.date(), QLocale.FormatType.ShortFormat)} at {clock}"
+
+
+def offline_text(reach: Reach, cached_at: datetime | None, now: datetime | None = None) -> str:
+    """The offline banner's sentence, e.g. "Offline — showing data cached at 09:41"."""
+    lead = "Working offline" if reach is Reach.WORK_OFFLINE else "Offline"
+    if cached_at is None:
+        return f"{lead} — nothing of this connection is cached yet"
+    return f"{lead} — showing data cached {at_time(cached_at, now)}"
 
 
 def relative_time(when: datetime, now: datetime | None = None) -> str:
@@ -169,6 +214,10 @@ def settle_garbage() -> None:
 
 def _alive(obj: QObject | None) -> bool:
     return obj is not None and shiboken6.isValid(obj)
+
+
+# Phases a tab rests in (no load running) that going offline turns into "Offline".
+_SETTLED = (Phase.IDLE, Phase.CACHED, Phase.UP_TO_DATE, Phase.CANCELLED, Phase.FAILED)
 
 
 class TabController(QObject):
@@ -242,11 +291,17 @@ class TabController(QObject):
     # -- loading --------------------------------------------------------------------------------
 
     async def load(self, *, full: bool = False, cached: bool = True) -> None:
-        """Show the cached rows (when ``cached``), then refresh from the server."""
+        """Show the cached rows (when ``cached``), then refresh from the server.
+
+        Offline (or working offline) the refresh is left out: the tab says its rows are the
+        cached ones, and the workspace refreshes it when the connection is back.
+        """
         if cached:
             await self.show_cached()
         if self.workspace.can_refresh:
             await self.refresh(full=full)
+        elif not self.workspace.online:
+            self.mark_offline()
 
     async def show_cached(self) -> bool:
         """Put the cached rows in the model, a chunk at a time.
@@ -258,23 +313,38 @@ class TabController(QObject):
         if session is None:
             return False
         generation = self._generation
+        await self.workspace.ensure_cache()  # opened in a worker thread, once per session
+        if not self._current(generation) or session is not self.workspace.session:
+            return False
         repo = session.repository(self.dataset.name)
         try:
             meta = repo.cached_meta()
         except CacheError as exc:
             log.warning("cache of %s unreadable: %s", self.dataset.name, exc)
             meta = None
+        # Offline, the label says so at once; online it says "Cached" until the refresh.
+        shown = Phase.CACHED if self.workspace.online else Phase.OFFLINE
         if meta is None or meta.synced_at is None:
-            self._set_status(TabStatus(Phase.CACHED))
+            self._set_status(TabStatus(shown))
             return False
         self._set_status(TabStatus(Phase.READING_CACHE, synced_at=meta.synced_at))
-        if not await self._load_cache(generation):
+        # Names read from this cache a moment ago (Workspace.load_all) are only updated.
+        names_known = self.workspace.take_cached_names(self.dataset.name)
+        if not await self._load_cache(generation, names_known=names_known):
             return False
-        self._set_status(TabStatus(Phase.CACHED, synced_at=meta.synced_at))
+        shown = Phase.CACHED if self.workspace.online else Phase.OFFLINE
+        self._set_status(TabStatus(shown, synced_at=meta.synced_at))
         return True
 
-    async def _load_cache(self, generation: int) -> bool:
-        """Replace the model's rows with the cached ones, a chunk per turn of the loop."""
+    async def _load_cache(self, generation: int, *, names_known: bool = False) -> bool:
+        """Replace the model's rows with the cached ones, a chunk per turn of the loop.
+
+        Args:
+            generation: the load's generation (a reset drops it).
+            names_known: the lookups already hold this dataset's names from the cache, so
+                they are updated, not replaced chunk by chunk (which would blank the names
+                other tabs show until the last chunk).
+        """
         session = self.workspace.session
         if session is None:
             return False
@@ -286,7 +356,7 @@ class TabController(QObject):
             for rows in chunks:
                 if not self._current(generation):
                     return False
-                self._feed(rows, replace_all=first)
+                self._feed(rows, replace_all=first, names_known=names_known)
                 first = False
                 settle_garbage()
                 await asyncio.sleep(0)  # let Qt paint between chunks
@@ -316,6 +386,9 @@ class TabController(QObject):
         if session is None:
             return None
         generation = self._generation
+        await self.workspace.ensure_cache()  # a refresh keeps what it fetches
+        if not self._current(generation) or session is not self.workspace.session:
+            return None
         self._refresh_seq += 1
         seq = self._refresh_seq
         repo = session.repository(self.dataset.name)
@@ -337,9 +410,11 @@ class TabController(QObject):
         try:
             result = await repo.refresh(full=full, on_page=on_page)
         except asyncio.CancelledError:
-            # Cancelled by the user, or by a newer refresh (which then owns the status).
+            # Cancelled by the user, by a newer refresh (which then owns the status), or
+            # because the connection went offline (then the tab says it shows cached data).
             if self._current(generation) and seq == self._refresh_seq:
-                self._set_status(TabStatus(Phase.CANCELLED, synced_at=synced_at))
+                phase = Phase.CANCELLED if self.workspace.online else Phase.OFFLINE
+                self._set_status(TabStatus(phase, synced_at=synced_at))
                 self.workspace.tab_busy_changed()
             raise
         except MakiniError as err:
@@ -385,10 +460,10 @@ class TabController(QObject):
         """True while the load that started at ``generation`` may still touch the UI."""
         return generation == self._generation and _alive(self.model) and _alive(self)
 
-    def _feed(self, rows: list[Row], *, replace_all: bool) -> None:
+    def _feed(self, rows: list[Row], *, replace_all: bool, names_known: bool = False) -> None:
         """Hand dataset rows to the lookups (sites, locations) and to the model."""
         if self.feeds_lookups:
-            if replace_all:
+            if replace_all and not names_known:
                 self.lookups.set_rows(self.dataset.name, rows)
             else:
                 self.lookups.update_rows(self.dataset.name, rows)
@@ -457,16 +532,15 @@ class TabController(QObject):
             phase, synced_at=synced_at, message=err.summary(), request_id=err.request_id
         ))
         self.workspace.tab_busy_changed()
-        # Offline with cached rows on screen, the status bar and the tab say enough; a
-        # dialog at every start on a train would only be in the way.
-        quiet = err.is_connection and self.model.total > 0
-        self.workspace.report_error(err, show=not quiet)
+        # Offline is said once, by the window's banner: never a dialog per tab (a dialog at
+        # every start on a train would only be in the way).
+        self.workspace.report_error(err, show=not err.is_connection)
 
-    def mark_offline(self, err: MakiniError) -> None:
-        """The server cannot be reached: say the rows shown are the cached ones."""
-        if self.status.phase in (Phase.CACHED, Phase.IDLE):
+    def mark_offline(self, message: str = "") -> None:
+        """The server cannot be reached (or must not be): say the rows shown are cached."""
+        if self.status.phase in _SETTLED:
             self._set_status(TabStatus(
-                Phase.OFFLINE, synced_at=self.status.synced_at, message=err.summary()
+                Phase.OFFLINE, synced_at=self.status.synced_at, message=message
             ))
 
     def _set_status(self, status: TabStatus) -> None:
@@ -478,21 +552,40 @@ class TabController(QObject):
 class Workspace(QObject):
     """The active connection: its session, shared lookups, and one model per tab.
 
+    Reachability is the session's :class:`~makini_desktop.sync.connectivity.Connectivity`:
+    when a request cannot reach the API it goes offline once, every tab says its rows are
+    the cached ones, and it probes in the background; when the API answers again every tab
+    refreshes by itself. "Work offline" (:meth:`set_work_offline`) stops all network use.
+
     Args:
         views: the tab views, in tab order.
         session_factory: builds a Session (tests substitute one); called as
-            ``factory(info, token, on_retry=callback)``.
+            ``factory(info, token, on_retry=..., on_reach=..., open_cache="later")``.
         parent: the Qt parent.
+
+    Attributes:
+        probe_delays: (first, longest) seconds between background probes while offline,
+            applied to each new session; None keeps the Connectivity's defaults (tests
+            shorten them).
+        work_offline: the "Work offline" toggle; it carries over to the next connection.
+        probe_failed_at: when the last "Try now" found the API still unreachable.
+        focus: the view name of the tab the user looks at: its cached rows come first.
 
     Signals:
         sig_state_changed: :meth:`state_text` changed (connection state, countdown).
         sig_error(object): a :class:`MakiniError` that reached the user (show it).
         sig_connection_changed: a connection was opened or closed.
+        sig_reach_changed: online, offline or working offline changed, or a probe started
+            or ended (the offline banner).
+        sig_notice(str): a one-time message for the user (the offline cache was damaged
+            and set aside, or could not be opened).
     """
 
     sig_state_changed = Signal()
     sig_error = Signal(object)
     sig_connection_changed = Signal()
+    sig_reach_changed = Signal()
+    sig_notice = Signal(str)
 
     def __init__(
         self,
@@ -514,8 +607,19 @@ class Workspace(QObject):
         self.info: ConnectionInfo | None = None
         self.integration: IntegrationStatus | None = None
         self.state = ConnState.UNKNOWN
-        self.problem: ConnState | None = None  # NEEDS_RECONNECT or OFFLINE until a success
+        self.problem: ConnState | None = None  # NEEDS_RECONNECT until a success
         self.load_task: asyncio.Task[None] | None = None
+        self.probe_delays: tuple[float, float] | None = None
+        self.focus: str | None = None
+        self.work_offline = False
+        self._cached_names: set[str] = set()  # lookups read from the cache by load_all
+        self.probe_failed_at: datetime | None = None
+        self._session_gen = 0  # bumped per session: a callback of an older one is ignored
+        self._cache_task: asyncio.Task[None] | None = None
+        self._cache_session: Session | None = None
+        self._resume_task: asyncio.Task[None] | None = None
+        self._resume_full: str | None = None  # the tab whose Full refresh found us offline
+        self._probe_task: asyncio.Task[None] | None = None
         self._retry: RetryEvent | None = None
         self._retry_until = 0.0
         self._countdown = QTimer(self)
@@ -526,14 +630,36 @@ class Workspace(QObject):
     # -- connection -----------------------------------------------------------------------------
 
     @property
+    def reach(self) -> Reach:
+        """Online, offline, or working offline (the toggle alone when nothing is open)."""
+        if self.session is not None:
+            return self.session.connectivity.reach
+        return Reach.WORK_OFFLINE if self.work_offline else Reach.ONLINE
+
+    @property
+    def online(self) -> bool:
+        return self.reach is Reach.ONLINE
+
+    @property
+    def probing(self) -> bool:
+        """True while a "Try now" probe runs."""
+        return self._probe_task is not None and not self._probe_task.done()
+
+    @property
     def can_refresh(self) -> bool:
-        """False while the connection needs a new token: a refresh could only fail again."""
-        return self.session is not None and self.problem is not ConnState.NEEDS_RECONNECT
+        """False offline, and while the connection needs a new token: a refresh would fail."""
+        return (
+            self.session is not None
+            and self.problem is not ConnState.NEEDS_RECONNECT
+            and self.online
+        )
 
     def open(self, info: ConnectionInfo, token: str) -> None:
         """Switch to a connection: cancel every load, empty every tab, open a new session.
 
-        Call :meth:`start_all` (or await :meth:`load_all`) afterwards to load the tabs.
+        The session's offline cache is opened later, in a worker thread (see
+        :meth:`ensure_cache`). Call :meth:`start_all` (or await :meth:`load_all`) afterwards
+        to load the tabs.
 
         Raises:
             ValueError: the token is empty or malformed, or the URL is unusable.
@@ -542,14 +668,29 @@ class Workspace(QObject):
         for tab in self.tabs.values():
             tab.reset()
         self.lookups.clear()
-        self.session = self.session_factory(info, token, on_retry=self._on_client_retry)
+        self._cached_names.clear()
+        self._session_gen += 1
+        gen = self._session_gen
+        session = self.session_factory(
+            info, token,
+            on_retry=self._on_client_retry,
+            on_reach=lambda reach: self._on_session_reach(gen, reach),
+            open_cache="later",
+        )
+        if self.probe_delays is not None:
+            session.connectivity.first_delay, session.connectivity.max_delay = self.probe_delays
+        self.session = session
         self.info = info
         self.integration = None
         self.problem = None
+        self.probe_failed_at = None
         self.state = ConnState.CONNECTING
         self._stop_countdown()
+        if self.work_offline:
+            session.connectivity.set_work_offline(True)
         self.sig_connection_changed.emit()
         self.sig_state_changed.emit()
+        self.sig_reach_changed.emit()
 
     def detach(self) -> None:
         """Close the connection right now, its cache file included (it is being deleted).
@@ -572,14 +713,22 @@ class Workspace(QObject):
             await asyncio.gather(*closing, return_exceptions=True)
 
     def _close_session(self) -> None:
-        if self.load_task is not None and not self.load_task.done():
-            self.load_task.cancel()
+        own = [t for t in (self.load_task, self._resume_task, self._probe_task)
+               if t is not None and not t.done()]
+        for task in own:
+            task.cancel()
         tasks = [t.task for t in self.tabs.values() if t.task is not None and not t.task.done()]
+        tasks += [t for t in own if t is not self.load_task]
         for tab in self.tabs.values():
             tab.cancel()
         session, self.session = self.session, None
+        # The cache may still be opening in its thread: the session is closed after it
+        # opened, or the file would stay open.
+        opening = self._cache_task if self._cache_session is session else None
+        self._cache_task = self._cache_session = None
+        self._resume_task = self._probe_task = None
         if session is not None or tasks:
-            self._closing.append(asyncio.ensure_future(_close_after(tasks, session)))
+            self._closing.append(asyncio.ensure_future(_close_after(tasks, session, opening)))
         self._stop_countdown()
         if self.info is not None:
             self.info = None
@@ -587,6 +736,32 @@ class Workspace(QObject):
             if _alive(self):
                 self.sig_connection_changed.emit()
                 self.sig_state_changed.emit()
+                self.sig_reach_changed.emit()
+
+    async def ensure_cache(self) -> None:
+        """Open the session's offline cache in a worker thread (once); tell the user once
+        if it was damaged and set aside, or could not be opened."""
+        session = self.session
+        if session is None:
+            return
+        if self._cache_session is not session or self._cache_task is None:
+            self._cache_session = session
+            self._cache_task = asyncio.ensure_future(self._open_cache(session))
+        # Shielded: a cancelled load must not abandon a cache half-opened in its thread.
+        await asyncio.shield(self._cache_task)
+
+    async def _open_cache(self, session: Session) -> None:
+        await session.ensure_cache()
+        if session is not self.session or not _alive(self):
+            return
+        recovered = session.cache_recovered
+        if recovered is not None:
+            self.sig_notice.emit(recovered.message)
+        elif session.cache_problem:
+            self.sig_notice.emit(
+                f"{session.cache_problem.rstrip('.')}. Until the offline copy can be opened, "
+                "this connection works online only: nothing is kept for offline use."
+            )
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -600,43 +775,153 @@ class Workspace(QObject):
     async def load_all(self, *, full: bool = False) -> None:
         """Cached rows of every tab, the connection's status, then a refresh of each tab.
 
-        Sites and locations come first: the other tabs show their names.
+        Sites and locations come first: the other tabs show their names. Every tab shows
+        its cached rows before the first request is made.
         """
         if self.session is None:
             return
+        await self.ensure_cache()
         ordered = self._ordered_tabs()
+        focus = self.tabs.get(self.focus or "")
+        if focus is not None and not focus.feeds_lookups:
+            # The tab on screen first, with the names it shows: reading only the names
+            # of 50k locations is far quicker than filling the Spaces tab with them.
+            await self._names_from_cache()
+            ordered.remove(focus)
+            ordered.insert(0, focus)
         for tab in ordered:
             await tab.show_cached()
+        self._cached_names.clear()
         if not await self.check():
+            if not self.online:
+                self._mark_offline()
             return
-        first = [t.start(full=full) for t in ordered if t.feeds_lookups]
+        await self._refresh_tabs(ordered, full=full)
+
+    async def _names_from_cache(self) -> None:
+        """Fill the lookups (site and location names) from the cache, a chunk per turn."""
+        session = self.session
+        if session is None:
+            return
+        for name in LOOKUP_DATASETS:
+            chunks: Iterator[list[Row]] = iter(())
+            try:
+                chunks = session.repository(name).iter_cached(chunk=NAMES_CHUNK)
+                for rows in chunks:
+                    if session is not self.session:
+                        return
+                    self.lookups.update_rows(name, rows)
+                    await asyncio.sleep(0)
+            except CacheError as exc:
+                log.warning("cached names of %s unreadable: %s", name, exc)
+                continue
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            if session is self.session:
+                self._cached_names.add(name)
+
+    def take_cached_names(self, dataset: str) -> bool:
+        """True (once) if the lookups hold ``dataset``'s names, read from the cache."""
+        if dataset in self._cached_names:
+            self._cached_names.discard(dataset)
+            return True
+        return False
+
+    async def _refresh_tabs(
+        self, tabs: Sequence[TabController], *, full: bool = False, full_tab: str | None = None
+    ) -> None:
+        """Refresh tabs, the ones other tabs take names from first."""
+        def go(t: TabController) -> asyncio.Task[None]:
+            return t.start(full=full or t.view.name == full_tab)
+
+        first = [go(t) for t in tabs if t.feeds_lookups]
         if first:
             await asyncio.wait(first)
-        rest = [t.start(full=full) for t in ordered if not t.feeds_lookups]
+        rest = [go(t) for t in tabs if not t.feeds_lookups]
         if rest:
             await asyncio.wait(rest)
 
     def refresh_tab(self, name: str, *, full: bool = False) -> asyncio.Task[None]:
-        """Refresh one tab (cancelling its running load)."""
-        if self.problem is ConnState.NEEDS_RECONNECT or self.problem is ConnState.OFFLINE:
+        """Refresh one tab (cancelling its running load).
+
+        Offline, it tries the connection once instead (see :meth:`try_now`); working
+        offline, it does nothing: no request is made.
+        """
+        if self.problem is ConnState.NEEDS_RECONNECT:
             self.problem = None  # the user asks to try again
+        reach = self.reach
+        if reach is Reach.WORK_OFFLINE:
+            return asyncio.ensure_future(_nothing())
+        if reach is Reach.OFFLINE:
+            return self.try_now(full_tab=name if full else None)
         return self.tabs[name].start(full=full)
 
-    async def check(self) -> bool:
-        """Ask the connection's status; False when loading cannot go on (401, offline)."""
+    def try_now(self, *, full_tab: str | None = None) -> asyncio.Task[None]:
+        """Offline: probe the API once now; when it answers, every tab refreshes.
+
+        Args:
+            full_tab: a tab to refresh in full then (its Full refresh found us offline).
+        """
+        if self._probe_task is None or self._probe_task.done():
+            self._probe_task = asyncio.ensure_future(self._try_now(full_tab))
+        return self._probe_task
+
+    async def _try_now(self, full_tab: str | None) -> None:
         session = self.session
-        if session is None:
+        if session is None or self.reach is not Reach.OFFLINE:
+            return
+        self._emit_reach()  # the banner says it is trying
+        try:
+            await session.probe()
+        except MakiniError as err:
+            if err.is_connection:
+                if session is self.session:
+                    self.probe_failed_at = datetime.now(UTC)
+                    session.connectivity.last_error = err
+                return
+            # Any HTTP answer, even an error, means the API is reachable again.
+        finally:
+            self._probe_task = None
+            self._emit_reach()
+        if session is self.session:
+            self._resume_full = full_tab
+            session.connectivity.note_success()  # back online: _on_session_reach resumes
+
+    def set_work_offline(self, on: bool) -> None:
+        """Turn "Work offline" on (no request at all, running refreshes stop) or off
+        (every tab refreshes)."""
+        self.work_offline = on
+        if self.session is not None:
+            self.session.connectivity.set_work_offline(on)
+        self._emit_reach()
+        self._emit_state()
+
+    async def check(self) -> bool:
+        """Ask the connection's status; False when loading cannot go on (401, offline).
+
+        One quick attempt decides whether the API is reachable at all (offline is said
+        within a second, not after a minute of retries); the status call then has the
+        client's retries for the errors the server sends.
+        """
+        session = self.session
+        if session is None or not self.online:
+            return False
+        try:
+            await session.probe()
+        except MakiniError as err:
+            if err.is_connection:
+                if session is self.session:
+                    session.connectivity.note_error(err)  # offline: _on_session_reach
+                return False
+        if session is not self.session or not self.online:
             return False
         try:
             status = await session.check()
         except MakiniError as err:
-            if session is self.session:
-                offline = err.is_connection
-                if offline:
-                    for tab in self.tabs.values():
-                        tab.mark_offline(err)
-                cached = any(m.total for m in self.models.values())
-                self.report_error(err, show=not (offline and cached))
+            if session is self.session and not err.is_connection:
+                self.report_error(err)
             return False
         if session is not self.session:
             return False
@@ -651,6 +936,71 @@ class Workspace(QObject):
         return sorted(tabs, key=lambda t: (not t.feeds_lookups, LOOKUP_DATASETS.index(
             t.dataset.name) if t.feeds_lookups else 0))
 
+    # -- offline and back ---------------------------------------------------------------------
+
+    def _on_session_reach(self, gen: int, reach: Reach) -> None:
+        """The session went offline, back online, or the user toggled Work offline."""
+        if gen != self._session_gen or not _alive(self):
+            return  # a session already closed
+        if reach is Reach.ONLINE:
+            self.probe_failed_at = None
+            self._schedule_resume()
+        else:
+            self._stop_countdown()  # no "retrying in 3 s" under an offline banner
+            if self._resume_task is not None and not self._resume_task.done():
+                self._resume_task.cancel()
+            self._mark_offline()
+        self._emit_state()
+        self._emit_reach()
+
+    def _mark_offline(self) -> None:
+        """Every tab says it shows cached rows; running refreshes stop (they could not end)."""
+        err = self.session.connectivity.last_error if self.session is not None else None
+        message = err.summary() if err is not None and self.reach is Reach.OFFLINE else ""
+        for tab in self.tabs.values():
+            if tab.status.phase is Phase.SYNCING:
+                tab.cancel()  # its handler marks it offline
+            else:
+                tab.mark_offline(message)
+
+    def _schedule_resume(self) -> None:
+        if self._resume_task is None or self._resume_task.done():
+            self._resume_task = asyncio.ensure_future(self.resume())
+
+    async def resume(self) -> None:
+        """Back online: check the connection, then refresh every tab that is not current."""
+        load = self.load_task
+        if load is not None and not load.done():
+            await asyncio.wait([load])  # a start still under way refreshes what it can
+        full_tab, self._resume_full = self._resume_full, None
+        if not await self.check():
+            return
+        stale = [t for t in self._ordered_tabs() if not t.status.busy and t.status.phase
+                 not in (Phase.UP_TO_DATE, Phase.UNAVAILABLE)]
+        if full_tab is not None:
+            stale += [t for t in self._ordered_tabs() if t.view.name == full_tab
+                      and t not in stale and not t.status.busy]
+        await self._refresh_tabs(stale, full_tab=full_tab)
+
+    def cached_at(self) -> datetime | None:
+        """When the oldest data shown was fetched (what the offline banner names)."""
+        times = [t.status.synced_at for t in self.tabs.values()
+                 if t.status.synced_at is not None and t.status.phase is not Phase.UNAVAILABLE]
+        return min(times) if times else None
+
+    def offline_tooltip(self) -> str:
+        """Since when, why, and what the app does about it."""
+        if self.reach is Reach.WORK_OFFLINE:
+            return "Work offline is on: nothing is fetched until you turn it off."
+        lines = []
+        conn = self.session.connectivity if self.session is not None else None
+        if conn is not None and conn.offline_since is not None:
+            lines.append(f"Offline since {at_time(conn.offline_since).removeprefix('at ')}.")
+        if conn is not None and conn.last_error is not None:
+            lines.append(conn.last_error.summary())
+        lines.append("The app retries by itself and refreshes every tab when it can.")
+        return "\n".join(lines)
+
     # -- state ----------------------------------------------------------------------------------
 
     @property
@@ -662,12 +1012,10 @@ class Workspace(QObject):
 
         Args:
             err: the error.
-            show: False to only update the state (the tab shows the problem already).
+            show: False to only update the state (the tab or the banner says it already).
         """
         if err.is_auth:
             self.problem = ConnState.NEEDS_RECONNECT
-        elif err.is_connection:
-            self.problem = ConnState.OFFLINE
         self._stop_countdown()
         self._emit_state()
         if show and _alive(self):
@@ -684,6 +1032,8 @@ class Workspace(QObject):
 
     def current_state(self) -> ConnState:
         """The state the status bar shows (see :meth:`state_text`)."""
+        if self.session is not None and not self.online:
+            return ConnState.OFFLINE
         if self._retry is not None and self._retry.is_rate_limit:
             return ConnState.RATE_LIMITED
         if self.problem is not None:
@@ -696,6 +1046,8 @@ class Workspace(QObject):
         """E.g. "Ready", "Syncing", "Rate limited — retrying in 12 s", "Offline"."""
         if self.session is None:
             return "Not connected"
+        if not self.online:
+            return ConnState.OFFLINE.label
         if self._retry is not None:
             secs = max(1, round(self._retry_until - time.monotonic()))
             event = replace(self._retry, delay=secs)
@@ -708,7 +1060,9 @@ class Workspace(QObject):
         lines = []
         if self.info is not None:
             lines.append(f"{self.info.name} — {self.info.base_url}")
-        if status is not None:
+        if self.session is not None and not self.online:
+            lines.append(self.offline_tooltip())
+        elif status is not None:
             if status.provider or status.company:
                 lines.append(" · ".join(p for p in (status.company, status.provider) if p))
             lines.append(f"Status call: {status.latency_ms:.0f} ms, request ID {status.request_id}")
@@ -717,6 +1071,10 @@ class Workspace(QObject):
     def _emit_state(self) -> None:
         if _alive(self):
             self.sig_state_changed.emit()
+
+    def _emit_reach(self) -> None:
+        if _alive(self):
+            self.sig_reach_changed.emit()
 
     def _on_client_retry(self, event: RetryEvent) -> None:
         """The client waits before retrying: count down in the status bar, no dialog."""
@@ -737,10 +1095,21 @@ class Workspace(QObject):
             self._countdown.stop()
 
 
-async def _close_after(tasks: list[asyncio.Task[None]], session: Session | None) -> None:
-    """Wait for cancelled loads to unwind, then close the session they used."""
+async def _nothing() -> None:
+    """A task that does nothing (a refresh asked for while working offline)."""
+
+
+async def _close_after(
+    tasks: list[asyncio.Task[None]],
+    session: Session | None,
+    opening: asyncio.Task[None] | None = None,
+) -> None:
+    """Wait for cancelled loads to unwind (and the cache to finish opening), then close the
+    session they used."""
     if tasks:
         await asyncio.wait(tasks)
+    if opening is not None:
+        await asyncio.gather(opening, return_exceptions=True)
     if session is not None:
         try:
             await session.aclose()
@@ -753,5 +1122,7 @@ __all__ = [
     "TabController",
     "TabStatus",
     "Workspace",
+    "at_time",
+    "offline_text",
     "relative_time",
 ]

@@ -15,12 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QPoint, QSettings, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,8 +59,16 @@ from makini_desktop.export import FORMATS, write_export
 from makini_desktop.store.paths import settings_path
 from makini_desktop.store.profiles import ProfileError, ProfileStore
 from makini_desktop.store.secrets import TokenStore
+from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.session import ConnectionInfo, Session
-from makini_desktop.ui.controllers import Phase, TabController, Workspace, settle_garbage
+from makini_desktop.ui.controllers import (
+    Phase,
+    TabController,
+    Workspace,
+    at_time,
+    offline_text,
+    settle_garbage,
+)
 from makini_desktop.ui.error_dialog import ErrorReporter
 from makini_desktop.ui.table_model import ResourceTableModel, count_label
 
@@ -499,6 +518,108 @@ class ResourceTab(QWidget):
             self.search.setEnabled(True)
 
 
+class Banner(QFrame):
+    """A message strip across the top of the window, in the manner of KMessageWidget.
+
+    Its colours are mixed from the palette (window colour, text colour, and a tint per
+    kind), so it reads well in light and dark mode and follows a theme change live.
+
+    Args:
+        name: the object name.
+        accessible: the accessible name.
+        kind: ``warning`` or ``information``.
+        parent: the Qt parent.
+    """
+
+    TINTS = {"warning": QColor(0xF6, 0x74, 0x00), "information": QColor(0x3D, 0xAE, 0xE9)}
+
+    def __init__(self, name: str, accessible: str, kind: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setAccessibleName(accessible)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._kind = kind
+        self.icon = QLabel(self)
+        self.icon.setObjectName(f"{name}Icon")
+        self.icon.setAccessibleName(f"{accessible} icon")
+        self.label = QLabel(self)
+        self.label.setObjectName(f"{name}Text")
+        self.label.setAccessibleName(f"{accessible} text")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._layout = QHBoxLayout(self)
+        fm = self.fontMetrics()
+        self._layout.setContentsMargins(fm.averageCharWidth() * 2, fm.height() // 3,
+                                        fm.averageCharWidth(), fm.height() // 3)
+        self._layout.setSpacing(fm.averageCharWidth() * 2)
+        self._layout.addWidget(self.icon)
+        self._layout.addWidget(self.label, 1)
+        self.hide()
+        self._restyle()
+
+    def add_button(self, text: str, name: str, accessible: str) -> QPushButton:
+        """A button at the banner's right end."""
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.setAccessibleName(accessible)
+        self._layout.addWidget(button)
+        return button
+
+    def set_kind(self, kind: str) -> None:
+        if kind != self._kind:
+            self._kind = kind
+            self._restyle()
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    def show_message(self, text: str, tooltip: str = "") -> None:
+        self.label.setText(text)
+        self.setToolTip(tooltip)
+        self.setAccessibleDescription(text)
+        self.show()
+
+    def style_sheet(self) -> str:
+        """The banner's colours, mixed from the application's current palette."""
+        # The application palette, not the banner's own: a style sheet changes the latter.
+        palette = QApplication.palette()
+        window = palette.color(QPalette.ColorRole.Window)
+        tint = self.TINTS.get(self._kind, self.TINTS["information"])
+        background = _mix(window, tint, 0.2)
+        text = palette.color(QPalette.ColorRole.WindowText)
+        return (
+            f"QFrame#{self.objectName()} {{ background-color: {background.name()};"
+            f" border: 1px solid {tint.name()}; border-radius: 4px; }}"
+            f" QLabel#{self.label.objectName()} {{ color: {text.name()}; }}"
+        )
+
+    def _restyle(self) -> None:
+        sheet = self.style_sheet()
+        if sheet != self.styleSheet():  # setting it again would re-polish for nothing
+            self.setStyleSheet(sheet)
+        pixmap = (QStyle.StandardPixmap.SP_MessageBoxWarning if self._kind == "warning"
+                  else QStyle.StandardPixmap.SP_MessageBoxInformation)
+        side = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self)
+        self.icon.setPixmap(self.style().standardIcon(pixmap, None, self).pixmap(
+            QSize(side, side), self.devicePixelRatioF()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()  # light and dark mode switched while the app runs
+
+
+def _mix(base: QColor, tint: QColor, share: float) -> QColor:
+    """``base`` with ``share`` of ``tint`` blended in (an opaque colour)."""
+    return QColor(
+        round(base.red() + (tint.red() - base.red()) * share),
+        round(base.green() + (tint.green() - base.green()) * share),
+        round(base.blue() + (tint.blue() - base.blue()) * share),
+    )
+
+
 class MainWindow(QMainWindow):
     """The main window.
 
@@ -543,9 +664,16 @@ class MainWindow(QMainWindow):
         self._setup_ui()
         self._setup_actions()
         self._restore_settings()
+        self.workspace.focus = self.current_tab().view.name
+        self.resource_tabs.currentChanged.connect(self._on_resource_tabs_current_changed)
         self.workspace.sig_state_changed.connect(self._on_workspace_sig_state_changed)
         self.workspace.sig_error.connect(self._on_workspace_sig_error)
         self.workspace.sig_connection_changed.connect(self._on_workspace_sig_connection_changed)
+        self.workspace.sig_reach_changed.connect(self._on_workspace_sig_reach_changed)
+        for controller in self.workspace.tabs.values():
+            # The banner names when the data shown was cached: it follows the tabs.
+            controller.sig_status_changed.connect(self._on_controller_sig_status_changed)
+        self.workspace.sig_notice.connect(self._on_workspace_sig_notice)
         self.workspace.lookups.sig_changed.connect(self._on_lookups_sig_changed)
         self.reporter.sig_reconnect.connect(self._on_reporter_sig_reconnect)
         self._clock = QTimer(self)
@@ -554,6 +682,7 @@ class MainWindow(QMainWindow):
         self._clock.start()
         self._update_connection_ui()
         self._on_workspace_sig_state_changed()
+        self._on_workspace_sig_reach_changed()
 
     # -- construction -----------------------------------------------------------------------
 
@@ -567,7 +696,38 @@ class MainWindow(QMainWindow):
             tab = ResourceTab(self.workspace.tabs[view.name], self.resource_tabs)
             self.tabs[view.name] = tab
             self.resource_tabs.addTab(tab, view.title)
-        self.setCentralWidget(self.resource_tabs)
+
+        # Offline is said here, once for the whole window; never a dialog per tab.
+        self.offline_banner = Banner("offlineBanner", "Offline", "warning", self)
+        self.try_now_button = self.offline_banner.add_button(
+            "Try now", "tryNowButton", "Try to reach the server now")
+        self.try_now_button.setToolTip("Check the connection now instead of waiting")
+        self.try_now_button.clicked.connect(self._on_try_now_button_clicked)
+        self.cache_notice = Banner("cacheNotice", "Offline copy notice", "information", self)
+        dismiss = self.cache_notice.add_button("Dismiss", "cacheNoticeDismiss", "Dismiss notice")
+        dismiss.clicked.connect(self.cache_notice.hide)
+        dismiss.clicked.connect(self._update_banner_area)
+
+        self.banner_area = QWidget(self)
+        self.banner_area.setObjectName("bannerArea")
+        self.banner_area.setAccessibleName("Messages")
+        banners = QVBoxLayout(self.banner_area)
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutTopMargin) // 2
+        banners.setContentsMargins(margin, margin, margin, 0)
+        banners.setSpacing(margin)
+        banners.addWidget(self.offline_banner)
+        banners.addWidget(self.cache_notice)
+        self.banner_area.hide()
+
+        central = QWidget(self)
+        central.setObjectName("central")
+        central.setAccessibleName("Workspace")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner_area)
+        column.addWidget(self.resource_tabs, 1)
+        self.setCentralWidget(central)
 
         self.connection_switcher = QComboBox(self)
         self.connection_switcher.setObjectName("connectionSwitcher")
@@ -629,6 +789,17 @@ class MainWindow(QMainWindow):
         self.full_refresh_action.setToolTip("Download the whole list of the current tab again")
         self.full_refresh_action.triggered.connect(self._on_full_refresh_action_triggered)
 
+        self.work_offline_action = QAction("Work &offline", self)
+        self.work_offline_action.setObjectName("workOfflineAction")
+        self.work_offline_action.setCheckable(True)
+        offline_icon = QIcon.fromTheme(QIcon.ThemeIcon.NetworkOffline)  # where the OS has one
+        if not offline_icon.isNull():
+            self.work_offline_action.setIcon(offline_icon)
+        self.work_offline_action.setToolTip(
+            "Use only the data on this computer: nothing is fetched until you turn it off")
+        self.work_offline_action.setStatusTip(self.work_offline_action.toolTip())
+        self.work_offline_action.toggled.connect(self._on_work_offline_action_toggled)
+
         self.connections_action = QAction("&Connections…", self)
         self.connections_action.setObjectName("connectionsAction")
         self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
@@ -667,6 +838,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.connections_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.work_offline_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self.refresh_action)
@@ -691,6 +864,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addAction(self.refresh_action)
+        toolbar.addAction(self.work_offline_action)
         toolbar.addAction(self.connections_action)
         toolbar.addSeparator()
         connection_caption = QLabel("Connection: ", toolbar)
@@ -752,6 +926,7 @@ class MainWindow(QMainWindow):
     def open_connection(self, info: ConnectionInfo, token: str) -> asyncio.Task[None]:
         """Switch to a connection and load every tab (returns the loading task)."""
         self.reporter.close_all(info.name)
+        self.cache_notice.hide()
         self.workspace.open(info, token)
         for tab in self.tabs.values():
             tab.search.clear()
@@ -887,6 +1062,84 @@ class MainWindow(QMainWindow):
         self.refresh_action.setEnabled(ws.session is not None)
         self.full_refresh_action.setEnabled(ws.session is not None)
 
+    @Slot()
+    def _on_workspace_sig_reach_changed(self) -> None:
+        ws = self.workspace
+        reach = ws.reach
+        action = self.work_offline_action
+        if action.isChecked() != (reach is Reach.WORK_OFFLINE):
+            action.blockSignals(True)
+            action.setChecked(reach is Reach.WORK_OFFLINE)
+            action.blockSignals(False)
+        self._update_offline_banner()
+
+    @Slot(int)
+    def _on_resource_tabs_current_changed(self, _index: int) -> None:
+        self.workspace.focus = self.current_tab().view.name
+
+    @Slot()
+    def _on_controller_sig_status_changed(self) -> None:
+        if not self.offline_banner.isHidden() or not self.workspace.online:
+            self._update_offline_banner()
+
+    def _update_offline_banner(self) -> None:
+        """Show, word or hide the offline banner (also every half minute: it names times)."""
+        ws = self.workspace
+        reach = ws.reach
+        banner = self.offline_banner
+        if ws.session is None or reach is Reach.ONLINE:
+            banner.hide()
+            self._update_banner_area()
+            return
+        text = offline_text(reach, ws.cached_at())
+        if reach is Reach.WORK_OFFLINE:
+            banner.set_kind("information")
+            self.try_now_button.setText("Work online")
+            self.try_now_button.setAccessibleName("Turn Work offline off")
+            self.try_now_button.setToolTip("Turn “Work offline” off and refresh every tab")
+            self.try_now_button.setEnabled(True)
+        else:
+            banner.set_kind("warning")
+            if ws.probing:
+                text += " — trying to connect…"
+            elif ws.probe_failed_at is not None:
+                text += f" — still unreachable {at_time(ws.probe_failed_at)}"
+            self.try_now_button.setText("Try now")
+            self.try_now_button.setAccessibleName("Try to reach the server now")
+            self.try_now_button.setToolTip(
+                "Check the connection now; the app also retries by itself")
+            self.try_now_button.setEnabled(not ws.probing)
+        banner.show_message(text, ws.offline_tooltip())
+        self._update_banner_area()
+
+    def _update_banner_area(self) -> None:
+        shown = not self.offline_banner.isHidden() or not self.cache_notice.isHidden()
+        self.banner_area.setVisible(shown)
+
+    @Slot(str)
+    def _on_workspace_sig_notice(self, text: str) -> None:
+        self.cache_notice.show_message(text)
+        self._update_banner_area()
+
+    @Slot()
+    def _on_try_now_button_clicked(self) -> None:
+        if self.workspace.reach is Reach.WORK_OFFLINE:
+            self.work_offline_action.setChecked(False)
+        else:
+            self.workspace.try_now()
+
+    @Slot(bool)
+    def _on_work_offline_action_toggled(self, on: bool) -> None:
+        self.workspace.set_work_offline(on)
+
+    def _refuse_while_working_offline(self) -> bool:
+        """True (and says why) when Work offline keeps a refresh from running."""
+        if self.workspace.reach is not Reach.WORK_OFFLINE:
+            return False
+        self.statusBar().showMessage(
+            "Working offline: turn “Work offline” off to refresh.", 8000)
+        return True
+
     @Slot(object)
     def _on_workspace_sig_error(self, err: MakiniError) -> None:
         info = self.workspace.info
@@ -950,12 +1203,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_refresh_action_triggered(self) -> None:
-        if self.workspace.session is not None:
+        if self.workspace.session is not None and not self._refuse_while_working_offline():
             self.workspace.refresh_tab(self.current_tab().view.name)
 
     @Slot()
     def _on_full_refresh_action_triggered(self) -> None:
-        if self.workspace.session is not None:
+        if self.workspace.session is not None and not self._refuse_while_working_offline():
             self.workspace.refresh_tab(self.current_tab().view.name, full=True)
 
     @Slot()
@@ -988,6 +1241,7 @@ class MainWindow(QMainWindow):
     def _on_clock_timeout(self) -> None:
         for tab in self.tabs.values():
             tab.refresh_status_text()
+        self._update_offline_banner()
 
     @Slot()
     def _on_export_action_triggered(self) -> None:

@@ -5,6 +5,9 @@
   (a QTimer ticking every 5 ms; any gap beyond the tick is a stall the user would feel).
   It measures a cold load (empty cache: rows stream in page by page) and a warm one (cached
   rows first, then a refresh).
+* :func:`measure_cold_start` starts the app in a new process on a cached 100k-asset list
+  (server down) until its first cached rows are painted, against a bare PySide6 window
+  started the same way, and records the longest UI stall while the window opens the cache.
 * :func:`measure_search_keystrokes` types into the Assets search box over 100,000 rows and
   records how long each keystroke plus its debounced filter blocks the UI.
 
@@ -327,8 +330,214 @@ def measure_sort_clicks(scale: str = "large") -> dict[str, Any]:
     return figures
 
 
+_BARE_WINDOW = """
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+table = QTableView(window)
+window.setCentralWidget(table)
+window.resize(1280, 800)
+
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            table.viewport().removeEventFilter(self)
+            QTimer.singleShot(0, report)
+        return False
+
+def report():
+    print(f"first-paint {time.time():.6f}", flush=True)
+    app.quit()
+
+probe = FirstPaint()
+table.viewport().installEventFilter(probe)
+window.show()
+app.exec()
+"""
+
+
+def _fill_cache(key: str, scale: str) -> dict[str, int]:
+    """Write the sandbox's ``scale`` data into a connection's offline cache, as a sync would."""
+    from datetime import UTC, datetime
+
+    from makini_desktop.api import resources as res
+    from makini_desktop.sandbox.data import generate
+    from makini_desktop.store.cache import Cache, max_updated_at
+
+    data = generate(scale, 42)
+    synced = datetime.now(UTC)
+    counts = {}
+    with Cache.open_for(key) as cache:
+        for name in res.DATASETS:
+            rows = data.visible(name)
+            with cache.begin_snapshot(name) as writer:
+                for start in range(0, len(rows), 5000):
+                    writer.add(rows[start:start + 5000])
+                writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
+                              synced_at=synced)
+            counts[name] = len(rows)
+    return counts
+
+
+def _time_to_line(cmd: list[str], env: dict[str, str], prefix: str) -> tuple[float, str]:
+    """Start ``cmd`` and return (seconds until it printed ``prefix <unix time> ...``, line)."""
+    import subprocess
+
+    started = time.time()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    assert proc.stdout is not None
+    line = ""
+    for line in proc.stdout:
+        if line.startswith(prefix):
+            break
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if not line.startswith(prefix):
+        raise RuntimeError(f"{cmd[:3]} printed no {prefix!r} line")
+    return float(line.split()[1]) - started, line.strip()
+
+
+def measure_cold_start(scale: str = "large", runs: int = 3) -> dict[str, Any]:
+    """Cold start to the first cached rows painted, against a bare PySide6 window start.
+
+    The Assets tab's cache holds the ``scale`` data (``large``: 100,000 assets) and the
+    server is down, so what is measured is the start on the cache alone: a new process of
+    ``python -m makini_desktop.cli --base-url URL`` (with the benchmark hook
+    ``MAKINI_DESKTOP_BENCH_EXIT_AFTER_FIRST_PAINT=assets``) until the Assets table has
+    painted its first cached rows, and a new process showing a QMainWindow with one empty
+    QTableView until that table has painted, each the median of ``runs`` alternating runs.
+    Then, in this process, the longest UI stall while the window opens the whole cache.
+
+    Returns:
+        ``{"app_ms", "bare_ms", "ratio", "max_stall_ms", ...}``.
+    """
+    import socket
+
+    from makini_desktop.sync.session import ConnectionInfo
+
+    home = Path(tempfile.mkdtemp(prefix="makini-bench-cold-"))
+    os.environ["MAKINI_DESKTOP_HOME"] = str(home)
+    with socket.socket() as sock:  # a port nothing listens on: the server is down
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    token = "bench-token"
+    info = ConnectionInfo.adhoc(url, token)
+    try:
+        return _measure_cold_start(home, url, token, info, scale, runs)
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)  # ~160 MB of cache at the large scale
+
+
+def _measure_cold_start(
+    home: Path, url: str, token: str, info: Any, scale: str, runs: int
+) -> dict[str, Any]:
+    from makini_desktop.app import BENCH_FIRST_PAINT_ENV
+    from makini_desktop.cli import TOKEN_ENV
+
+    print(f"filling the offline cache with the {scale} data…", flush=True)
+    counts = _fill_cache(info.cache_key, scale)
+
+    env = dict(os.environ, MAKINI_DESKTOP_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+               QT_API="pyside6", **{TOKEN_ENV: token, BENCH_FIRST_PAINT_ENV: "assets"})
+    app_cmd = [sys.executable, "-m", "makini_desktop.cli", "--base-url", url]
+    bare_cmd = [sys.executable, "-c", _BARE_WINDOW]
+    app_times: list[float] = []
+    bare_times: list[float] = []
+    rows_painted = ""
+    for _ in range(runs):
+        seconds, _line = _time_to_line(bare_cmd, env, "first-paint")
+        bare_times.append(seconds * 1000)
+        seconds, line = _time_to_line(app_cmd, env, "first-cached-paint")
+        app_times.append(seconds * 1000)
+        rows_painted = line.split()[2]
+    app_ms = statistics.median(app_times)
+    bare_ms = statistics.median(bare_times)
+    results: dict[str, Any] = {
+        "scale": scale,
+        "cached_rows": counts,
+        "app_ms": round(app_ms),
+        "bare_ms": round(bare_ms),
+        "ratio": round(app_ms / bare_ms, 2),
+        "app_runs_ms": [round(t) for t in app_times],
+        "bare_runs_ms": [round(t) for t in bare_times],
+    }
+    print(f"cold start to first cached rows painted ({counts.get('assets', 0):,} cached assets,"
+          f" {rows_painted} rows in the first paint): {results['app_ms']} ms; bare PySide6 "
+          f"window: {results['bare_ms']} ms; ratio {results['ratio']} "
+          f"(runs: app {results['app_runs_ms']}, bare {results['bare_runs_ms']})", flush=True)
+    results.update(_measure_cached_open(home, info, token))
+    return results
+
+
+def _measure_cached_open(home: Path, info: Any, token: str) -> dict[str, Any]:
+    """The longest UI stall while a window opens a connection's whole cache (server down)."""
+    import qasync
+
+    from makini_desktop.ui.controllers import Phase
+
+    app = _app()
+    window = _window(home)
+    window.workspace.probe_delays = (600.0, 600.0)  # no background probe during the figure
+    window.resource_tabs.setCurrentIndex(list(window.tabs).index("assets"))
+    meter = _StallMeter()
+    marks: dict[str, float] = {}
+
+    async def run() -> None:
+        assets = window.workspace.tabs["assets"]
+        meter.start()
+        started = time.perf_counter()
+        task = window.open_connection(info, token)
+        while not task.done():
+            if "first_assets" not in marks and assets.model.rowCount():
+                marks["first_assets"] = time.perf_counter() - started
+            if "assets" not in marks and assets.status.phase is Phase.OFFLINE:
+                marks["assets"] = time.perf_counter() - started
+            await asyncio.sleep(0.002)
+        marks["all"] = time.perf_counter() - started
+        await asyncio.sleep(0.05)  # the last paint
+        meter.stop()
+        await window.shutdown()
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    rows = {n: m.total for n, m in window.workspace.models.items()}
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    figures = meter.summary()
+    result = {
+        "max_stall_ms": figures["max_stall_ms"],
+        "p99_stall_ms": figures["p99_stall_ms"],
+        "stalls_over_50ms": figures["stalls_over_50ms"],
+        "first_assets_ms": round(marks.get("first_assets", 0.0) * 1000),
+        "all_cached_s": round(marks["all"], 2),
+        "rows": rows,
+    }
+    print(f"opening the whole cache in the window ({rows['assets']:,} assets, "
+          f"{sum(rows.values()):,} rows in all, server down): longest UI stall "
+          f"{result['max_stall_ms']} ms, p99 {result['p99_stall_ms']} ms, "
+          f"{result['stalls_over_50ms']} over 50 ms; first assets after "
+          f"{result['first_assets_ms']} ms, everything in {result['all_cached_s']} s",
+          flush=True)
+    return result
+
+
 if __name__ == "__main__":
     chosen = sys.argv[1] if len(sys.argv) > 1 else "large"
+    measure_cold_start(chosen)
     measure_search_keystrokes(chosen)
     measure_sort_clicks(chosen)
     measure_load_stalls(chosen)
