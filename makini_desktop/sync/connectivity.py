@@ -95,8 +95,33 @@ class Connectivity:
             self._stop_probing()
             self._set(Reach.ONLINE)
 
+    async def probe_now(self) -> bool:
+        """Probe once, now (the user's "Try now"). True if the API answered.
+
+        Offline, a failed probe starts the background backoff over from its first delay;
+        a success goes back online at once.
+        """
+        if self.reach is Reach.WORK_OFFLINE:
+            return False
+        try:
+            await self._probe()
+        except MakiniError as err:
+            if not err.is_connection:
+                self.note_success()  # an HTTP answer: reachable
+                return True
+            self.last_error = err
+            if self.reach is Reach.OFFLINE:
+                self._stop_probing()
+                self._start_probing()
+            else:
+                self.note_error(err)
+            return False
+        self.note_success()
+        return True
+
     def set_work_offline(self, on: bool) -> None:
-        """Turn "Work offline" on (no network at all) or off (back online, probing first)."""
+        """Turn "Work offline" on (no network at all) or off (online again: the next
+        request finds out whether the API is reachable)."""
         if on:
             self._stop_probing()
             self._set(Reach.WORK_OFFLINE)

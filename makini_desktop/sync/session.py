@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -168,6 +169,8 @@ class Session:
         self.cache: Cache | None = None
         self.cache_problem: str | None = None
         self._cache_tried = open_cache == "never"
+        self._cache_opening: asyncio.Task[None] | None = None
+        self._closed = False
         self._repos: dict[str, Repository] = {}
         if open_cache == "now":
             self._use_cache(self._open_cache())
@@ -187,12 +190,23 @@ class Session:
             repo.cache = cache
 
     async def ensure_cache(self) -> Cache | None:
-        """Open the offline cache in a worker thread, once; None if it cannot be opened."""
-        import asyncio
+        """Open the offline cache in a worker thread, once; None if it cannot be opened.
 
-        if not self._cache_tried:
-            self._use_cache(await asyncio.to_thread(self._open_cache))
+        Concurrent callers share one opening; a caller cancelled meanwhile does not abandon
+        it (the file would stay open), and :meth:`aclose` waits for it.
+        """
+        if not self._cache_tried and self._cache_opening is None:
+            self._cache_opening = asyncio.ensure_future(self._open_in_thread())
+        if self._cache_opening is not None:
+            await asyncio.shield(self._cache_opening)
         return self.cache
+
+    async def _open_in_thread(self) -> None:
+        cache = await asyncio.to_thread(self._open_cache)
+        if self._closed and cache is not None:
+            cache.close()  # the session closed while the file was being opened
+            cache = None
+        self._use_cache(cache)
 
     @property
     def cache_recovered(self) -> RecoveryInfo | None:
@@ -230,8 +244,9 @@ class Session:
 
     async def aclose(self) -> None:
         """Cancel running refreshes, close the HTTP pool and the cache."""
-        import asyncio
-
+        self._closed = True
+        if self._cache_opening is not None:
+            await asyncio.gather(self._cache_opening, return_exceptions=True)
         running = [r._running for r in self._repos.values() if r._running is not None]
         for task in running:
             task.cancel()

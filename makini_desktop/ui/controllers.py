@@ -873,21 +873,16 @@ class Workspace(QObject):
         if session is None or self.reach is not Reach.OFFLINE:
             return
         self._emit_reach()  # the banner says it is trying
+        self._resume_full = full_tab  # read by _on_session_reach if the probe gets through
         try:
-            await session.probe()
-        except MakiniError as err:
-            if err.is_connection:
+            online = await session.connectivity.probe_now()
+            if not online:
+                self._resume_full = None
                 if session is self.session:
                     self.probe_failed_at = datetime.now(UTC)
-                    session.connectivity.last_error = err
-                return
-            # Any HTTP answer, even an error, means the API is reachable again.
         finally:
             self._probe_task = None
             self._emit_reach()
-        if session is self.session:
-            self._resume_full = full_tab
-            session.connectivity.note_success()  # back online: _on_session_reach resumes
 
     def set_work_offline(self, on: bool) -> None:
         """Turn "Work offline" on (no request at all, running refreshes stop) or off

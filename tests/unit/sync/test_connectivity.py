@@ -102,3 +102,29 @@ def test_a_success_while_offline_goes_online_and_stops_the_probe():
         await conn.aclose()
 
     run(go())
+
+
+def test_try_now_probes_once_and_goes_online_when_answered():
+    """"Try now" while offline probes at once; an answer brings the app back online."""
+
+    async def go():
+        answers = [DOWN, None]
+
+        async def probe():
+            answer = answers.pop(0)
+            if answer is not None:
+                raise answer
+
+        never = asyncio.Event()
+
+        async def slow_sleep(seconds):
+            await never.wait()  # the background probe never gets its turn here
+
+        conn = Connectivity(probe, sleep=slow_sleep)
+        conn.note_error(DOWN)
+        assert await conn.probe_now() is False and conn.reach is Reach.OFFLINE
+        assert conn.last_error is DOWN
+        assert await conn.probe_now() is True and conn.reach is Reach.ONLINE
+        await conn.aclose()
+
+    run(go())

@@ -150,3 +150,33 @@ def test_two_connections_never_share_rows(sandbox):
     run(_refresh(_session(sandbox, "conn-a"), "sites"))
     assert _session(sandbox, "conn-a").repository("sites").cached_meta() is not None
     assert _session(sandbox, "conn-b").repository("sites").cached_meta() is None
+
+
+def test_concurrent_cache_opens_share_one_file_handle(sandbox):
+    """Two loads asking for the cache at once get the same one, opened once."""
+
+    async def go():
+        session = Session(ConnectionInfo("Test", sandbox.url, "shared"), TOKEN,
+                          open_cache="later")
+        first, second = await asyncio.gather(session.ensure_cache(), session.ensure_cache())
+        assert first is second is session.cache is not None
+        assert session.repository("sites").cache is first
+        await session.aclose()
+        assert first.closed
+
+    run(go())
+
+
+def test_closing_while_the_cache_opens_leaves_no_file_open(sandbox):
+    """A session closed during its cache's opening closes the cache when it arrives."""
+
+    async def go():
+        session = Session(ConnectionInfo("Test", sandbox.url, "closing"), TOKEN,
+                          open_cache="later")
+        opening = asyncio.ensure_future(session.ensure_cache())
+        await asyncio.sleep(0)
+        await session.aclose()
+        await asyncio.gather(opening, return_exceptions=True)
+        assert session.cache is None
+
+    run(go())
