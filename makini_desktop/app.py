@@ -96,8 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    import makini_desktop.ui  # noqa: F401  # applies the PySide6 work-arounds first
+    from makini_desktop.logs import setup_logging, teardown_logging
 
+    log_path = setup_logging()  # <log folder>/makini-desktop.log, scrubbed of secrets
+    log.info("makini-desktop %s starting (log %s)", _version(), log_path)
     preload_modules()
     app = QApplication.instance()
     created = app is None
@@ -133,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if created:
             log.debug("application shut down")
+        log.info("makini-desktop stopped")
+        teardown_logging()
 
 
 def preload_modules() -> None:
@@ -156,6 +160,12 @@ def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
     for task in pending:
         task.cancel()
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def _version() -> str:
+    from makini_desktop import __version__
+
+    return __version__
 
 
 def delete_loop_timers(loop: Any) -> None:

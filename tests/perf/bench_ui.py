@@ -38,7 +38,6 @@ SEARCH_TEXT = "monitor dell"
 def _app() -> Any:
     from PySide6.QtWidgets import QApplication
 
-    import makini_desktop.ui  # noqa: F401  # PySide6 work-arounds
     from makini_desktop.app import preload_modules
 
     preload_modules()  # as the app does before its window shows
