@@ -88,27 +88,10 @@ class _StallMeter:
 
 
 def _memory_tokens() -> Any:
-    from keyring.backend import KeyringBackend
-
     from makini_desktop.store.secrets import TokenStore
+    from tests.helpers.memkeyring import MemoryKeyring
 
-    class _Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
-
-    return TokenStore(backend=_Memory())
+    return TokenStore(backend=MemoryKeyring())
 
 
 def _window(home: Path) -> Any:
