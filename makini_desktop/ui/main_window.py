@@ -199,11 +199,32 @@ class ResourceTableView(QTableView):
         fm = self.fontMetrics()
         padding = fm.averageCharWidth() * 3
         cap = fm.averageCharWidth() * MAX_COLUMN_CHARS
+        wants: list[int] = []
+        widths: list[int] = []
         for i in range(model.columnCount()):
             widest = max(fm.horizontalAdvance(model.display_text(r, i)) for r in range(rows))
+            want = max(self._header_width(i), widest + padding)
+            wants.append(want)
             # Wide enough for the sampled values, but one very long value (a description)
             # does not take the screen: past the cap, the cell elides and has a tooltip.
-            self.setColumnWidth(i, max(self._header_width(i), min(widest + padding, cap)))
+            widths.append(max(self._header_width(i), min(want, cap)))
+        # Room left in the window goes to the columns the cap cut short (a move's title).
+        # A tab never shown yet has no real size: the window's width is the best guess.
+        room = self.viewport().width() if self.isVisible() else self.window().width() - 40
+        spare = room - sum(
+            w for i, w in enumerate(widths) if not self.isColumnHidden(i))
+        short = [i for i in range(len(widths))
+                 if wants[i] > widths[i] and not self.isColumnHidden(i)]
+        while spare > 0 and short:
+            share = max(1, spare // len(short))
+            for i in list(short):
+                extra = min(share, wants[i] - widths[i], spare)
+                widths[i] += extra
+                spare -= extra
+                if widths[i] >= wants[i]:
+                    short.remove(i)
+        for i, width in enumerate(widths):
+            self.setColumnWidth(i, width)
         self.widths_chosen = True
 
     # -- copying ----------------------------------------------------------------------------
