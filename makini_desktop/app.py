@@ -249,9 +249,10 @@ def _adhoc_token(ns: argparse.Namespace) -> str | None:
 async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> int:
     """Open the window on the connection asked for and wait until it is closed."""
     import shiboken6
+    from PySide6.QtCore import QSettings
 
     from makini_desktop.store.profiles import ProfileStore
-    from makini_desktop.store.secrets import TokenStore
+    from makini_desktop.store.secrets import MemoryKeyring, TokenStore
     from makini_desktop.sync.session import ConnectionInfo
     from makini_desktop.ui.error_dialog import install_excepthook
     from makini_desktop.ui.main_window import MainWindow
@@ -260,14 +261,19 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
     screenshots = Path(ns.screenshots) if ns.screenshots else None
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if screenshots is not None:
-        # Screenshots never touch the user's saved connections or keyring.
+        # Screenshots never touch the user's saved connections, keyring or window
+        # settings (their column widths would make the pictures differ from run to run).
         scratch = tempfile.TemporaryDirectory(prefix="makini-shots-")
         profiles = ProfileStore(Path(scratch.name) / "connections.json")
-        tokens = TokenStore(backend=_memory_keyring())
+        tokens = TokenStore(backend=MemoryKeyring("the system keychain"))
+        settings: QSettings | None = QSettings(
+            str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat
+        )
     else:
         profiles = ProfileStore()
         tokens = TokenStore()
-    window = MainWindow(profiles, tokens)
+        settings = None
+    window = MainWindow(profiles, tokens, settings=settings)
     crash = install_excepthook(
         lambda: window if shiboken6.isValid(window) else None,
         loop=loop,
@@ -360,30 +366,6 @@ def _start_sandbox() -> SandboxServer:
 
     config = SandboxConfig(scale=DEMO_SCALE, seed=DEMO_SEED, tokens=(DEMO_TOKEN,), port=0)
     return SandboxServer(config).start()
-
-
-def _memory_keyring() -> Any:
-    """A keyring that keeps tokens in memory (for screenshot runs)."""
-    from keyring.backend import KeyringBackend
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1
-        name = "the system keychain"  # what the connection manager says it stores in
-
-        def __init__(self) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]  # keyring has no hints here
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
-
-    return MemoryKeyring()
 
 
 # -- screenshots ------------------------------------------------------------------------------

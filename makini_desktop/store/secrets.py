@@ -60,6 +60,40 @@ def _describe(backend: KeyringBackend) -> str:
     return _BACKEND_NAMES.get(module, str(getattr(backend, "name", type(backend).__name__)))
 
 
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend that keeps passwords in a dict for the life of the object.
+
+    Not a fallback for real use (that is :class:`SessionTokens`): it stands in for the OS
+    keychain where none may be touched, in tests and in ``--screenshots`` runs.
+
+    Args:
+        name: what the connection manager says tokens are stored in.
+    """
+
+    priority = 1
+
+    def __init__(self, name: str = "in-memory keyring") -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring has no hints here
+        self._label = name
+        self.store: dict[tuple[str, str], str] = {}
+
+    @property  # keyring's own `name` is a read-only class property
+    def name(self) -> str:
+        return self._label
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.store[(service, username)]
+        except KeyError:
+            raise PasswordDeleteError(username) from None
+
+
 class SessionTokens:
     """Tokens held in memory for this session only (the fallback when the keyring fails)."""
 

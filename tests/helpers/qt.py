@@ -53,3 +53,13 @@ def run_task(loop: qasync.QEventLoop, qtbot: Any, coro: Coroutine[Any, Any, Any]
 
 def iter_tasks(loop: qasync.QEventLoop) -> Iterator[asyncio.Task[Any]]:
     yield from (t for t in asyncio.all_tasks(loop) if not t.done())
+
+
+def fast_retries(info: Any, token: str, **kwargs: Any) -> Any:
+    """A Session whose client gives up after one quick retry (tests need no 90 s policy)."""
+    from makini_desktop.api.client import RetryPolicy
+    from makini_desktop.sync.session import Session
+
+    session = Session(info, token, **kwargs)
+    session.client.retry = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.05)
+    return session

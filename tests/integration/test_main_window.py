@@ -10,24 +10,17 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QTableView
 
 from makini_desktop.api import resources as res
-from makini_desktop.api.client import RetryPolicy
 from makini_desktop.store.profiles import ProfileStore
 from makini_desktop.store.secrets import TokenStore
-from makini_desktop.sync.session import ConnectionInfo, ConnState, Session
+from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
 from makini_desktop.ui.table_model import SortRole
-from tests.helpers.qt import run_task
+from tests.helpers.qt import fast_retries, run_task
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
 
-
-def fast_retries(info: ConnectionInfo, token: str, **kwargs: Any) -> Session:
-    """A Session whose client gives up after one quick retry (tests need no 90 s policy)."""
-    session = Session(info, token, **kwargs)
-    session.client.retry = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.05)
-    return session
 
 
 @pytest.fixture

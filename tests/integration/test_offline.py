@@ -12,27 +12,20 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFrame, QLabel
 
 from makini_desktop.api import resources as res
-from makini_desktop.api.client import RetryPolicy
 from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
 from makini_desktop.store.cache import Cache, cache_path_for, max_updated_at
 from makini_desktop.store.profiles import ProfileStore
 from makini_desktop.store.secrets import TokenStore
-from makini_desktop.sync.session import ConnectionInfo, ConnState, Session
+from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
-from tests.helpers.qt import run_task
+from tests.helpers.qt import fast_retries, run_task
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
 FAST_PROBES = (0.05, 0.2)
 """Seconds before the first background probe and between the last ones (default 2 and 60)."""
 
-
-def fast_retries(info: ConnectionInfo, token: str, **kwargs: Any) -> Session:
-    """A Session whose client gives up after one quick retry (tests need no 90 s policy)."""
-    session = Session(info, token, **kwargs)
-    session.client.retry = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.05)
-    return session
 
 
 @pytest.fixture

@@ -87,6 +87,22 @@ class _StallMeter:
         }
 
 
+def _run_then_close(app: Any, coro: Any, window: Any) -> None:
+    """Run a coroutine on a fresh qasync loop, then close and delete the window."""
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(coro)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
 def _memory_tokens() -> Any:
     from makini_desktop.store.secrets import TokenStore
     from tests.helpers.memkeyring import MemoryKeyring
@@ -203,7 +219,6 @@ def measure_search_keystrokes(scale: str = "large", text: str = SEARCH_TEXT) -> 
     filter has been applied and painted. The assets come straight from the sandbox's
     generator (no server): this measures the model and the view, not the network.
     """
-    import qasync
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -228,16 +243,7 @@ def measure_search_keystrokes(scale: str = "large", text: str = SEARCH_TEXT) -> 
             meter.stop()
             timings.append(max(0.0, max(meter.gaps, default=0.0)))
 
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(type_all())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    _run_then_close(app, type_all(), window)
     figures = {
         "rows": len(rows),
         "median_ms": round(statistics.median(timings), 1),
@@ -274,7 +280,6 @@ def _assets_window(scale: str) -> tuple[Any, Any, Any]:
 
 def measure_sort_clicks(scale: str = "large") -> dict[str, Any]:
     """The longest UI block (ms) when a header click sorts 100k assets, per column."""
-    import qasync
     from PySide6.QtCore import Qt
 
     from makini_desktop.api import resources as res
@@ -298,16 +303,7 @@ def measure_sort_clicks(scale: str = "large") -> dict[str, Any]:
             label = column_id if n < len(columns) - 1 else f"{column_id} (again)"
             figures[label] = round(max(meter.gaps, default=0.0), 1)
 
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(click_all())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    _run_then_close(app, click_all(), window)
     print(f"sort clicks ({model.total:,} assets), longest UI block in ms: {figures}", flush=True)
     return figures
 
@@ -461,7 +457,6 @@ def _measure_cold_start(
 
 def _measure_cached_open(home: Path, info: Any, token: str) -> dict[str, Any]:
     """The longest UI stall while a window opens a connection's whole cache (server down)."""
-    import qasync
 
     from makini_desktop.ui.controllers import Phase
 
@@ -488,17 +483,13 @@ def _measure_cached_open(home: Path, info: Any, token: str) -> dict[str, Any]:
         meter.stop()
         await window.shutdown()
 
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(run())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    rows = {n: m.total for n, m in window.workspace.models.items()}
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    rows: dict[str, int] = {}
+
+    async def run_and_count() -> None:
+        await run()
+        rows.update({n: m.total for n, m in window.workspace.models.items()})
+
+    _run_then_close(app, run_and_count(), window)
     figures = meter.summary()
     result = {
         "max_stall_ms": figures["max_stall_ms"],

@@ -141,7 +141,7 @@ def test_list_shows_connections_but_never_the_token(env_token, capsys):
     hq = next(line for line in lines if "HQ" in line)
     assert hq.startswith("*")
     assert "https://api.makini.io" in hq
-    assert "MemoryKeyring" in hq
+    assert "in-memory keyring" in hq
     missing = next(line for line in lines if "No token" in line)
     assert missing.rstrip().endswith("missing")
     assert TOKEN not in out + err
