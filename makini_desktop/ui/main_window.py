@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -1184,7 +1185,32 @@ class MainWindow(QMainWindow):
         if profile_id is None:
             profile = self.profiles.find_by_name(connection_name)
             profile_id = profile.id if profile is not None else None
+        if profile_id is None and info is not None and info.name == connection_name:
+            self.ask_new_token(info)  # an unsaved (--base-url) connection has no profile
+            return
         self.show_connections(profile_id, focus_token=True)
+
+    def ask_new_token(self, info: ConnectionInfo) -> QInputDialog:
+        """Ask for a new token for an unsaved connection and reconnect with it (no profile,
+        nothing saved: the token stays in memory)."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("newTokenDialog")
+        dialog.setAccessibleName("New token")
+        dialog.setWindowTitle("Reconnect")
+        dialog.setLabelText(
+            f"The token for {info.base_url} was not accepted.\nPaste a new token:"
+        )
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def reconnect(text: str) -> None:
+            token = text.strip()
+            if token:
+                self.open_connection(ConnectionInfo.adhoc(info.base_url, token, info.name), token)
+
+        dialog.textValueSelected.connect(reconnect)
+        dialog.open()  # never exec(): the event loop keeps running
+        return dialog
 
     @Slot(str)
     def _on_connection_dialog_sig_activate(self, profile_id: str) -> None:

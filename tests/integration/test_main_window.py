@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QTableView
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+)
 
 from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ProfileStore
@@ -165,6 +172,31 @@ def test_server_error_after_retries_opens_error_dialog(qtbot, window, sandbox):
     assert QApplication.clipboard().text() == sent_500[-1]
     assert window.workspace.tabs["assets"].status.phase is Phase.FAILED
     assert table(window, "assets").model().rowCount() == len(sandbox.data.visible("assets"))
+
+
+def test_revoked_token_of_an_unsaved_connection_asks_for_a_new_one(
+    qtbot, window, sandbox, qasync_loop
+):
+    """A --base-url connection has no profile: Reconnect asks for a token and reloads."""
+    window.open_connection(ConnectionInfo.adhoc(sandbox.url, TOKEN), TOKEN)
+    wait_loaded(qtbot, window)
+    sandbox.revoke(TOKEN)
+    window.workspace.refresh_tab("spaces")
+    qtbot.waitUntil(lambda: bool(window.reporter.open_dialogs()), timeout=LOAD_TIMEOUT_MS)
+    error = window.reporter.open_dialogs()[0]
+    qtbot.mouseClick(error.reconnect_button, Qt.MouseButton.LeftButton)
+    ask = window.findChild(QInputDialog, "newTokenDialog")
+    assert ask is not None and ask.isVisible()
+    assert ask.textEchoMode() == QLineEdit.EchoMode.Password
+    sandbox.add_token("fresh-token")
+    ask.setTextValue("fresh-token")
+    ask.accept()
+    qtbot.waitUntil(lambda: window.workspace.state is not ConnState.CONNECTING, timeout=10_000)
+    wait_loaded(qtbot, window)
+    assert window.findChild(QLabel, "syncStatus").text() == ConnState.READY.label
+    assert window.profiles.list() == []  # nothing was saved
+    assert table(window, "spaces").model().rowCount() == len(
+        expected_rows(sandbox, res.SPACES_VIEW))
 
 
 def test_revoked_token_reconnects_with_a_new_token(qtbot, window, sandbox, qasync_loop):
