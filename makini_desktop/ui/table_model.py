@@ -72,6 +72,9 @@ TOOLTIP_MIN_CHARS = 30
 SEARCH_SLICE_ROWS = 20_000
 """Rows a search filters between two turns of the event loop (a few ms of work)."""
 BULK_CHANGE_ROWS = 2000
+BULK_INSERT_ROWS = 64
+"""Rows arriving at once into a sorted table above which one layout change replaces
+row-by-row inserts."""
 """Above this many changed rows, a change set resets the model instead of row signals."""
 
 _EMPTY_KEYS: frozenset[str] = frozenset()
@@ -989,13 +992,27 @@ class ResourceTableModel(QAbstractTableModel):
             return
         dkey = self._display_key()
         ids = sorted(ids, key=dkey)
-        for rid in ids:
-            self._order.insert(bisect.bisect_right(self._order, dkey(rid), key=dkey), rid)
+        if len(ids) > BULK_INSERT_ROWS:
+            # One merge instead of a list insert per row (each moves the whole tail).
+            # heapq.merge puts ties from the first list first, as bisect_right does.
+            self._order = list(heapq.merge(self._order, ids, key=dkey))
+        else:
+            for rid in ids:
+                self._order.insert(bisect.bisect_right(self._order, dkey(rid), key=dkey), rid)
         shown = self._filter(ids)
         if len(shown) > 1 and not self._visible:
             self.beginInsertRows(QModelIndex(), 0, len(shown) - 1)
             self._visible = shown
             self.endInsertRows()
+            return
+        if len(shown) > BULK_INSERT_ROWS:
+            # Thousands of one-row inserts cost far more than one layout change; the
+            # selection and current row follow their rows (persistent indexes remapped).
+            self.layoutAboutToBeChanged.emit()
+            old_visible = self._visible
+            self._visible = list(heapq.merge(old_visible, shown, key=dkey))
+            self._remap_persistent(old_visible)
+            self.layoutChanged.emit()
             return
         for rid in shown:
             p = bisect.bisect_right(self._visible, dkey(rid), key=dkey)

@@ -431,3 +431,22 @@ def test_abandoned_sort_changes_nothing(lookups):
     steps.close()
     assert [model.key_at(r) for r in range(model.rowCount())] == before
     assert model.sort_column == -1
+
+
+def test_a_big_page_into_a_sorted_table_lands_in_order_and_keeps_the_selection(
+    qtmodeltester, lookups
+):
+    """Thousands of rows arriving into a sorted table are merged in place; a selected
+    row stays selected."""
+    from PySide6.QtCore import QPersistentModelIndex
+
+    model = ResourceTableModel(res.SPACES_VIEW, lookups)
+    qtmodeltester.check(model)
+    model.set_rows([space(f"A{i}", f"Room {i:04d}") for i in range(0, 3000, 2)])
+    model.sort(col(res.SPACES_VIEW, "name"), DESC)
+    selected = QPersistentModelIndex(model.index(model.row_of_key("A1000"), 0))
+    model.append_rows([space(f"A{i}", f"Room {i:04d}") for i in range(1, 3000, 2)])
+    names = column_texts(model, "name")
+    assert names == sorted(names, reverse=True) and len(names) == 3000
+    assert selected.isValid() and cell(model, selected.row(), "name") == "Room 1000"
+    qtmodeltester.check(model)
