@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -111,6 +112,7 @@ class Page:
         request_id: the request ID of this page's response.
         nbytes: the size of the response body.
         skipped: records that were not objects with a key, and were left out.
+        server_date: the server's clock when it answered (its ``Date`` header), if sent.
     """
 
     rows: list[Row]
@@ -120,6 +122,7 @@ class Page:
     request_id: str = ""
     nbytes: int = 0
     skipped: int = 0
+    server_date: datetime | None = None
 
 
 RetryCallback = Callable[[RetryEvent], None]
@@ -570,6 +573,7 @@ class MakiniClient:
             request_id=response.headers.get("x-request-id", ""),
             nbytes=len(response.content),
             skipped=skipped,
+            server_date=_http_date(response.headers.get("date")),
         )
         return page, info
 
@@ -759,6 +763,17 @@ class _BearerAuth(httpx.Auth):
         else:
             request.headers.pop("Authorization", None)
         yield request
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime; None when absent or garbled."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _stalled(path: str, request_id: str, asked: int, got: int | None) -> MakiniError:

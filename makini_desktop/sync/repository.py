@@ -227,6 +227,7 @@ class Repository:
     async def _full(self, on_page: PageCallback | None) -> SyncResult:
         assert self.client is not None
         synced_at = self._clock()
+        walk_started: datetime | None = None
         rows: list[Row] = []
         seen: dict[str, int] = {}
         total: int | None = None
@@ -235,6 +236,7 @@ class Repository:
             writer = await asyncio.to_thread(self.cache.begin_snapshot, self.dataset.name)
         try:
             async for page in self.client.iter_pages(self.dataset.path):
+                walk_started = walk_started or page.server_date or synced_at
                 total = page.total if page.total is not None else total
                 fresh: list[Row] = []
                 for row in page.rows:
@@ -253,9 +255,12 @@ class Repository:
                     on_page(fresh, Progress(page.number, page.last_page, len(rows), total))
             if writer is not None:
                 # The watermark scan is part of the thread's work: 100k rows take ~40 ms.
+                cap = walk_started or synced_at
                 await asyncio.to_thread(
                     lambda: writer.commit(
-                        server_total=total, watermark=max_updated_at(rows), synced_at=synced_at
+                        server_total=total,
+                        watermark=capped_watermark(max_updated_at(rows), cap),
+                        synced_at=synced_at,
                     )
                 )
         except BaseException:
@@ -271,10 +276,14 @@ class Repository:
         since = _minus(info.watermark, WATERMARK_OVERLAP)
         params = {res.filter_param(res.F_UPDATED, "gt"): since}
         changes: list[Row] = []
+        walk_started: datetime | None = None
         async for page in self.client.iter_pages(self.dataset.path, params):
+            walk_started = walk_started or page.server_date or synced_at
             changes.extend(page.rows)
         total = await self._server_total()
-        watermark = max_updated_at(changes, info.watermark)
+        watermark = capped_watermark(
+            max_updated_at(changes, info.watermark), walk_started or synced_at
+        )
         count = await asyncio.to_thread(
             self.cache.apply_changes,
             self.dataset.name,
@@ -308,6 +317,26 @@ class Repository:
         meta = doc.get("meta") if isinstance(doc, dict) else None
         total = meta.get("total") if isinstance(meta, dict) else None
         return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def capped_watermark(watermark: str | None, walk_started: datetime) -> str | None:
+    """The watermark to keep after a walk that began at ``walk_started`` (server time).
+
+    Pages are fetched in key order over seconds; a record on a page already fetched can
+    change while a later page's record also changes. Taking the newest ``updatedAt`` seen
+    would then jump past the first change for good. No watermark later than the walk's
+    start (less the overlap) is kept, so the next refresh asks again for everything
+    changed during this one.
+    """
+    from makini_desktop.api.values import parse_datetime
+
+    if watermark is None:
+        return None
+    seen = parse_datetime(watermark)
+    cap = walk_started - WATERMARK_OVERLAP
+    if seen is None or seen <= cap:
+        return watermark
+    return cap.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _minus(timestamp: str, delta: timedelta) -> str:

@@ -180,3 +180,57 @@ def test_closing_while_the_cache_opens_leaves_no_file_open(sandbox):
         assert session.cache is None
 
     run(go())
+
+
+def _touch(sandbox, dataset: str, key: str, name: str) -> None:
+    """Change one record on the server now, as another user of the source system would."""
+    from makini_desktop.sandbox.data import format_ts
+
+    record = dict(sandbox.data.get(dataset, key))
+    record["name"] = name
+    record["updatedAt"] = format_ts(sandbox.data.next_stamp())
+    sandbox.data.replace(dataset, record)
+
+
+def test_a_change_on_a_page_already_fetched_is_not_lost(sandbox):
+    """A record changed during a sync, on a page already read, comes with the next refresh
+    even though a later page brought a newer change."""
+    keys = [r["key"] for r in sandbox.data.visible("assets")]
+    first, last = keys[0], keys[-1]
+
+    def change_during_walk(rows, progress):
+        if progress.page == 1:  # page 1 is read; the last page is not requested yet
+            _touch(sandbox, "assets", first, "Renamed while page 1 was on screen")
+            _touch(sandbox, "assets", last, "Renamed later in the walk")
+
+    result = run(_refresh(_session(sandbox), "assets", on_page=change_during_walk))
+    assert result.mode == "full"
+    names = {r["key"]: r["name"] for r in result.rows}
+    assert names[last] == "Renamed later in the walk"
+    assert names[first] != "Renamed while page 1 was on screen"  # missed by this walk...
+    again = run(_refresh(_session(sandbox), "assets"))
+    assert again.mode == "incremental"
+    cached = {r["key"]: r for r in _session(sandbox).repository("assets").cached_rows()}
+    assert cached[first]["name"] == "Renamed while page 1 was on screen"  # ...not for good
+    assert cached == {r["key"]: r for r in sandbox.data.visible("assets")}
+
+
+def test_incremental_asks_from_one_second_before_the_watermark(sandbox):
+    """Changes made in the watermark's own second are asked for again (1 s overlap)."""
+    from datetime import datetime as dt
+
+    run(_refresh(_session(sandbox), "sites"))
+    session = _session(sandbox)
+    repo = session.repository("sites")
+    watermark = repo.cache.dataset_info("sites").watermark
+    asked = []
+    real = session.client.iter_pages
+
+    def spy(path, params=None):
+        asked.append(dict(params or {}))
+        return real(path, params)
+
+    session.client.iter_pages = spy
+    assert run(_refresh(session, "sites")).mode == "incremental"
+    since = dt.fromisoformat(asked[0]["filter[updatedAt:gt]"].replace("Z", "+00:00"))
+    assert dt.fromisoformat(watermark.replace("Z", "+00:00")) - since == timedelta(seconds=1)
