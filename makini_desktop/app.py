@@ -32,12 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEMO_NAME = "Demo (sandbox)"
 DEMO_TOKEN = "sandbox-token"
 DEMO_SCALE = "medium"
 DEMO_SEED = 42
-DEMO_CACHE_KEY = "demo-sandbox"
-"""One offline cache for every demo run (the sandbox's port changes from run to run)."""
 SCREENSHOT_SIZE = (1280, 800)
 SCREENSHOT_LOAD_TIMEOUT_S = 300.0
 EXIT_OK = 0
@@ -253,7 +250,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
 
     from makini_desktop.store.profiles import ProfileStore
     from makini_desktop.store.secrets import MemoryKeyring, TokenStore
-    from makini_desktop.sync.session import ConnectionInfo
+    from makini_desktop.sync.session import DEMO_CACHE_KEY, DEMO_NAME, ConnectionInfo
     from makini_desktop.ui.error_dialog import install_excepthook
     from makini_desktop.ui.main_window import MainWindow
 
@@ -296,7 +293,8 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
             window.statusBar().showMessage("Starting the demo sandbox…")
             sandbox = await asyncio.to_thread(_start_sandbox)
             window.statusBar().clearMessage()
-            info = ConnectionInfo(DEMO_NAME, sandbox.url, DEMO_CACHE_KEY, demo=True)
+            info = ConnectionInfo(DEMO_NAME, sandbox.url, DEMO_CACHE_KEY, demo=True)  # one cache
+
             load = window.open_connection(info, DEMO_TOKEN)
         elif ns.gui_base_url:
             assert token is not None

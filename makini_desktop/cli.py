@@ -20,15 +20,12 @@ from typing import Any
 
 from makini_desktop import __version__
 from makini_desktop.api.resources import VIEWS
+from makini_desktop.usage import UsageError
 
 TOKEN_ENV = "MAKINI_API_TOKEN"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A problem with how the command was called; exit 2 with the message."""
 
 
 def build_parser() -> argparse.ArgumentParser:

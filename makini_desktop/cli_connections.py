@@ -12,7 +12,7 @@ profiles to :class:`~makini_desktop.store.profiles.ProfileStore`. A token is nev
 and a token given on the command line itself is impossible by design (it would end up in
 shell history and in the process list).
 
-Usage problems raise :class:`makini_desktop.cli.UsageError` (exit 2); environmental failures
+Usage problems raise :class:`makini_desktop.usage.UsageError` (exit 2); environmental failures
 (a keyring that refuses the token, a cache file in use) print one line and return 1.
 """
 
@@ -24,7 +24,7 @@ import os
 import sys
 from typing import TextIO
 
-from makini_desktop.cli import EXIT_FAILED, EXIT_OK, TOKEN_ENV, UsageError
+from makini_desktop.cli import EXIT_FAILED, EXIT_OK, TOKEN_ENV
 from makini_desktop.store.profiles import (
     ConnectionProfile,
     InsecureUrlError,
@@ -34,6 +34,7 @@ from makini_desktop.store.profiles import (
     validate_base_url,
 )
 from makini_desktop.store.secrets import TokenStore
+from makini_desktop.usage import UsageError
 
 __all__ = ["run_connection_command", "saved_connection"]
 
@@ -222,7 +223,7 @@ def _remove(name: str) -> int:
     # The cache first: it is the step that fails when the app has the file open, and
     # failing then leaves the connection whole, so the command can simply be run again.
     try:
-        cache_store.delete_files(cache_store.cache_path_for(profile.id))
+        cache_store.delete_connection_caches(profile.id)
     except cache_store.CacheError as exc:
         return _fail(str(exc))
     tokens.delete(profile.id)

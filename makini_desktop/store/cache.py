@@ -315,6 +315,38 @@ def delete_files(path: Path) -> None:
             ) from exc
 
 
+def profile_cache_key(profile_id: str, base_url: str) -> str:
+    """The cache key of a saved connection: its id and a fingerprint of its server.
+
+    Pointing a saved connection at another server then starts another cache, so the old
+    server's rows are never shown offline as the new one's.
+    """
+    try:
+        url = validate_base_url(base_url)
+    except ValueError:
+        url = base_url.strip().rstrip("/")
+    return f"{profile_id}-{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}"
+
+
+def connection_cache_paths(profile_id: str) -> list[Path]:
+    """Every cache file of a saved connection, whichever server it was pointed at."""
+    directory = paths.cache_dir()
+    return sorted(
+        p for p in directory.glob(f"{profile_id}*{FILE_SUFFIX}")
+        if p.name == f"{profile_id}{FILE_SUFFIX}" or p.name.startswith(f"{profile_id}-")
+    )
+
+
+def delete_connection_caches(profile_id: str) -> None:
+    """Delete every cache of a saved connection (it is being removed).
+
+    Raises:
+        CacheError: a file could not be deleted (in use, permissions).
+    """
+    for path in connection_cache_paths(profile_id):
+        delete_files(path)
+
+
 # ---------------------------------------------------------------------------------------
 # Helpers
 
@@ -552,10 +584,11 @@ def _discard_staging(conn: sqlite3.Connection) -> None:
     try:
         conn.execute("DELETE FROM staging")
     except sqlite3.OperationalError as exc:
-        if _error_code(exc) not in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        if _error_code(exc) not in (_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL, _SQLITE_READONLY):
             raise
-        # Another process is writing; its leftovers go at the next begin_snapshot instead.
-        log.info("Offline cache busy; staging not discarded on open")
+        # Another process is writing, or the disk is full or read-only: the rows are still
+        # readable, and the leftovers go at the next begin_snapshot instead.
+        log.info("Offline cache staging not discarded on open (%s)", exc)
 
 
 def _move_aside(path: Path, kind: str) -> Path:
@@ -614,6 +647,9 @@ class Cache:
     Attributes:
         path: the SQLite file.
         recovered: what :meth:`open` had to set aside, or None.
+        read_only: opened for reading only (:meth:`open_readonly`, or a full disk or
+            read-only folder found by :meth:`open`): writes raise :class:`CacheError`.
+        problem: why :meth:`open` fell back to reading only, in words for the user.
     """
 
     delete_files = staticmethod(delete_files)
@@ -624,6 +660,8 @@ class Cache:
         self._conn: sqlite3.Connection | None = conn
         self.path = path
         self.recovered = recovered
+        self.read_only = False
+        self.problem: str | None = None  # why it is read-only, for the user
         self._lock = threading.RLock()
         self._snapshots: dict[str, str] = {}  # dataset -> id of its current SnapshotWriter
 
@@ -652,6 +690,14 @@ class Cache:
         recovered: RecoveryInfo | None = None
         try:
             conn = _open_checked(path)
+        except CacheError as exc:
+            if exc.reason not in ("read_only", "disk_full") or not path.is_file():
+                raise
+            # The rows are still readable: show them, and say that nothing new is kept.
+            log.warning("Offline cache %s opened read-only: %s", path, exc)
+            cache = cls.open_readonly(path)
+            cache.problem = f"{exc.message} The cached data is shown, but nothing new is saved."
+            return cache
         except _UnusableFileError as why:
             moved_to = _move_aside(path, why.kind)
             recovered = RecoveryInfo(why.kind, moved_to, _recovery_message(why.kind, moved_to))
@@ -664,6 +710,50 @@ class Cache:
                     reason="io",
                 ) from again
         return cls(conn, path, recovered)
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Cache:
+        """Open an existing cache for reading only: no migration, no clean-up, no write.
+
+        For readers beside a running app (``cache info``, ``export --offline``: opening for
+        writing would discard the staging of a sync in progress), and for a cache that can
+        no longer be written (a full disk, a read-only folder).
+
+        Raises:
+            CacheError: the file is missing, of another schema version, or unreadable.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise CacheError(f"There is no offline cache at {path}.", reason="io")
+        conn: sqlite3.Connection | None = None
+        try:
+            for query in ("mode=ro", "immutable=1"):  # immutable: no -shm can be created
+                try:
+                    conn = sqlite3.connect(
+                        f"{path.as_uri()}?{query}", uri=True, isolation_level=None,
+                        timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                    )
+                    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                    break
+                except sqlite3.OperationalError:
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+                    if query == "immutable=1":
+                        raise
+            assert conn is not None
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise CacheError(
+                    f"The offline cache {path.name} has schema version {version}; this "
+                    f"version of the app reads {SCHEMA_VERSION}.",
+                    reason="superseded" if version > SCHEMA_VERSION else "other",
+                )
+        except sqlite3.Error as exc:
+            raise _cache_error(exc, "reading the offline cache", path) from exc
+        cache = cls(conn, path)
+        cache.read_only = True
+        return cache
 
     @classmethod
     def open_for(cls, connection_key: str) -> Cache:

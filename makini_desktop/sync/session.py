@@ -15,7 +15,13 @@ from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
 from makini_desktop.api.errors import MakiniConnectionError, MakiniError
 from makini_desktop.api.urls import validate_base_url
 from makini_desktop.redact import register_secret
-from makini_desktop.store.cache import Cache, CacheError, RecoveryInfo, adhoc_key
+from makini_desktop.store.cache import (
+    Cache,
+    CacheError,
+    RecoveryInfo,
+    adhoc_key,
+    profile_cache_key,
+)
 from makini_desktop.sync.connectivity import Connectivity, Reach
 from makini_desktop.sync.repository import Repository
 
@@ -23,6 +29,10 @@ if TYPE_CHECKING:
     from makini_desktop.store.profiles import ConnectionProfile
 
 log = logging.getLogger(__name__)
+
+DEMO_NAME = "Demo (sandbox)"
+DEMO_CACHE_KEY = "demo-sandbox"
+"""One offline cache for every demo run (the sandbox's port changes from run to run)."""
 
 _PROBE_POLICY = RetryPolicy(max_attempts=1)
 
@@ -73,7 +83,8 @@ class ConnectionInfo:
 
     @classmethod
     def from_profile(cls, profile: ConnectionProfile) -> ConnectionInfo:
-        return cls(profile.name, profile.base_url, profile.id, profile.id, profile.demo)
+        key = profile_cache_key(profile.id, profile.base_url)
+        return cls(profile.name, profile.base_url, key, profile.id, profile.demo)
 
     @classmethod
     def adhoc(cls, base_url: str, token: str, name: str | None = None) -> ConnectionInfo:
@@ -177,7 +188,9 @@ class Session:
 
     def _open_cache(self) -> Cache | None:
         try:
-            return Cache.open_for(self.info.cache_key)
+            cache = Cache.open_for(self.info.cache_key)
+            self.cache_problem = cache.problem  # read-only: shown, but nothing new kept
+            return cache
         except CacheError as exc:
             self.cache_problem = str(exc)
             log.warning("offline cache unavailable for %s: %s", self.info.name, exc)

@@ -768,7 +768,7 @@ class ConnectionDialog(QDialog):
             return False
         self.sig_removing.emit(profile_id)
         try:
-            cache_store.delete_files(cache_store.cache_path_for(profile_id))
+            cache_store.delete_connection_caches(profile_id)
         except cache_store.CacheError as exc:
             self.status_label.setText(str(exc))
             return False

@@ -89,3 +89,61 @@ def test_cache_info_lists_rows_and_sync_time_per_connection_and_list(sandbox, ca
     moves = next(line for line in out if line.startswith("Head office") and " moves " in line)
     assert "never" in moves
     assert any(line.startswith("Branch") and "never synced" in line for line in out)
+
+
+def test_offline_export_keeps_the_servers_order_after_incremental_refreshes(
+    sandbox, token_env, tmp_path
+):
+    """A record deleted and restored comes last in the cache, but in key order offline."""
+    from makini_desktop.sandbox.data import format_ts
+
+    info = ConnectionInfo.adhoc(sandbox.url, TOKEN)
+    run(_sync(info, datasets=("assets",)))
+    victim = sandbox.data.visible("assets")[3]
+    gone = dict(victim, deletedAt=format_ts(sandbox.data.next_stamp()))
+    gone["updatedAt"] = gone["deletedAt"]
+    sandbox.data.replace("assets", gone)
+    run(_sync(info, datasets=("assets",)))
+    back = dict(victim, deletedAt=None, updatedAt=format_ts(sandbox.data.next_stamp()))
+    sandbox.data.replace("assets", back)
+    run(_sync(info, datasets=("assets",)))
+    online, offline = tmp_path / "online.csv", tmp_path / "offline.csv"
+    assert main(["export", "assets", "--base-url", sandbox.url, "-o", str(online)]) == 0
+    assert main(["export", "assets", "--base-url", sandbox.url, "--offline",
+                 "-o", str(offline)]) == 0
+    assert offline.read_bytes() == online.read_bytes()
+
+
+def test_pointing_a_saved_connection_at_another_server_starts_another_cache(sandbox):
+    """The old server's rows are never shown offline as the new server's; removing the
+    connection deletes both caches."""
+    profiles = ProfileStore()
+    profile = profiles.add("Head office", sandbox.url)
+    old = ConnectionInfo.from_profile(profile)
+    run(_sync(old, datasets=("sites",)))
+    profile.base_url = "https://api.other-vendor.example"
+    new = ConnectionInfo.from_profile(profiles.update(profile))
+    assert new.cache_key != old.cache_key
+    session = Session(new, TOKEN)
+    assert session.repository("sites").cached_meta() is None
+    run(session.aclose())
+    TokenStore().set(profile.id, TOKEN)
+    assert main(["connection", "remove", "Head office"]) == 0
+    from makini_desktop.store.cache import connection_cache_paths
+
+    assert connection_cache_paths(profile.id) == []
+
+
+def test_usage_errors_of_cache_commands_exit_2_also_under_python_m(tmp_path):
+    """`python -m makini_desktop.cli export --offline` without a source says so, exit 2."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "makini_desktop.cli", "export", "assets", "--offline",
+         "-o", str(tmp_path / "a.csv")],
+        capture_output=True, text=True, timeout=60, env={**os.environ},
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("makini-desktop: error: ") and "Traceback" not in out.stderr

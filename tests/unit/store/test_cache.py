@@ -659,3 +659,48 @@ def test_max_updated_at_compares_instants() -> None:
     assert max_updated_at(rows) == "2026-03-14T09:30:00.500Z"
     assert max_updated_at(rows, "2027-01-01T00:00:00Z") == "2027-01-01T00:00:00Z"
     assert max_updated_at([]) is None
+
+
+def test_a_reader_beside_a_running_sync_does_not_disturb_it(tmp_path):
+    """`cache info` or an offline export while the app syncs leaves the sync to commit."""
+    from datetime import UTC, datetime
+
+    from makini_desktop.store.cache import Cache
+
+    path = tmp_path / "c.sqlite3"
+    with Cache.open(path) as cache:
+        first = cache.begin_snapshot("assets")
+        first.add([{"key": "1", "name": "A", "updatedAt": "2026-01-01T00:00:00Z"}])
+        first.commit(server_total=1, watermark=None, synced_at=datetime.now(UTC))
+        writer = cache.begin_snapshot("assets")
+        writer.add([{"key": "2", "name": "B", "updatedAt": "2026-01-02T00:00:00Z"}])
+        with Cache.open_readonly(path) as reader:
+            assert reader.read_only
+            assert [r["key"] for r in reader.load("assets").rows] == ["1"]
+        writer.commit(server_total=1, watermark=None, synced_at=datetime.now(UTC))
+        assert [r["key"] for r in cache.load("assets").rows] == ["2"]
+
+
+def test_a_cache_that_cannot_be_written_is_still_shown(tmp_path, monkeypatch):
+    """On a full disk or read-only folder the cached rows still open, read-only, with a
+    message; saving then fails with a clear error instead of a crash."""
+    from datetime import UTC, datetime
+
+    from makini_desktop.store import cache as cache_mod
+    from makini_desktop.store.cache import Cache, CacheError
+
+    path = tmp_path / "c.sqlite3"
+    with Cache.open(path) as cache:
+        writer = cache.begin_snapshot("sites")
+        writer.add([{"key": "1", "name": "HQ"}])
+        writer.commit(server_total=1, watermark=None, synced_at=datetime.now(UTC))
+
+    def full_disk(p):
+        raise CacheError("The disk is full: opening the offline cache failed.", reason="disk_full")
+
+    monkeypatch.setattr(cache_mod, "_open_checked", full_disk)
+    with Cache.open(path) as cache:
+        assert cache.read_only and "nothing new is saved" in cache.problem
+        assert [r["name"] for r in cache.load("sites").rows] == ["HQ"]
+        with pytest.raises(CacheError):
+            cache.begin_snapshot("sites")
