@@ -400,7 +400,12 @@ class MakiniClient:
         return self._base_path + path
 
     async def _send(
-        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[httpx.Response, Any]:
         """One HTTP exchange: the response and its parsed JSON, or a typed error."""
         request_id = new_request_id()
@@ -409,12 +414,14 @@ class MakiniClient:
             async with self._limiter:
                 await self._pacer.acquire()
                 self.stats.requests += 1
+                extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
                 response = await self._http.request(
                     method,
                     self._full_path(path),
                     params=params,
                     json=body,
                     headers={"X-Request-Id": request_id},
+                    **extra,
                 )
         except httpx.TimeoutException as exc:
             raise MakiniConnectionError(
@@ -422,9 +429,17 @@ class MakiniClient:
                 request_id=request_id, method=method, path=shown_path,
             ) from None
         except httpx.ConnectError as exc:
-            code = "TLS_ERROR" if _is_tls(exc) else "CONNECTION_FAILED"
+            if _is_tls(exc):
+                # Not "offline": a certificate problem does not heal by waiting, and the
+                # user must see it (a TLS-inspecting proxy, an expired certificate).
+                raise MakiniError(
+                    0, "TLS_ERROR", "network",
+                    f"The certificate of {self._host()} could not be verified: {_reason(exc)}",
+                    request_id=request_id, method=method, path=shown_path,
+                ) from None
             raise MakiniConnectionError(
-                0, code, "network", f"Could not connect to {self._host()}: {_reason(exc)}",
+                0, "CONNECTION_FAILED", "network",
+                f"Could not connect to {self._host()}: {_reason(exc)}",
                 request_id=request_id, method=method, path=shown_path,
             ) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -486,6 +501,7 @@ class MakiniClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[httpx.Response, Any]:
         """Send a request with the retry policy of contract §4-§5.
 
@@ -495,6 +511,7 @@ class MakiniClient:
 
         Args:
             retry: this request's policy instead of the client's (a quick probe).
+            timeout: this request's timeouts instead of the client's.
 
         Raises:
             MakiniError: the last error, with ``retries`` and ``retry_seconds`` set.
@@ -506,7 +523,7 @@ class MakiniClient:
         retries = 0
         while True:
             try:
-                return await self._send(method, path, params, body)
+                return await self._send(method, path, params, body, timeout)
             except MakiniError as err:
                 delay = self._retry_delay(err, idempotent, retries, started, policy)
                 if delay is None:
@@ -535,10 +552,8 @@ class MakiniClient:
         if err.status == 429:
             self.stats.rate_limited += 1
         elif err.is_connection:
-            if not idempotent and err.code not in ("CONNECTION_FAILED", "TLS_ERROR"):
+            if not idempotent and err.code != "CONNECTION_FAILED":
                 return None
-            if err.code == "TLS_ERROR":
-                return None  # a certificate problem does not heal by retrying
         elif not (idempotent and err.retryable):
             return None
         backoff = self._rng.uniform(0, min(policy.backoff_cap, policy.backoff_base * 2**retries))

@@ -143,6 +143,9 @@ class MakiniError(Exception):
 
     def summary(self) -> str:
         """What happened, in a sentence a facilities manager understands."""
+        if self.code == "TLS_ERROR":
+            return ("The server's certificate could not be verified, so nothing was sent. "
+                    "Your network may inspect secure connections; ask your IT team.")
         base = _HUMAN_STATUS.get(self.status) or (
             "The server had an error." if self.status >= 500 else "The request failed."
         )
@@ -172,8 +175,6 @@ class MakiniConnectionError(MakiniError):
     def summary(self) -> str:
         if self.code == "TIMEOUT":
             return "The server did not answer in time."
-        if self.code == "TLS_ERROR":
-            return "The server's certificate could not be verified."
         return "The server could not be reached."
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
 from makini_desktop.api.errors import MakiniConnectionError, MakiniError
@@ -35,6 +37,9 @@ DEMO_CACHE_KEY = "demo-sandbox"
 """One offline cache for every demo run (the sandbox's port changes from run to run)."""
 
 _PROBE_POLICY = RetryPolicy(max_attempts=1)
+# A server that accepts connections but never answers is "offline" after this, not after
+# the 30 s a real request may wait.
+_PROBE_TIMEOUT = httpx.Timeout(5.0, connect=5.0)
 
 
 class ConnState(Enum):
@@ -253,7 +258,9 @@ class Session:
 
     async def probe(self) -> None:
         """One quick status call without retries: is the API reachable again?"""
-        await self.client.request("GET", res.INTEGRATION_PATH, retry=_PROBE_POLICY)
+        await self.client.request(
+            "GET", res.INTEGRATION_PATH, retry=_PROBE_POLICY, timeout=_PROBE_TIMEOUT
+        )
 
     async def aclose(self) -> None:
         """Cancel running refreshes, close the HTTP pool and the cache."""

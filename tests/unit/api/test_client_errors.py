@@ -280,3 +280,33 @@ def test_errors_survive_pickling_for_cross_thread_hand_off():
     copy = pickle.loads(pickle.dumps(err))
     assert (copy.status, copy.request_id, copy.retries, str(copy)) == (
         429, "r1", 2, str(err))
+
+
+def test_a_certificate_failure_is_not_offline_and_not_retried():
+    """A TLS verification failure is shown as such (not "offline"), and not retried."""
+
+    def handler(request):
+        raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] self-signed certificate",
+                                 request=request)
+
+    client, rec, _ = make_client(handler)
+    with pytest.raises(MakiniError) as info:
+        run(_get(client))
+    err = info.value
+    assert err.code == "TLS_ERROR" and not err.is_connection
+    assert "certificate" in err.summary() and len(rec.requests) == 1
+
+
+def test_a_request_can_carry_its_own_timeout():
+    """A quick probe asks for a short timeout without changing the client's."""
+    client, rec, _ = make_client(lambda r: httpx.Response(200, json={}))
+
+    async def go():
+        async with client:
+            await client.request("GET", "/api/integrations/current",
+                                 timeout=httpx.Timeout(5.0))
+            await client.request("GET", "/api/integrations/current")
+
+    run(go())
+    assert rec.requests[0].extensions["timeout"]["read"] == 5.0
+    assert rec.requests[1].extensions["timeout"]["read"] == 30.0
