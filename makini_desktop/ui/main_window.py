@@ -90,6 +90,7 @@ STATUS_THROTTLE_MS = 100
 _K_GEOMETRY = "window/geometry"
 _K_STATE = "window/state"
 _K_TAB = "window/activeTab"
+_K_WORK_OFFLINE = "network/workOffline"
 
 
 def open_settings() -> QSettings:
@@ -922,6 +923,9 @@ class MainWindow(QMainWindow):
             active = 0
         if 0 <= active < self.resource_tabs.count():
             self.resource_tabs.setCurrentIndex(active)
+        # Like a mail client: "Work offline" stays on until the user turns it off.
+        if str(settings.value(_K_WORK_OFFLINE, "false")).lower() == "true":
+            self.work_offline_action.setChecked(True)
         for view in self.views:
             table = self.tabs[view.name].table
             restored = False
@@ -1153,6 +1157,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_work_offline_action_toggled(self, on: bool) -> None:
         self.workspace.set_work_offline(on)
+        self.settings.setValue(_K_WORK_OFFLINE, on)
 
     def _refuse_while_working_offline(self) -> bool:
         """True (and says why) when Work offline keeps a refresh from running."""

@@ -217,6 +217,26 @@ def test_work_offline_carries_over_to_the_next_connection(qtbot, make_window, sa
     assert sandbox.stats.requests == before
 
 
+def test_work_offline_is_remembered_when_the_app_starts_again(
+    qtbot, qasync_loop, make_window, sandbox
+):
+    """Like a mail client, the app started again stays offline until the user says so."""
+    window = make_window()
+    info = connect(window, sandbox.url)
+    wait_loaded(qtbot, window)
+    window.work_offline_action.trigger()
+    quit_window(qtbot, qasync_loop, window)
+    before = sandbox.stats.requests
+    again = make_window()  # same settings file: the app started again
+    assert again.work_offline_action.isChecked()
+    again.open_connection(info, TOKEN)
+    wait_loaded(qtbot, again)
+    assert again.workspace.models["assets"].rowCount() > 0
+    assert sandbox.stats.requests == before
+    again.work_offline_action.trigger()
+    qtbot.waitUntil(lambda: sandbox.stats.requests > before, timeout=LOAD_TIMEOUT_MS)
+
+
 def test_damaged_cache_is_set_aside_and_rebuilt(qtbot, make_window, sandbox):
     """A corrupt cache file: the app opens, says so once, and loads everything from the server."""
     info = ConnectionInfo("Sandbox", sandbox.url, "it-damaged")
