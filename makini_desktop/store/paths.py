@@ -12,12 +12,12 @@ Setting ``MAKINI_DESKTOP_HOME`` puts all three under one directory (``<home>/con
 Without it the OS conventions apply, through platformdirs, always *local* (non-roaming): a
 cache of tens of megabytes has no business in a Windows roaming profile, and the profiles
 name machines reachable from this computer. On Windows everything lives under
-``%LOCALAPPDATA%\\Makini\\makini-desktop``; on macOS under ``~/Library/Application Support``,
-``~/Library/Caches`` and ``~/Library/Logs``.
+``%LOCALAPPDATA%\\Makini\\makini-desktop``; on macOS under ``~/Library/Application Support``
+and ``~/Library/Logs``.
 
-The offline cache goes to the OS *cache* directory on purpose: everything in it can be
-downloaded again by a sync, which is exactly what that directory is for (backup tools skip
-it, disk-cleanup tools may empty it, and the app copes with an empty cache).
+The offline cache lives in the local *app-data* directory (``<user data dir>/cache``), not
+in the OS cache directory: it is what a user reviews on a train or in a plant room without
+coverage, so a disk-cleanup tool emptying it the night before would lose what they had.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def cache_dir() -> Path:
     home = app_home()
     if home is not None:
         return _ensure(home / "cache")
-    return _ensure(Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR)))
+    data = platformdirs.user_data_dir(APP_NAME, APP_AUTHOR, roaming=False)
+    return _ensure(Path(data) / "cache")
 
 
 def log_dir() -> Path:

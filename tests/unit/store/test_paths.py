@@ -39,12 +39,12 @@ def test_os_folders_are_local_and_named(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
         return folder
 
-    for kind in ("user_config_dir", "user_cache_dir", "user_log_dir"):
+    for kind in ("user_config_dir", "user_data_dir", "user_log_dir"):
         monkeypatch.setattr(platformdirs, kind, fake(kind))
     assert paths.config_dir() == tmp_path / "user_config_dir"
-    assert paths.cache_dir() == tmp_path / "user_cache_dir"
+    assert paths.cache_dir() == tmp_path / "user_data_dir" / "cache"
     assert paths.log_dir() == tmp_path / "user_log_dir"
-    assert (tmp_path / "user_cache_dir").is_dir()
+    assert (tmp_path / "user_data_dir" / "cache").is_dir()
     assert calls["user_config_dir"] == ("makini-desktop", "Makini", {"roaming": False})
-    assert calls["user_cache_dir"][:2] == ("makini-desktop", "Makini")
+    assert calls["user_data_dir"] == ("makini-desktop", "Makini", {"roaming": False})
     assert calls["user_log_dir"][:2] == ("makini-desktop", "Makini")
