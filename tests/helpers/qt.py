@@ -63,3 +63,10 @@ def fast_retries(info: Any, token: str, **kwargs: Any) -> Any:
     session = Session(info, token, **kwargs)
     session.client.retry = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.05)
     return session
+
+
+def wait_loaded(qtbot: Any, window: Any, timeout_ms: int = 30_000) -> None:
+    """Wait until the main window's load of every tab has finished and nothing is busy."""
+    ws = window.workspace
+    qtbot.waitUntil(lambda: ws.load_task is not None and ws.load_task.done(), timeout=timeout_ms)
+    qtbot.waitUntil(lambda: not ws.busy, timeout=timeout_ms)

@@ -23,7 +23,7 @@ from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
 from makini_desktop.ui.table_model import SortRole
-from tests.helpers.qt import fast_retries, run_task
+from tests.helpers.qt import fast_retries, run_task, wait_loaded
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
@@ -51,13 +51,6 @@ def connect(window: MainWindow, srv, name: str = "Sandbox") -> ConnectionInfo:
     info = ConnectionInfo(name, srv.url, f"it-{name.lower()}")
     window.open_connection(info, TOKEN)
     return info
-
-
-def wait_loaded(qtbot, window: MainWindow) -> None:
-    ws = window.workspace
-    qtbot.waitUntil(lambda: ws.load_task is not None and ws.load_task.done(),
-                    timeout=LOAD_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not ws.busy, timeout=LOAD_TIMEOUT_MS)
 
 
 def table(window: MainWindow, name: str) -> QTableView:

@@ -19,7 +19,7 @@ from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
-from tests.helpers.qt import fast_retries, run_task
+from tests.helpers.qt import fast_retries, run_task, wait_loaded
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
@@ -61,13 +61,6 @@ def connect(window: MainWindow, url: str, key: str = "it-offline") -> Connection
     info = ConnectionInfo("Sandbox", url, key)
     window.open_connection(info, TOKEN)
     return info
-
-
-def wait_loaded(qtbot, window: MainWindow) -> None:
-    ws = window.workspace
-    qtbot.waitUntil(lambda: ws.load_task is not None and ws.load_task.done(),
-                    timeout=LOAD_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not ws.busy, timeout=LOAD_TIMEOUT_MS)
 
 
 def banner(window: MainWindow) -> QFrame:
