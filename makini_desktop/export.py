@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +106,7 @@ def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
 
     fields, table = _table(view, rows)
     wb = Workbook(write_only=True)
@@ -118,19 +120,19 @@ def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> 
     ws.append(header)
     for values in table:
         ws.append([_xlsx_value(v) for v in values])
-    # Fixed document times: the same data gives the same workbook.
+    # Fixed document times: the same data gives the same workbook. (Workbook.save would
+    # stamp "modified" with the clock; the writer it wraps keeps what we set.)
     wb.properties.created = datetime(2000, 1, 1)
     wb.properties.modified = datetime(2000, 1, 1)
     buffer = io.BytesIO()
-    wb.save(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
     out.write(_fixed_zip_times(buffer.getvalue()))
 
 
 def _fixed_zip_times(data: bytes) -> bytes:
     """The same zip with every entry's time set to 1980-01-01: the zip format stamps each
     part with the clock, so two exports of the same data differed across a 2 s tick."""
-    import zipfile
-
     rewritten = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
         rewritten, "w", zipfile.ZIP_DEFLATED

@@ -84,6 +84,14 @@ def test_same_data_gives_the_same_workbook_bytes(tmp_path, monkeypatch):
     write_export(b, "xlsx", BUILDINGS_VIEW, ROWS)
     assert a.read_bytes() == b.read_bytes()
     assert load_workbook(b).active.max_row == len(ROWS) + 1
+    import zipfile
+
+    with zipfile.ZipFile(b) as z:  # no wall-clock "modified" in the document properties
+        core = z.read("docProps/core.xml").decode()
+    import re
+
+    modified = re.search(r"<dcterms:modified[^>]*>([^<]+)<", core)
+    assert modified is not None and modified.group(1) == "2000-01-01T00:00:00Z"
 
 
 def test_a_failed_write_leaves_neither_a_partial_file_nor_a_temp_file(tmp_path):
