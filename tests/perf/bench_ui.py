@@ -271,8 +271,11 @@ def _assets_window(scale: str) -> tuple[Any, Any, Any]:
     ws.lookups.set_rows("locations", data.visible("locations"))
     model = ws.models["assets"]
     rows = data.visible("assets")
+    from makini_desktop.ui.controllers import settle_garbage
+
     for start in range(0, len(rows), 5000):
         model.append_rows(rows[start:start + 5000])
+        settle_garbage()  # as the tab controller does after each chunk it stores
     window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
     app.processEvents()
     return window, model, window.tabs["assets"]
