@@ -231,16 +231,14 @@ def _adhoc_token(ns: argparse.Namespace) -> str | None:
     if not ns.gui_base_url:
         return None
     from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
-    from makini_desktop.cli import TOKEN_ENV
+    from makini_desktop.cli import read_token_from_env
+    from makini_desktop.usage import UsageError
 
     try:
         validate_base_url(ns.gui_base_url)
-    except (InsecureUrlError, InvalidBaseUrl) as exc:
+        return read_token_from_env()  # also registers it with the scrubber
+    except (InsecureUrlError, InvalidBaseUrl, UsageError) as exc:
         raise StartupError(str(exc)) from None
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise StartupError(f"set {TOKEN_ENV} to the connection's API token")
-    return token
 
 
 async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> int:

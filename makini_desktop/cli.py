@@ -123,11 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def read_token_from_env() -> str:
     """The token from ``MAKINI_API_TOKEN``; a usage error when unset."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    from makini_desktop.redact import clean_token, register_secret
+
+    token = clean_token(os.environ.get(TOKEN_ENV, ""))
     if not token:
         raise UsageError(f"set {TOKEN_ENV} to the connection's API token")
-    from makini_desktop.redact import register_secret
-
     register_secret(token)
     return token
 
@@ -161,10 +161,10 @@ class _Progress:
 def run_export(ns: argparse.Namespace) -> int:
     """``makini-desktop export``: fetch a whole list and write it atomically."""
     from makini_desktop.api.errors import InsecureUrlError, MakiniError
-    from makini_desktop.export import write_export
+    from makini_desktop.export import format_for_path, write_export
 
     view = VIEWS[ns.resource]
-    fmt = ns.format or _format_from_name(ns.output)
+    fmt = ns.format or format_for_path(ns.output)
     if ns.offline:
         from makini_desktop.cli_cache import load_offline_rows
 
@@ -192,14 +192,6 @@ def run_export(ns: argparse.Namespace) -> int:
     if ns.output != "-" and _is_terminal(sys.stderr):
         print(f"Wrote {len(rows):,} {view.noun[1]} to {ns.output}", file=sys.stderr)
     return EXIT_OK
-
-
-def _format_from_name(name: str) -> str:
-    lower = name.lower()
-    for fmt in ("csv", "json", "xlsx"):
-        if lower.endswith("." + fmt):
-            return fmt
-    return "csv"
 
 
 def _resolve_connection(ns: argparse.Namespace) -> tuple[str, str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from makini_desktop.api.resources import DATASETS, VIEWS, View
+from makini_desktop.api.values import relative_age
 from makini_desktop.store.cache import (
     FILE_SUFFIX,
     Cache,
@@ -28,22 +29,6 @@ def _list_label(dataset: str) -> str:
     """A dataset by the names `export` takes: locations -> "floors, spaces"."""
     names = [v.name for v in VIEWS.values() if v.dataset.name == dataset]
     return ", ".join(names) or dataset
-
-
-def relative_age(when: datetime | None, now: datetime | None = None) -> str:
-    """"5 min ago", "2 h ago", "3 days ago", "never"."""
-    if when is None:
-        return "never"
-    now = now or datetime.now(UTC)
-    secs = max(0.0, (now - when).total_seconds())
-    if secs < 60:
-        return "just now"
-    if secs < 3600:
-        return f"{int(secs // 60)} min ago"
-    if secs < 86400:
-        return f"{int(secs // 3600)} h ago"
-    days = int(secs // 86400)
-    return "1 day ago" if days == 1 else f"{days} days ago"
 
 
 def _local(when: datetime | None) -> str:

@@ -25,6 +25,7 @@ import sys
 from typing import TextIO
 
 from makini_desktop.cli import EXIT_FAILED, EXIT_OK, TOKEN_ENV
+from makini_desktop.redact import clean_token
 from makini_desktop.store.profiles import (
     ConnectionProfile,
     InsecureUrlError,
@@ -78,16 +79,16 @@ def read_token(prompt_name: str) -> str:
     Raises:
         UsageError: no token, an empty one, or one with spaces inside.
     """
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    token = clean_token(os.environ.get(TOKEN_ENV, ""))
     if not token:
         stdin = sys.stdin
         if stdin is None or stdin.closed:
             raise UsageError(f"no token: set {TOKEN_ENV} or pass the token on standard input")
         try:
             if stdin.isatty():
-                token = getpass.getpass(f"API token for {prompt_name}: ").strip()
+                token = clean_token(getpass.getpass(f"API token for {prompt_name}: "))
             else:
-                token = stdin.readline().strip()
+                token = clean_token(stdin.readline())
         except EOFError:
             token = ""
     if not token:

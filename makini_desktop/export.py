@@ -32,6 +32,12 @@ FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def format_for_path(path: str | Path) -> str:
+    """The export format a file name asks for (``assets.xlsx`` -> ``xlsx``); CSV otherwise."""
+    fmt = Path(str(path)).suffix.lower().lstrip(".")
+    return fmt if fmt in FORMATS else "csv"
+
+
 def export_fields(view: View, rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The top-level fields to export, declared ones first, then the rest as first seen."""
     present: dict[str, None] = {}

@@ -48,6 +48,13 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError as exc:
+        # Still scrubbed: Python's last-resort handler would print warnings unfiltered.
+        fallback = logging.StreamHandler()
+        fallback.setLevel(logging.WARNING)
+        fallback.setFormatter(logging.Formatter(_FORMAT))
+        fallback.addFilter(ScrubFilter())
+        fallback._makini = True  # type: ignore[attr-defined]
+        root.addHandler(fallback)
         logging.getLogger(__name__).warning("no log file: %s", exc)
         return None
     handler.setFormatter(logging.Formatter(_FORMAT))

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 import threading
 
-__all__ = ["MASK", "clear_secrets", "register_secret", "scrub", "unregister_secret"]
+__all__ = [
+    "MASK", "clean_token", "clear_secrets", "register_secret", "scrub", "unregister_secret",
+]
 
 MASK = "***"
 
@@ -70,6 +72,14 @@ def clear_secrets() -> None:
     """Forget every registered secret (tests, or the app shutting down)."""
     with _lock:
         _secrets.clear()
+
+
+def clean_token(text: str) -> str:
+    """A token as pasted, without surrounding spaces or a copied "Bearer " prefix."""
+    token = text.strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    return token
 
 
 def scrub(text: str) -> str:

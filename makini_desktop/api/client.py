@@ -744,12 +744,6 @@ class MakiniClient:
                 rows[row[res.F_KEY]] = row
         return list(rows.values())
 
-    async def get_record(self, dataset: res.Dataset, key: str) -> Row:
-        """One record by key."""
-        _, doc = await self.request("GET", dataset.record_path(key))
-        data = doc.get("data") if isinstance(doc, Mapping) else None
-        return dict(data) if isinstance(data, Mapping) else {}
-
     async def set_status(self, dataset: res.Dataset, key: str, status: str) -> Row:
         """Change a move's or visit's status; returns the updated record."""
         _, doc = await self.request("PUT", dataset.record_path(key), body={res.F_STATUS: status})

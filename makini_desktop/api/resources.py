@@ -36,11 +36,6 @@ def filter_param(field_name: str, op: str | None = None) -> str:
     return f"filter[{field_name}:{op}]" if op else f"filter[{field_name}]"
 
 
-def sort_param(field_name: str) -> str:
-    """The query parameter name for a sort: ``sort[field]`` (value 0 asc, 1 desc)."""
-    return f"sort[{field_name}]"
-
-
 # Common entity fields (contract §2.1).
 F_KEY = "key"
 F_CREATED = "createdAt"

@@ -41,6 +41,31 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed
 
 
+def format_utc(when: datetime) -> str:
+    """An aware datetime as the contract writes timestamps: ``2026-03-14T09:30:00Z``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def relative_age(when: datetime | None, now: datetime | None = None) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``yesterday``, ``4 days ago``, ``never``."""
+    if when is None:
+        return "never"
+    now = now or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = max(0.0, (now - when).total_seconds())  # a clock running behind: "just now"
+    if seconds < 60:
+        return "just now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h ago"
+    days = hours // 24
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
 def as_text(value: Any) -> str:
     """Any JSON value as plain text: strings as they are, the rest as compact JSON."""
     if value is None:

@@ -15,7 +15,6 @@ parent parser (which may well have its own ``--token``).
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
@@ -23,6 +22,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from makini_desktop.api.urls import is_loopback_host
 from makini_desktop.sandbox.data import SCALES
 from makini_desktop.sandbox.faults import Fault, parse_fault_spec
 from makini_desktop.sandbox.server import DEFAULT_TOKEN, SandboxConfig, SandboxServer
@@ -93,15 +93,6 @@ def config_from_namespace(ns: argparse.Namespace) -> SandboxConfig:
     )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run_sandbox_command(ns: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until SIGINT/SIGTERM (or until ``stop`` is set); the process exit code.
 
@@ -114,7 +105,7 @@ def run_sandbox_command(ns: argparse.Namespace, *, stop: threading.Event | None 
             are only handled when called from the main thread).
     """
     cfg = config_from_namespace(ns)
-    if not _is_loopback(cfg.host):
+    if not is_loopback_host(cfg.host):
         print(f"warning: listening on {cfg.host}, not loopback: the sandbox speaks plain HTTP "
               "and anyone who can reach it can read its tokens off the wire.", file=sys.stderr)
     server = SandboxServer(cfg)

@@ -52,6 +52,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from makini_desktop.api.urls import validate_base_url
+from makini_desktop.api.values import parse_datetime
 from makini_desktop.store import paths
 
 __all__ = [
@@ -358,18 +359,7 @@ def _timestamp(value: datetime) -> str:
 
 
 def _parse_timestamp(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _parse_updated(value: object) -> datetime | None:
-    """An entity's ``updatedAt`` as an aware datetime, or None when absent or unreadable."""
-    return _parse_timestamp(value)
+    return parse_datetime(value)
 
 
 def max_updated_at(rows: Sequence[Mapping[str, Any]], current: str | None = None) -> str | None:
@@ -383,10 +373,10 @@ def max_updated_at(rows: Sequence[Mapping[str, Any]], current: str | None = None
         current: the watermark so far.
     """
     best = current
-    best_at = _parse_updated(current)
+    best_at = _parse_timestamp(current)
     for row in rows:
         value = row.get(_UPDATED)
-        at = _parse_updated(value)
+        at = _parse_timestamp(value)
         if at is not None and (best_at is None or at > best_at):
             best, best_at = str(value), at
     return best

@@ -37,6 +37,7 @@ from makini_desktop.api.urls import (
     is_loopback_host,
     validate_base_url,
 )
+from makini_desktop.api.values import format_utc
 from makini_desktop.store import paths
 
 __all__ = [
@@ -59,7 +60,7 @@ _KNOWN_TOP = frozenset({"version", "active", "connections"})
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(datetime.now(UTC))
 
 
 class ProfileError(Exception):

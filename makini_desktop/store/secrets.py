@@ -18,6 +18,8 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
+from makini_desktop.redact import scrub
+
 __all__ = ["SERVICE", "SESSION_ONLY_NAME", "SessionTokens", "TokenStore"]
 
 log = logging.getLogger(__name__)
@@ -225,6 +227,7 @@ class TokenStore:
         if token:
             # Backends do not echo secrets, but an error text must never be the one that did.
             detail = detail.replace(token, "***")
+        detail = scrub(detail)
         detail = detail[:200]
         where = _describe(self._backend)
         if action == "save":

@@ -24,6 +24,7 @@ from typing import Any
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient
 from makini_desktop.api.errors import MakiniConnectionError, MakiniError
+from makini_desktop.api.values import format_utc, parse_datetime
 from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
 from makini_desktop.sync.connectivity import Connectivity, Reach
 
@@ -255,13 +256,10 @@ class Repository:
                     on_page(fresh, Progress(page.number, page.last_page, len(rows), total))
             if writer is not None:
                 # The watermark scan is part of the thread's work: 100k rows take ~40 ms.
-                cap = walk_started or synced_at
+                # The writer tracked the newest updatedAt as pages were staged: no rescan.
+                watermark = capped_watermark(writer.max_updated_at, walk_started or synced_at)
                 await asyncio.to_thread(
-                    lambda: writer.commit(
-                        server_total=total,
-                        watermark=capped_watermark(max_updated_at(rows), cap),
-                        synced_at=synced_at,
-                    )
+                    writer.commit, server_total=total, watermark=watermark, synced_at=synced_at
                 )
         except BaseException:
             if writer is not None and not writer.done:
@@ -328,22 +326,18 @@ def capped_watermark(watermark: str | None, walk_started: datetime) -> str | Non
     start (less the overlap) is kept, so the next refresh asks again for everything
     changed during this one.
     """
-    from makini_desktop.api.values import parse_datetime
-
     if watermark is None:
         return None
     seen = parse_datetime(watermark)
     cap = walk_started - WATERMARK_OVERLAP
     if seen is None or seen <= cap:
         return watermark
-    return cap.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(cap)
 
 
 def _minus(timestamp: str, delta: timedelta) -> str:
     """An ISO timestamp moved back by ``delta``, in the same ``...Z`` form."""
-    from makini_desktop.api.values import parse_datetime
-
     parsed = parse_datetime(timestamp)
     if parsed is None:
         return timestamp
-    return (parsed - delta).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(parsed - delta)

@@ -57,7 +57,7 @@ from qasync import asyncSlot
 
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
-from makini_desktop.redact import register_secret, unregister_secret
+from makini_desktop.redact import clean_token, register_secret, unregister_secret
 from makini_desktop.store import cache as cache_store
 from makini_desktop.store.profiles import (
     MAX_NAME_LENGTH,
@@ -88,14 +88,6 @@ async def _default_tester(base_url: str, token: str) -> Any:
     from makini_desktop.sync.session import test_connection
 
     return await test_connection(base_url, token)
-
-
-def _clean_token(text: str) -> str:
-    """The token as pasted, without surrounding spaces or a copied "Bearer " prefix."""
-    token = text.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
-    return token
 
 
 def _origin(base_url: str) -> tuple[str, str]:
@@ -585,7 +577,7 @@ class ConnectionDialog(QDialog):
             )
 
     def _typed_token(self) -> str:
-        return _clean_token(self.token_field.text())
+        return clean_token(self.token_field.text())
 
     def _name_problem(self) -> str | None:
         name = " ".join(self.name_field.text().split())

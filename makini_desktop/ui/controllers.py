@@ -32,6 +32,7 @@ from PySide6.QtCore import QDateTime, QLocale, QObject, QTimer, Signal
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import RetryEvent
 from makini_desktop.api.errors import MakiniError
+from makini_desktop.api.values import relative_age
 from makini_desktop.store.cache import CacheError
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.repository import Progress, SyncResult
@@ -112,11 +113,11 @@ class TabStatus:
         if phase is Phase.UP_TO_DATE:
             # "Up to date" is only true for a while: later the label says how fresh it is.
             if self.synced_at is not None and _age(self.synced_at, now) >= FRESH_FOR:
-                return f"Last synced {relative_time(self.synced_at, now)}"
+                return f"Last synced {relative_age(self.synced_at, now)}"
             return "Up to date"
         if phase is Phase.UNAVAILABLE:
             return "Not available"
-        ago = f"last synced {relative_time(self.synced_at, now)}" if self.synced_at else ""
+        ago = f"last synced {relative_age(self.synced_at, now)}" if self.synced_at else ""
         if phase is Phase.CACHED:
             return f"Cached — {ago}" if ago else "Not synced yet"
         if phase is Phase.CANCELLED:
@@ -177,24 +178,6 @@ def offline_text(reach: Reach, cached_at: datetime | None, now: datetime | None 
     if cached_at is None:
         return f"{lead} — nothing of this connection is cached yet"
     return f"{lead} — showing data cached {at_time(cached_at, now)}"
-
-
-def relative_time(when: datetime, now: datetime | None = None) -> str:
-    """``just now``, ``5 min ago``, ``3 h ago``, ``yesterday``, ``4 days ago``."""
-    now = now or datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = (now - when).total_seconds()
-    if seconds < 60:
-        return "just now"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min ago"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{hours} h ago"
-    days = hours // 24
-    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 def settle_garbage() -> None:
@@ -1119,5 +1102,4 @@ __all__ = [
     "Workspace",
     "at_time",
     "offline_text",
-    "relative_time",
 ]

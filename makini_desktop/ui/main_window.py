@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import shiboken6
@@ -56,7 +55,7 @@ from qasync import asyncSlot
 from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import MakiniError
-from makini_desktop.export import FORMATS, write_export
+from makini_desktop.export import FORMATS, format_for_path, write_export
 from makini_desktop.store.paths import settings_path
 from makini_desktop.store.profiles import ProfileError, ProfileStore
 from makini_desktop.store.secrets import TokenStore
@@ -1333,8 +1332,7 @@ class MainWindow(QMainWindow):
         """
         model = self.workspace.models[view_name]
         rows = model.visible_rows()
-        fmt = Path(path).suffix.lower().lstrip(".")
-        fmt = fmt if fmt in FORMATS else "csv"
+        fmt = format_for_path(path)
         view = model.view
         self.statusBar().showMessage(f"Exporting {len(rows):,} {view.noun[1]}…")
         self._exporting = asyncio.ensure_future(

@@ -14,7 +14,7 @@ from makini_desktop.cli import TOKEN_ENV, UsageError, main
 from makini_desktop.cli_connections import saved_connection
 from makini_desktop.store import cache as cache_store
 from makini_desktop.store.profiles import ProfileStore
-from makini_desktop.store.secrets import SERVICE
+from makini_desktop.store.secrets import SERVICE, TokenStore
 from tests.helpers.memkeyring import MemoryKeyring
 
 TOKEN = "tok-live-7f3a9c2e5b1d4a8f"
@@ -202,3 +202,11 @@ def test_add_rolls_back_when_the_keyring_refuses_the_token(env_token, capsys):
     assert "keychain is locked" in err
     assert TOKEN not in err
     assert ProfileStore().list() == []
+
+
+def test_a_pasted_bearer_prefix_is_dropped_from_the_token(monkeypatch, _memory_keyring):
+    """A token copied with its "Bearer " prefix is stored without it, as in the dialog."""
+    monkeypatch.setenv("MAKINI_API_TOKEN", "  Bearer tok-abcdef-123456  ")
+    assert add("HQ", "https://api.makini.io") == 0
+    profile = ProfileStore().find_by_name("HQ")
+    assert TokenStore().get(profile.id) == "tok-abcdef-123456"

@@ -30,3 +30,24 @@ def test_log_file_is_under_the_app_home_and_scrubbed(_isolated_home):
     assert "calling with token ***" in text and "request failed" in text
     assert "RuntimeError" in text
     assert TOKEN not in text and "other-secret-value-123" not in text
+
+
+def test_without_a_writable_log_folder_warnings_still_go_out_scrubbed(
+    monkeypatch, capsys
+):
+    """If the log file cannot be made, warnings reach stderr, still without the token."""
+    import makini_desktop.logs as logs
+
+    def unwritable():
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(logs, "log_dir", unwritable)
+    try:
+        assert setup_logging() is None
+        register_secret(TOKEN)
+        logging.getLogger("makini_desktop.test").warning("refused %s", TOKEN)
+    finally:
+        teardown_logging()
+        clear_secrets()
+    err = capsys.readouterr().err
+    assert "refused ***" in err and TOKEN not in err

@@ -10,10 +10,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QLineEdit, QTableView, QTabWidget, QWidget
 
 from makini_desktop.api import resources as res
+from makini_desktop.api.values import relative_age as relative_time
 from makini_desktop.store.profiles import ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.repository import Progress
-from makini_desktop.ui.controllers import Phase, TabStatus, relative_time
+from makini_desktop.ui.controllers import Phase, TabStatus
 from makini_desktop.ui.main_window import MainWindow
 
 
