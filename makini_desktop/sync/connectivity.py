@@ -17,9 +17,11 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from makini_desktop.api.errors import MakiniError
+from makini_desktop.api.errors import MakiniConnectionError, MakiniError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,13 @@ class Reach(Enum):
     ONLINE = "online"
     OFFLINE = "offline"  # the API could not be reached; probing in the background
     WORK_OFFLINE = "work_offline"  # the user turned the network off
+
+
+def work_offline_error() -> MakiniConnectionError:
+    """What a request attempted while working offline fails with (no network is used)."""
+    return MakiniConnectionError(
+        0, "WORK_OFFLINE", "network", "Working offline: the network is not used."
+    )
 
 
 class Connectivity:
@@ -88,6 +97,23 @@ class Connectivity:
             self._set(Reach.OFFLINE)
             self._start_probing()
         return True
+
+    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make an API call unless working offline, and record whether it got through.
+
+        Raises:
+            MakiniConnectionError: working offline (nothing was sent).
+            MakiniError: the call's own error (a connection error also means offline).
+        """
+        if self.reach is Reach.WORK_OFFLINE:
+            raise work_offline_error()
+        try:
+            result = await call()
+        except MakiniError as err:
+            self.note_error(err)
+            raise
+        self.note_success()
+        return result
 
     def note_success(self) -> None:
         """Tell it a request got an answer from the API."""

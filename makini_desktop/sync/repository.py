@@ -23,10 +23,9 @@ from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient
-from makini_desktop.api.errors import MakiniConnectionError, MakiniError
 from makini_desktop.api.values import format_utc, parse_datetime
 from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
-from makini_desktop.sync.connectivity import Connectivity, Reach
+from makini_desktop.sync.connectivity import Connectivity, work_offline_error
 
 log = logging.getLogger(__name__)
 
@@ -196,20 +195,11 @@ class Repository:
             raise
 
     async def _refresh(self, full: bool, on_page: PageCallback | None) -> SyncResult:
-        conn = self.connectivity
-        if self.client is None or (conn is not None and conn.reach is Reach.WORK_OFFLINE):
-            raise MakiniConnectionError(
-                0, "WORK_OFFLINE", "network", "Working offline: the network is not used."
-            )
-        try:
-            result = await self._sync(full, on_page)
-        except MakiniError as err:
-            if conn is not None:
-                conn.note_error(err)
-            raise
-        if conn is not None:
-            conn.note_success()
-        return result
+        if self.client is None:
+            raise work_offline_error()
+        if self.connectivity is None:
+            return await self._sync(full, on_page)
+        return await self.connectivity.run(lambda: self._sync(full, on_page))
 
     async def _sync(self, full: bool, on_page: PageCallback | None) -> SyncResult:
         assert self.client is not None

@@ -14,7 +14,6 @@ import httpx
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
-from makini_desktop.api.errors import MakiniConnectionError, MakiniError
 from makini_desktop.api.urls import validate_base_url
 from makini_desktop.redact import register_secret
 from makini_desktop.store.cache import (
@@ -244,17 +243,7 @@ class Session:
 
     async def check(self) -> IntegrationStatus:
         """The connection's status (``/api/integrations/current``); tells connectivity."""
-        if self.connectivity.reach is Reach.WORK_OFFLINE:
-            raise MakiniConnectionError(
-                0, "WORK_OFFLINE", "network", "Working offline: the network is not used."
-            )
-        try:
-            status = await check_integration(self.client)
-        except MakiniError as err:
-            self.connectivity.note_error(err)
-            raise
-        self.connectivity.note_success()
-        return status
+        return await self.connectivity.run(lambda: check_integration(self.client))
 
     async def probe(self) -> None:
         """One quick status call without retries: is the API reachable again?"""
