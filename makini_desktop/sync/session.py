@@ -123,10 +123,17 @@ class IntegrationStatus:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
-async def check_integration(client: MakiniClient) -> IntegrationStatus:
+async def check_integration(
+    client: MakiniClient,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: httpx.Timeout | None = None,
+) -> IntegrationStatus:
     """Ask the connection's status, timing the round trip."""
     started = time.perf_counter()
-    response, doc = await client.request("GET", res.INTEGRATION_PATH)
+    response, doc = await client.request(
+        "GET", res.INTEGRATION_PATH, retry=retry, timeout=timeout
+    )
     latency = (time.perf_counter() - started) * 1000
     data = doc.get("data") if isinstance(doc, Mapping) else None
     data = data if isinstance(data, Mapping) else {}
@@ -245,11 +252,9 @@ class Session:
         """The connection's status (``/api/integrations/current``); tells connectivity."""
         return await self.connectivity.run(lambda: check_integration(self.client))
 
-    async def probe(self) -> None:
-        """One quick status call without retries: is the API reachable again?"""
-        await self.client.request(
-            "GET", res.INTEGRATION_PATH, retry=_PROBE_POLICY, timeout=_PROBE_TIMEOUT
-        )
+    async def probe(self) -> IntegrationStatus:
+        """One quick status call without retries: is the API reachable (again)?"""
+        return await check_integration(self.client, retry=_PROBE_POLICY, timeout=_PROBE_TIMEOUT)
 
     async def aclose(self) -> None:
         """Cancel running refreshes, close the HTTP pool and the cache."""

@@ -880,14 +880,16 @@ class Workspace(QObject):
         """Ask the connection's status; False when loading cannot go on (401, offline).
 
         One quick attempt decides whether the API is reachable at all (offline is said
-        within a second, not after a minute of retries); the status call then has the
-        client's retries for the errors the server sends.
+        within a second, not after a minute of retries) and usually answers the question;
+        only when the server answered with an error is the status asked again, with the
+        client's retries.
         """
         session = self.session
         if session is None or not self.online:
             return False
+        status: IntegrationStatus | None = None
         try:
-            await session.probe()
+            status = await session.probe()
         except MakiniError as err:
             if err.is_connection:
                 if session is self.session:
@@ -895,12 +897,15 @@ class Workspace(QObject):
                 return False
         if session is not self.session or not self.online:
             return False
-        try:
-            status = await session.check()
-        except MakiniError as err:
-            if session is self.session and not err.is_connection:
-                self.report_error(err)
-            return False
+        if status is not None:
+            session.connectivity.note_success()
+        else:
+            try:
+                status = await session.check()
+            except MakiniError as err:
+                if session is self.session and not err.is_connection:
+                    self.report_error(err)
+                return False
         if session is not self.session:
             return False
         self.integration = status

@@ -75,6 +75,15 @@ def test_every_tab_loads_the_whole_list(qtbot, window, sandbox):
     assert {spaces.index(r, building).data() for r in range(spaces.rowCount())} <= site_names
 
 
+def test_connecting_asks_the_connection_status_once(qtbot, window, sandbox):
+    """One status request per connect: the quick reachability check is the status call."""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    status_calls = [e for e in sandbox.recent_exchanges() if e[1] == res.INTEGRATION_PATH]
+    assert len(status_calls) == 1 and status_calls[0][2] == 200
+    assert window.workspace.integration.request_id == status_calls[0][3]
+
+
 def test_search_filters_and_count_label_follows(qtbot, window, sandbox):
     """Typing in the Spaces search narrows the table and the label reads "N of M spaces"."""
     connect(window, sandbox)
