@@ -462,10 +462,6 @@ class ResourceTableModel(QAbstractTableModel):
         return self._sort_order
 
     @property
-    def search_text(self) -> str:
-        return self._query
-
-    @property
     def building_filter(self) -> str | None:
         return self._building
 
@@ -743,13 +739,9 @@ class ResourceTableModel(QAbstractTableModel):
         if self._terms:
             self._refilter(self._order)
 
-    @property
-    def searchable_columns(self) -> list[int]:
-        return list(self._searchable)
-
-    def _refilter(self, base: list[int], *, already_filtered: bool = False) -> None:
+    def _refilter(self, base: list[int]) -> None:
         self.beginResetModel()
-        self._visible = self._filter(base, skip_building=already_filtered)
+        self._visible = self._filter(base)
         self._version += 1
         self.endResetModel()
         self._emit_counts()
