@@ -13,7 +13,8 @@ and a token given on the command line itself is impossible by design (it would e
 shell history and in the process list).
 
 Usage problems raise :class:`makini_desktop.usage.UsageError` (exit 2); environmental failures
-(a keyring that refuses the token, a cache file in use) print one line and return 1.
+(no system keychain, a keyring that refuses the token, a cache file in use) print one line and
+return 1.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ __all__ = ["run_connection_command", "saved_connection"]
 
 PROG = "makini-desktop"
 
+NO_KEYCHAIN_LINE = (
+    "no system keychain was found, so the token cannot be saved; install and unlock one "
+    "(on Linux a Secret Service such as GNOME Keyring or KWallet: "
+    "sudo apt install gnome-keyring), then run this command again"
+)
+
 
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
@@ -54,8 +61,7 @@ def run_connection_command(ns: argparse.Namespace) -> int:
         The exit code: 0 done, 1 an environmental failure (message on stderr).
 
     Raises:
-        UsageError: an insecure or invalid URL, a duplicate or unknown name, no token, or no
-            keyring to keep the token in.
+        UsageError: an insecure or invalid URL, a duplicate or unknown name, or no token.
     """
     action = ns.connection_command
     if action == "add":
@@ -116,11 +122,9 @@ def _add(name: str, base_url: str, *, activate: bool) -> int:
         )
     tokens = TokenStore()
     if not tokens.persistent:
-        # A session-only token dies with this process: "saving" it would be a lie.
-        raise UsageError(
-            "no system keyring is available to store the token "
-            "(on Linux, install and unlock a Secret Service such as GNOME Keyring or KWallet)"
-        )
+        # A session-only token dies with this process: "saving" it would be a lie. Not a
+        # usage error: the command was right, the machine lacks something (exit 1).
+        return _fail(NO_KEYCHAIN_LINE)
     token = read_token(name)
 
     try:

@@ -62,17 +62,32 @@ def _describe(backend: KeyringBackend) -> str:
     return _BACKEND_NAMES.get(module, str(getattr(backend, "name", type(backend).__name__)))
 
 
+class _NeverChosen:
+    """A ``priority`` that raises when read, so keyring counts the backend as not viable.
+
+    keyring registers every subclass of :class:`KeyringBackend` the moment it is defined and
+    picks the viable one with the highest priority. A test backend with a number here would
+    win over keyring's own "no keyring" backend merely because this module was imported,
+    and a machine without a keychain would then claim to store tokens it forgets at exit.
+    """
+
+    def __get__(self, obj: object, owner: type | None = None) -> float:
+        raise RuntimeError("the in-memory test keyring is never chosen automatically")
+
+
 class MemoryKeyring(KeyringBackend):
     """A keyring backend that keeps passwords in a dict for the life of the object.
 
     Not a fallback for real use (that is :class:`SessionTokens`): it stands in for the OS
-    keychain where none may be touched, in tests and in ``--screenshots`` runs.
+    keychain where none may be touched, in tests and in ``--screenshots`` runs, and only
+    when passed explicitly (``TokenStore(MemoryKeyring())`` or ``keyring.set_keyring``):
+    keyring never selects it by itself.
 
     Args:
         name: what the connection manager says tokens are stored in.
     """
 
-    priority = 1
+    priority = _NeverChosen()  # a descriptor that raises: see _NeverChosen
 
     def __init__(self, name: str = "in-memory keyring") -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring has no hints here
@@ -82,6 +97,11 @@ class MemoryKeyring(KeyringBackend):
     @property  # keyring's own `name` is a read-only class property
     def name(self) -> str:
         return self._label
+
+    def __str__(self) -> str:  # keyring's own prints the priority, which raises here
+        return f"{type(self).__name__} ({self._label})"
+
+    __repr__ = __str__
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.store.get((service, username))
@@ -143,7 +163,7 @@ class TokenStore:
         self.last_problem: str | None = None
         if not self._usable:
             self.last_problem = (
-                "No system keyring is available: tokens are kept only until the app quits."
+                "No system keychain was found: tokens are kept only until the app quits."
             )
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPalette, QShortcut
+from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -57,7 +58,7 @@ from qasync import asyncSlot
 
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
-from makini_desktop.redact import clean_token, register_secret, unregister_secret
+from makini_desktop.redact import clean_token, register_secret, scrub, unregister_secret
 from makini_desktop.store import cache as cache_store
 from makini_desktop.store.profiles import (
     MAX_NAME_LENGTH,
@@ -67,13 +68,22 @@ from makini_desktop.store.profiles import (
 )
 from makini_desktop.store.secrets import SESSION_ONLY_NAME, TokenStore
 
-__all__ = ["NO_KEYCHAIN_TEXT", "ConnectionDialog"]
+__all__ = [
+    "NO_KEYCHAIN_TEXT",
+    "ConnectionDialog",
+    "describe_error",
+    "describe_status",
+    "provider_name",
+]
 
 log = logging.getLogger(__name__)
 
 NO_KEYCHAIN_TEXT = (
     "No system keychain was found: the token will be kept for this session only "
     "and asked again next time."
+) + (
+    " To keep tokens, install and unlock a keychain such as GNOME Keyring or KWallet."
+    if sys.platform.startswith("linux") else ""
 )
 ID_ROLE = Qt.ItemDataRole.UserRole
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -88,6 +98,85 @@ async def _default_tester(base_url: str, token: str) -> Any:
     from makini_desktop.sync.session import test_connection
 
     return await test_connection(base_url, token)
+
+
+# Provider codes of /api/integrations/current as their makers spell them; an unknown code
+# is shown with its first letter capitalised.
+_PROVIDER_NAMES = {
+    "ioffice": "iOffice",
+    "eptura": "Eptura",
+    "planon": "Planon",
+    "archibus": "Archibus",
+    "fmsystems": "FM:Systems",
+    "maximo": "IBM Maximo",
+    "servicenow": "ServiceNow",
+    "spacewell": "Spacewell",
+    "upkeep": "UpKeep",
+    "maintainx": "MaintainX",
+    "fiix": "Fiix",
+    "limble": "Limble",
+}
+
+
+def provider_name(code: str) -> str:
+    """The customer's system as a person knows it: ``ioffice`` → ``iOffice``."""
+    text = " ".join(code.replace("_", " ").split())
+    if not text:
+        return ""
+    known = _PROVIDER_NAMES.get(text.lower().replace(" ", "").replace("-", ""))
+    return known or (text[0].upper() + text[1:])
+
+
+def describe_status(status: Any) -> str:
+    """A connection test's answer in words: state, then company and timing, then request ID.
+
+    Args:
+        status: an ``IntegrationStatus`` (duck-typed: the dialog may be handed a stand-in).
+    """
+    state = getattr(getattr(status, "state", None), "name", "")  # a ConnState member
+    system = provider_name(str(getattr(status, "provider", "") or ""))
+    on = f" — {system}" if system else ""
+    if state == "READY":
+        first = f"✓ Connected{on}, sync up to date"
+    elif state == "SYNCING":
+        first = f"✓ Connected{on}, sync in progress (lists may still be filling in)"
+    elif state == "DEGRADED":
+        first = f"⚠ Connected{on}, but its last sync failed: data may be out of date"
+    elif state == "NEEDS_RECONNECT":
+        which = system or "the customer's system"
+        first = (f"⚠ Connected, but Makini has lost access to {which}: "
+                 "reconnect it in the Makini dashboard")
+    else:
+        raw = str(getattr(status, "sync_status", "") or "")
+        first = f"⚠ Connected{on}, sync state unknown" + (f" (“{raw}”)" if raw else "")
+    facts = []
+    company = str(getattr(status, "company", "") or "")
+    latency = getattr(status, "latency_ms", None)
+    answered = f"Answered in {latency:.0f} ms." if latency is not None else ""
+    if company or answered:
+        facts.append(" · ".join(p for p in (company, answered) if p))
+    request_id = getattr(status, "request_id", "")
+    # The ID verbatim: support searches for it exactly as the server sent it.
+    facts.append(f"Request ID: {request_id}" if request_id else "No request ID was sent.")
+    return first + "\n" + "\n".join(facts)
+
+
+def describe_error(err: MakiniError) -> str:
+    """A failed connection test in sentences, with the request ID when there is one.
+
+    The same sentence as the error dialog (:meth:`MakiniError.summary`), then the server's
+    own message (scrubbed) when it adds something; never the bare code.
+    """
+    lines = [f"✗ {err.summary()}"]
+    message = scrub(" ".join(str(err.message or "").split()))
+    if message and message != err.summary():
+        if err.is_connection:
+            lines.append(message if message.endswith(".") else message + ".")
+        else:
+            lines.append(f"The server said: {message}")
+    if err.request_id:
+        lines.append(f"Request ID: {err.request_id}")
+    return "\n".join(lines)
 
 
 def _origin(base_url: str) -> tuple[str, str]:
@@ -214,9 +303,14 @@ class ConnectionDialog(QDialog):
         self._has_stored_token = False
         self._name_touched = False
         self._url_touched = False
+        # After a Save that failed, every problem stays shown until the form is reloaded
+        # (focus moving between fields must not hide the reason the save was refused).
+        self._save_tried = False
         self._test_task: asyncio.Task[Any] | None = None
         self._test_generation = 0
         self._confirm_box: QMessageBox | None = None
+        self._unsaved_box: QMessageBox | None = None
+        self._close_without_asking = False
         self.setObjectName("connectionDialog")
         self._setup_ui()
         self._update_banner()
@@ -445,9 +539,23 @@ class ConnectionDialog(QDialog):
         label.setAccessibleName(accessible)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         label.setProperty("errorLabel", True)
+        # The message appears while the user types (an http:// URL): its space is kept
+        # even while it is hidden, and it never grows, so the fields below never move
+        # under the mouse. Two lines hold every message; the tooltip has the whole text.
+        policy = label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        label.setSizePolicy(policy)
+        label.setFixedHeight(self.fontMetrics().lineSpacing() * 2)
         label.hide()
         return label
+
+    @staticmethod
+    def _set_error(label: QLabel, message: str | None, visible: bool) -> None:
+        label.setText(message or "")
+        label.setToolTip(message or "")
+        label.setVisible(visible)
 
     def _apply_colors(self) -> None:
         """Colours derived from the current palette, so light and dark mode both read well."""
@@ -537,7 +645,7 @@ class ConnectionDialog(QDialog):
         self._cancel_test()
         self._current_id = profile.id if profile is not None else None
         self._has_stored_token = self._stored_token() is not None
-        self._name_touched = self._url_touched = False
+        self._name_touched = self._url_touched = self._save_tried = False
         self.name_field.setText(profile.name if profile else "")
         self.base_url_field.setText(profile.base_url if profile else "")
         self.base_url_field.setCursorPosition(0)
@@ -632,6 +740,13 @@ class ConnectionDialog(QDialog):
         name = " ".join(self.name_field.text().split())
         return bool(self._typed_token()) or name != profile.name or url != profile.base_url
 
+    def has_unsaved_changes(self) -> bool:
+        """True if the form holds typed text that is not saved (a new or edited connection)."""
+        if self._current_id is None:
+            fields = (self.name_field, self.base_url_field, self.token_field)
+            return any(field.text().strip() for field in fields)
+        return self._is_dirty()
+
     def _validate(self, *, show_all: bool = False) -> bool:
         """Show each field's problem inline and enable the buttons accordingly.
 
@@ -643,22 +758,21 @@ class ConnectionDialog(QDialog):
         url_problem = self._url_problem()
         token_problem = self._token_problem()
         typed_token = bool(self._typed_token())
+        self._save_tried = self._save_tried or show_all
+        show_all = self._save_tried
 
         show_name = name_problem is not None and (show_all or self._name_touched)
-        self.name_error.setText(name_problem or "")
-        self.name_error.setVisible(show_name)
+        self._set_error(self.name_error, name_problem, show_name)
 
         show_url = url_problem is not None and (
             show_all or self._url_touched or isinstance(url_problem, InsecureUrlError)
         )
-        self.base_url_error.setText(str(url_problem) if url_problem else "")
-        self.base_url_error.setVisible(show_url)
+        self._set_error(self.base_url_error, str(url_problem) if url_problem else None, show_url)
 
         # "Paste the token" is a hint until the user tries to save; a malformed token is
         # an error as soon as it is typed.
         show_token = token_problem is not None and (show_all or typed_token)
-        self.token_error.setText(token_problem or "")
-        self.token_error.setVisible(show_token)
+        self._set_error(self.token_error, token_problem, show_token)
 
         valid = name_problem is None and url_problem is None and token_problem is None
         has_token = typed_token or (self._has_stored_token and not self._server_changed())
@@ -742,8 +856,7 @@ class ConnectionDialog(QDialog):
         return True
 
     def _show_field_error(self, label: QLabel, field: QLineEdit, message: str) -> None:
-        label.setText(message)
-        label.show()
+        self._set_error(label, message, True)
         field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def remove_connection(self, profile_id: str) -> bool:
@@ -796,6 +909,7 @@ class ConnectionDialog(QDialog):
         generation = self._test_generation
         self._test_task = asyncio.current_task()
         self.last_test_result = None
+        self.test_result.setToolTip("")
         self.test_result.setText(f"Testing {_host(validate_base_url(self.base_url_field.text()))}…")
         self._validate()
         register_secret(token)
@@ -815,6 +929,10 @@ class ConnectionDialog(QDialog):
         except MakiniError as err:
             result = err
             text = self._describe_error(err)
+            # The code stays at hand for support, out of the sentence a person reads.
+            code = f"{err.code}, HTTP {err.status}" if err.status else err.code
+            if still_wanted():
+                self.test_result.setToolTip(f"Error code: {code}")
         except (InsecureUrlError, InvalidBaseUrl, ValueError) as exc:
             text = f"✗ {exc}"
         except Exception:
@@ -838,29 +956,11 @@ class ConnectionDialog(QDialog):
 
     @staticmethod
     def _describe_status(status: Any) -> str:
-        state = getattr(status, "state", None)
-        label = getattr(state, "label", None) or str(state or "Unknown")
-        who = " · ".join(
-            p for p in (getattr(status, "provider", ""), getattr(status, "company", "")) if p
-        )
-        latency = getattr(status, "latency_ms", None)
-        mark = "✓" if state is not None and getattr(state, "name", "") == "READY" else "⚠"
-        first = f"{mark} {label}" + (f" — {who}" if who else "")
-        facts = []
-        if latency is not None:
-            facts.append(f"Answered in {latency:.0f} ms.")
-        request_id = getattr(status, "request_id", "")
-        # The ID verbatim: support searches for it exactly as the server sent it.
-        facts.append(f"Request ID: {request_id}" if request_id else "No request ID was sent.")
-        return first + "\n" + "\n".join(facts)
+        return describe_status(status)
 
     @staticmethod
     def _describe_error(err: MakiniError) -> str:
-        status = f", HTTP {err.status}" if err.status else ""
-        lines = [f"✗ {err.summary()}", f"{err.code}{status}: {err.message}"]
-        if err.request_id:
-            lines.append(f"Request ID: {err.request_id}")
-        return "\n".join(lines)
+        return describe_error(err)
 
     def _cancel_test(self) -> None:
         self._test_generation += 1
@@ -904,9 +1004,73 @@ class ConnectionDialog(QDialog):
     def done(self, result: int) -> None:
         # Closing cancels a running test: its answer would have nowhere to go.
         self._cancel_test()
-        if self._confirm_box is not None and shiboken6.isValid(self._confirm_box):
-            self._confirm_box.reject()
+        for box in (self._confirm_box, self._unsaved_box):
+            if box is not None and shiboken6.isValid(box):
+                box.reject()
         super().done(result)
+
+    def reject(self) -> None:
+        # Esc, the Close button and the window's close button all come here: a half-typed
+        # connection is never dropped without asking.
+        if self._close_without_asking or not self.has_unsaved_changes():
+            super().reject()
+            return
+        self._ask_save_discard_cancel()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Only a person closing the window is asked; the app closing it (the main window
+        # quitting) is not kept waiting on a question.
+        self._close_without_asking = not event.spontaneous()
+        try:
+            super().closeEvent(event)
+        finally:
+            self._close_without_asking = False
+
+    def _close_now(self) -> None:
+        self._close_without_asking = True
+        try:
+            super().reject()
+        finally:
+            self._close_without_asking = False
+
+    def _ask_save_discard_cancel(self) -> None:
+        """Ask what to do with the unsaved form; closes on Save (if it saved) or Discard."""
+        if self._unsaved_box is not None and shiboken6.isValid(self._unsaved_box):
+            self._unsaved_box.raise_()
+            return
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(self)
+        box.setObjectName("unsavedChangesBox")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Unsaved connection")
+        name = " ".join(self.name_field.text().split())
+        if self._current_id is not None:
+            box.setText(f"Save your changes to “{self.form_title.text()}”?")
+        else:
+            box.setText(f"Save the new connection “{name}”?" if name else
+                        "Save the new connection?")
+        box.setInformativeText("If you close without saving, what you typed is lost.")
+        box.setStandardButtons(buttons.Save | buttons.Discard | buttons.Cancel)
+        box.setDefaultButton(buttons.Save)
+        box.setEscapeButton(buttons.Cancel)
+
+        def on_finished(_result: int) -> None:
+            clicked = box.clickedButton()
+            choice = box.standardButton(clicked) if clicked is not None else buttons.Cancel
+            self._unsaved_box = None
+            box.deleteLater()
+            if choice == buttons.Save:
+                if self.save():  # else the problem is shown beside its field
+                    self._close_now()
+            elif choice == buttons.Discard:
+                # Back to what is saved: a typed token must not linger in a hidden dialog.
+                current = self.profiles.get(self._current_id) if self._current_id else None
+                self._load_form(current)
+                self._close_now()
+
+        box.finished.connect(on_finished)
+        self._unsaved_box = box
+        box.open()
 
     # -- slots ----------------------------------------------------------------------------
 

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QPushButton, QToolButton
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+)
 
 from makini_desktop.store import cache as cache_store
 from makini_desktop.store.profiles import ProfileStore
@@ -260,7 +267,9 @@ def test_test_connection_against_sandbox_shows_ready_and_request_id(
     qtbot.waitUntil(lambda: dialog.last_test_result is not None, timeout=15000)
     status = dialog.last_test_result
     text = child(dialog, QLabel, "testResult").text()
-    assert "Ready" in text
+    assert text.startswith("✓ Connected — iOffice")  # the sandbox's provider is "ioffice"
+    assert "sync up to date" in text
+    assert "Ready —" not in text and "ioffice" not in text
     assert status.request_id
     assert f"Request ID: {status.request_id}" in text
     assert " ms" in text
@@ -270,7 +279,7 @@ def test_test_connection_against_sandbox_shows_ready_and_request_id(
 def test_test_connection_with_wrong_token_shows_code_and_request_id(
     qtbot, qasync_loop, sandbox, make_dialog, profiles, tokens
 ):
-    """A rejected token shows the error's summary, code and request ID inline."""
+    """A rejected token shows what happened in words and the request ID, not a code."""
     profile = profiles.add("Sandbox", sandbox.url)
     tokens.set(profile.id, "not-the-sandbox-token")
     dialog = make_dialog(tokens, open_on=profile.id)
@@ -280,9 +289,67 @@ def test_test_connection_with_wrong_token_shows_code_and_request_id(
     err = dialog.last_test_result
     text = child(dialog, QLabel, "testResult").text()
     assert err.status == 401
-    assert err.code in text
-    assert err.summary() in text
-    assert err.request_id and err.request_id in text
+    assert err.code not in text and "HTTP 401" not in text
+    assert text.startswith("✗ ") and "token was not accepted" in text.splitlines()[0]
+    assert err.request_id and f"Request ID: {err.request_id}" in text
+
+
+def run_test_with(qtbot, qasync_loop, dialog: ConnectionDialog, tester) -> str:
+    dialog.tester = tester
+    task = qasync_loop.create_task(dialog.test_connection())
+    qtbot.waitUntil(task.done, timeout=15000)
+    return child(dialog, QLabel, "testResult").text()
+
+
+@pytest.mark.parametrize(
+    ("sync_status", "first_line"),
+    [
+        ("fulldone", "✓ Connected — Planon, sync up to date"),
+        ("inprogress", "✓ Connected — Planon, sync in progress"),
+        ("error", "⚠ Connected — Planon, but its last sync failed: data may be out of date"),
+        ("fail", "⚠ Connected, but Makini has lost access to Planon: reconnect it"),
+        ("paused", "⚠ Connected — Planon, sync state unknown (“paused”)"),
+    ],
+)
+def test_test_result_says_the_sync_state_in_words(
+    qtbot, qasync_loop, make_dialog, profiles, tokens, sync_status, first_line
+):
+    """Each sync state reads as a sentence naming the customer's system, not a state code."""
+    from makini_desktop.sync.session import ConnState, IntegrationStatus
+
+    profile = profiles.add("HQ", "https://api.makini.io")
+    tokens.set(profile.id, TOKEN)
+    dialog = make_dialog(tokens, open_on=profile.id)
+
+    async def answer(base_url: str, token: str):
+        return IntegrationStatus(ConnState.from_sync_status(sync_status), "planon", "Acme",
+                                 12.0, "req_42", sync_status)
+
+    text = run_test_with(qtbot, qasync_loop, dialog, answer)
+    assert text.splitlines()[0].startswith(first_line)
+    assert "Acme" in text and "Request ID: req_42" in text
+
+
+def test_an_unreachable_server_is_described_in_sentences(
+    qtbot, qasync_loop, make_dialog, profiles, tokens
+):
+    """A refused connection says the server could not be reached and why, without a code."""
+    from makini_desktop.api.errors import MakiniConnectionError
+
+    profile = profiles.add("HQ", "https://api.makini.io")
+    tokens.set(profile.id, TOKEN)
+    dialog = make_dialog(tokens, open_on=profile.id)
+
+    async def refuse(base_url: str, token: str):
+        raise MakiniConnectionError(0, "CONNECTION_FAILED", "network",
+                                    "Could not connect to api.makini.io: connection refused")
+
+    text = run_test_with(qtbot, qasync_loop, dialog, refuse)
+    assert text.splitlines() == [
+        "✗ The server could not be reached.",
+        "Could not connect to api.makini.io: connection refused.",
+    ]
+    assert "CONNECTION_FAILED" in child(dialog, QLabel, "testResult").toolTip()
 
 
 def test_running_test_disables_button_and_closing_cancels_it(qtbot, qasync_loop, make_dialog,
@@ -332,11 +399,90 @@ def test_testing_a_changed_server_never_sends_the_stored_token(
 
 
 def test_escape_closes_without_saving(qtbot, dialog, profiles):
-    """Esc closes the dialog and saves nothing."""
+    """Esc on a half-filled connection asks first; Discard closes and saves nothing."""
     fill(qtbot, dialog, "HQ", "https://api.makini.io", TOKEN)
     qtbot.keyClick(child(dialog, QLineEdit, "nameField"), Qt.Key.Key_Escape)
-    assert not dialog.isVisible()
+    box = unsaved_box(qtbot, dialog)
+    box.button(QMessageBox.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
     assert profiles.list() == []
+
+
+def test_escape_without_changes_closes_at_once(qtbot, make_dialog, profiles, tokens):
+    """Esc on a saved, unchanged connection closes without a question."""
+    profile = profiles.add("HQ", "https://api.makini.io")
+    tokens.set(profile.id, TOKEN)
+    dialog = make_dialog(tokens, open_on=profile.id)
+    qtbot.keyClick(child(dialog, QLineEdit, "nameField"), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert dialog.findChild(QMessageBox, "unsavedChangesBox") is None
+
+
+def unsaved_box(qtbot, dialog: ConnectionDialog) -> QMessageBox:
+    box = dialog.findChild(QMessageBox, "unsavedChangesBox")
+    assert box is not None
+    qtbot.waitUntil(box.isVisible)
+    return box
+
+
+def test_closing_a_half_filled_connection_cancel_keeps_it(qtbot, dialog, profiles):
+    """Close with a half-typed connection asks; Cancel keeps the dialog and the text."""
+    fill(qtbot, dialog, "HQ", "https://api.mak")
+    qtbot.mouseClick(child(dialog, QPushButton, "closeButton"), Qt.MouseButton.LeftButton)
+    box = unsaved_box(qtbot, dialog)
+    assert dialog.isVisible()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert dialog.isVisible()
+    assert child(dialog, QLineEdit, "nameField").text() == "HQ"
+    assert child(dialog, QLineEdit, "baseUrlField").text() == "https://api.mak"
+    assert profiles.list() == []
+
+
+def test_closing_an_edited_connection_save_saves_it_and_closes(
+    qtbot, make_dialog, profiles, tokens
+):
+    """Closing after renaming a connection asks; Save saves as the Save button would."""
+    profile = profiles.add("HQ", "https://api.makini.io")
+    tokens.set(profile.id, TOKEN)
+    dialog = make_dialog(tokens, open_on=profile.id)
+    fill(qtbot, dialog, "Head office", "https://api.makini.io")
+    qtbot.mouseClick(child(dialog, QPushButton, "closeButton"), Qt.MouseButton.LeftButton)
+    box = unsaved_box(qtbot, dialog)
+    with qtbot.waitSignal(dialog.sig_profiles_changed):
+        box.button(QMessageBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert profiles.get(profile.id).name == "Head office"
+    assert tokens.get(profile.id) == TOKEN
+
+
+def test_closing_save_with_a_problem_keeps_the_dialog_open(qtbot, dialog, profiles):
+    """Save in the close question on a form that cannot be saved shows why and stays open."""
+    fill(qtbot, dialog, "HQ", "https://api.makini.io")  # no token yet
+    qtbot.keyClick(child(dialog, QLineEdit, "nameField"), Qt.Key.Key_Escape)
+    unsaved_box(qtbot, dialog).button(QMessageBox.StandardButton.Save).click()
+    error = child(dialog, QLabel, "tokenError")
+    qtbot.waitUntil(error.isVisible)
+    assert dialog.isVisible()
+    assert profiles.list() == []
+
+
+def test_the_form_does_not_move_when_an_inline_message_appears(qtbot, dialog):
+    """The "Use https://" message appears in reserved space: the token field stays put."""
+    token = child(dialog, QLineEdit, "tokenField")
+    error = child(dialog, QLabel, "baseUrlError")
+    fill(qtbot, dialog, "HQ", "")
+
+    def token_place():
+        dialog.layout().activate()
+        QApplication.processEvents()
+        return token.mapTo(dialog, token.rect().topLeft()), token.size()
+
+    before = token_place()
+    qtbot.keyClicks(child(dialog, QLineEdit, "baseUrlField"), "http://makini.example.com")
+    qtbot.waitUntil(error.isVisible)
+    assert "https://" in error.text()
+    assert token_place() == before
 
 
 def test_pasted_bearer_prefix_is_dropped(qtbot, dialog, tokens, profiles):
