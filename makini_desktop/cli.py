@@ -184,11 +184,13 @@ def run_export(ns: argparse.Namespace) -> int:
             return EXIT_FAILED
         progress.done()
     try:
-        write_export(ns.output, fmt, view, rows)
+        written = write_export(ns.output, fmt, view, rows)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         print(f"error: could not write {ns.output}: {reason}", file=sys.stderr)
         return EXIT_FAILED
+    if written.note():
+        print(f"note: {written.note()}", file=sys.stderr)
     if ns.output != "-" and _is_terminal(sys.stderr):
         print(f"Wrote {len(rows):,} {view.noun[1]} to {ns.output}", file=sys.stderr)
     return EXIT_OK

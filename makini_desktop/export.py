@@ -7,6 +7,12 @@ Shared by the CLI's ``export`` command and the GUI's export action. No Qt.
 * Nested values (an address, a move's items) are written as compact JSON text.
 * CSV and XLSX cells that a spreadsheet would run as a formula (text starting with
   ``= + - @``, tab or carriage return) are escaped with a leading apostrophe.
+* Characters a format cannot hold are replaced with U+FFFD and counted per cell
+  (:attr:`ExportResult.replaced_cells`): lone surrogates (``"\\ud800"`` is legal JSON but
+  has no UTF-8 form) in CSV and JSON; in XLSX everything XML 1.0 forbids (control
+  characters, lone surrogates, U+FFFE, U+FFFF), which would make a workbook Excel cannot
+  open. A JSON record counts one cell per top-level field whose name or value changed.
+* Records nested deeper than the json module's recursion limit are written all the same.
 * The file appears at its target only when complete: written to a temporary file beside it,
   flushed to disk, then renamed over the target. A failed export leaves no partial file.
 """
@@ -16,20 +22,66 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
+import re
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from makini_desktop import jsontext
 from makini_desktop.api.resources import View
 
 FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+REPLACEMENT = "\ufffd"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# XML 1.0's Char production, negated: what no XML part of a workbook may contain.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote.
+
+    Attributes:
+        rows: records written.
+        fmt: ``csv``, ``json`` or ``xlsx``.
+        replaced_cells: cells whose text had characters the format cannot hold, each
+            replaced with U+FFFD.
+    """
+
+    rows: int
+    fmt: str
+    replaced_cells: int = 0
+
+    def note(self) -> str | None:
+        """One line for the user when cells were changed, e.g. "3 cells had characters
+        XLSX cannot hold; replaced with \ufffd"; None when nothing was."""
+        if not self.replaced_cells:
+            return None
+        cells = "1 cell" if self.replaced_cells == 1 else f"{self.replaced_cells:,} cells"
+        return (f"{cells} had characters {self.fmt.upper()} cannot hold; "
+                f"replaced with {REPLACEMENT}")
+
+
+class _Counter:
+    """Counts the cells a writer had to change."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+
+    def clean(self, text: str, pattern: re.Pattern[str]) -> str:
+        if text.isascii() and pattern is _LONE_SURROGATE:
+            return text  # the common case, in a few nanoseconds
+        cleaned, changes = pattern.subn(REPLACEMENT, text)
+        if changes:
+            self.cells += 1
+        return cleaned
 
 
 def format_for_path(path: str | Path) -> str:
@@ -65,7 +117,7 @@ def cell_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return jsontext.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def escape_formula(text: str) -> str:
@@ -80,52 +132,133 @@ def _table(view: View, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], li
     return fields, [[row.get(f) for f in fields] for row in rows]
 
 
-def write_csv(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> None:
-    """CSV, UTF-8 with a BOM so Excel on Windows reads accents right."""
+def write_csv(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> int:
+    """CSV, UTF-8 with a BOM so Excel on Windows reads accents right.
+
+    Returns:
+        Cells whose lone surrogates were replaced with U+FFFD.
+    """
     fields, table = _table(view, rows)
+    counter = _Counter()
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([counter.clean(f, _LONE_SURROGATE) for f in fields])
     for values in table:
-        writer.writerow([_csv_cell(v) for v in values])
+        writer.writerow([_csv_cell(v, counter) for v in values])
     text.flush()
     text.detach()
+    return counter.cells
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any, counter: _Counter) -> str:
     # A JSON number (a longitude of -104.99) is data, not a formula: only text is escaped.
     if isinstance(value, int | float) and not isinstance(value, bool):
         return cell_text(value)
-    return escape_formula(cell_text(value))
+    return escape_formula(counter.clean(cell_text(value), _LONE_SURROGATE))
 
 
-def write_json(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> None:
-    """A JSON array of the records exactly as the server sent them (unknown fields kept)."""
+def write_json(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> int:
+    """A JSON array of the records exactly as the server sent them (unknown fields kept),
+    laid out as ``json.dumps(rows, indent=1)`` would, written one record at a time.
+
+    Returns:
+        Cells (a record's top-level fields) whose lone surrogates were replaced.
+    """
     del view
-    data = json.dumps(list(rows), ensure_ascii=False, indent=1, sort_keys=False)
-    out.write(data.encode("utf-8"))
-    out.write(b"\n")
+    if not rows:
+        out.write(b"[]\n")
+        return 0
+    cells = 0
+    out.write(b"[\n")
+    for index, row in enumerate(rows):
+        text = jsontext.dumps(row, ensure_ascii=False, indent=1)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            row, changed = _without_lone_surrogates(row)
+            cells += changed
+            data = jsontext.dumps(row, ensure_ascii=False, indent=1).encode("utf-8")
+        # One level deeper inside the array: JSON text has no raw newline in a string.
+        out.write(b" " + data.replace(b"\n", b"\n "))
+        out.write(b",\n" if index + 1 < len(rows) else b"\n")
+    out.write(b"]\n")
+    return cells
 
 
-def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> None:
-    """An Excel workbook with one sheet, a bold frozen header row, numbers as numbers."""
+def _without_lone_surrogates(row: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """A copy of a record with lone surrogates replaced, and how many of its top-level
+    fields changed. Walks with an explicit stack: a record may be nested very deep."""
+    counter = _Counter()
+
+    def fix(text: str) -> str:
+        return counter.clean(text, _LONE_SURROGATE)
+
+    result: dict[str, Any] = {}
+    changed = 0
+    for name, value in row.items():
+        before = counter.cells
+        result[fix(name) if isinstance(name, str) else name] = _map_strings(value, fix)
+        changed += counter.cells != before
+    return result, changed
+
+
+def _map_strings(value: Any, fix: Callable[[str], str]) -> Any:
+    """``value`` with every string (dict keys included) passed through ``fix``."""
+    if isinstance(value, str):
+        return fix(value)
+    if not isinstance(value, dict | list):
+        return value
+    # (source container, its copy still to fill)
+    stack: list[tuple[Any, list[Any] | dict[Any, Any]]] = []
+
+    def copy(item: Any) -> Any:
+        if isinstance(item, str):
+            return fix(item)
+        if isinstance(item, dict):
+            target: dict[Any, Any] = {}
+            stack.append((item, target))
+            return target
+        if isinstance(item, list):
+            target_list: list[Any] = []
+            stack.append((item, target_list))
+            return target_list
+        return item
+
+    result = copy(value)
+    while stack:
+        source, target = stack.pop()
+        if isinstance(target, dict):
+            for key, item in source.items():
+                target[fix(key) if isinstance(key, str) else key] = copy(item)
+        else:
+            target.extend(copy(item) for item in source)
+    return result
+
+
+def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> int:
+    """An Excel workbook with one sheet, a bold frozen header row, numbers as numbers.
+
+    Returns:
+        Cells whose characters XML forbids were replaced with U+FFFD.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.writer.excel import ExcelWriter
 
     fields, table = _table(view, rows)
+    counter = _Counter()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=view.title[:31])
     ws.freeze_panes = "A2"
     header = []
     for name in fields:
-        cell = WriteOnlyCell(ws, value=name)
+        cell = WriteOnlyCell(ws, value=counter.clean(name, _XML_ILLEGAL))
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)
     for values in table:
-        ws.append([_xlsx_value(v) for v in values])
+        ws.append([_xlsx_value(v, counter) for v in values])
     # Fixed document times: the same data gives the same workbook. (Workbook.save would
     # stamp "modified" with the clock; the writer it wraps keeps what we set.)
     wb.properties.created = datetime(2000, 1, 1)
@@ -134,6 +267,7 @@ def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> 
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).save()
     out.write(_fixed_zip_times(buffer.getvalue()))
+    return counter.cells
 
 
 def _fixed_zip_times(data: bytes) -> bytes:
@@ -162,27 +296,27 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, counter: _Counter) -> Any:
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
         return value
-    text = _strip_illegal(cell_text(value))
-    return escape_formula(text)
+    return escape_formula(counter.clean(cell_text(value), _XML_ILLEGAL))
 
 
-def _strip_illegal(text: str) -> str:
-    # XML 1.0 forbids most control characters; openpyxl raises on them.
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
-
-
-WRITERS = {"csv": write_csv, "json": write_json, "xlsx": write_xlsx}
+WRITERS: dict[str, Callable[[BinaryIO, View, Sequence[Mapping[str, Any]]], int]] = {
+    "csv": write_csv, "json": write_json, "xlsx": write_xlsx,
+}
 
 
 def write_export(
     target: str | Path, fmt: str, view: View, rows: Sequence[Mapping[str, Any]]
-) -> None:
+) -> ExportResult:
     """Write rows to ``target`` ("-" for stdout) atomically.
+
+    Returns:
+        What was written, with the count of cells whose characters had to be replaced
+        (show :meth:`ExportResult.note` to the user when it is not None).
 
     Raises:
         OSError: the file could not be written (nothing is left at the target).
@@ -193,21 +327,21 @@ def write_export(
     writer = WRITERS[fmt]
     if str(target) == "-":
         buffer = io.BytesIO()
-        writer(buffer, view, rows)
+        cells = writer(buffer, view, rows)
         sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.buffer.flush()
-        return
+        return ExportResult(len(rows), fmt, cells)
     path = Path(target)
     if path.exists() and not path.is_file():
         # A device or a pipe (/dev/null, a named pipe) is written to, never replaced.
         with open(path, "wb") as out:
-            writer(out, view, rows)
-        return
+            cells = writer(out, view, rows)
+        return ExportResult(len(rows), fmt, cells)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
     try:
         with os.fdopen(fd, "wb") as out:
-            writer(out, view, rows)
+            cells = writer(out, view, rows)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp_name, _file_mode(path))
@@ -216,3 +350,4 @@ def write_export(
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+    return ExportResult(len(rows), fmt, cells)

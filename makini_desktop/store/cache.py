@@ -51,6 +51,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from makini_desktop import jsontext
 from makini_desktop.api.urls import validate_base_url
 from makini_desktop.api.values import parse_datetime
 from makini_desktop.store import paths
@@ -394,7 +395,32 @@ def _row_key(row: Mapping[str, Any]) -> str | None:
 
 
 def _dumps(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+    # jsontext: a record nested deeper than json's recursion limit is still stored.
+    return jsontext.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """Text SQLite can store: each lone surrogate written as its JSON escape ``\\udXXX``.
+
+    JSON may carry lone surrogates (``"\\ud800"`` is legal), and json.loads turns them into
+    code points UTF-8 cannot encode, so binding such text fails with UnicodeEncodeError.
+    The escape keeps the record exactly: in stored JSON it decodes back to the same code
+    point, and in the key column it is a stable, unique spelling of the key. (Replacing
+    them with U+FFFD here would make two keys one and change what the user had; the
+    exports replace them, and count it, where a file format cannot carry them.)
+    """
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _storable(values: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Bound values with every text made encodable (see :func:`_escape_surrogates`)."""
+    return [
+        tuple(_escape_surrogates(v) if isinstance(v, str) else v for v in row)
+        for row in values
+    ]
 
 
 # The C scanner behind json.loads, called directly: json.loads spends a quarter of its time
@@ -409,11 +435,12 @@ def _parse_rows(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:
     scan = _scan_json
     try:
         rows = [scan(text, 0)[0] for (text,) in texts]
-    except (ValueError, TypeError, StopIteration):  # the scanner raises StopIteration on junk
+    # The scanner raises StopIteration on junk, RecursionError on a very deep record.
+    except (ValueError, TypeError, StopIteration, RecursionError):
         rows = []
         for (text,) in texts:
             try:
-                rows.append(json.loads(text))
+                rows.append(jsontext.loads(text))
             except (ValueError, TypeError):
                 log.warning("Skipping an unreadable cached row")
     if not all(type(row) is dict for row in rows):
@@ -1032,21 +1059,30 @@ class Cache:
                 )
         if skipped:
             log.warning("Ignored %d %s change(s) without a key", skipped, dataset)
-        with self._transaction(f"saving the changes to {dataset}") as conn:
-            for is_delete, index in plan:
-                if is_delete:
-                    conn.execute("DELETE FROM rows WHERE dataset = ? AND key = ?", deletes[index])
-                else:
-                    conn.execute(_UPSERT_ROW, upserts[index])
-            count = self._update_meta(
-                conn,
-                dataset,
-                full=False,
-                synced_at=synced,
-                watermark=watermark,
-                server_total=server_total,
-            )
-        return count
+        def apply(
+            upserts: Sequence[tuple[Any, ...]], deletes: Sequence[tuple[Any, ...]]
+        ) -> int:
+            with self._transaction(f"saving the changes to {dataset}") as conn:
+                for is_delete, index in plan:
+                    if is_delete:
+                        conn.execute(
+                            "DELETE FROM rows WHERE dataset = ? AND key = ?", deletes[index]
+                        )
+                    else:
+                        conn.execute(_UPSERT_ROW, upserts[index])
+                return self._update_meta(
+                    conn,
+                    dataset,
+                    full=False,
+                    synced_at=synced,
+                    watermark=watermark,
+                    server_total=server_total,
+                )
+
+        try:
+            return apply(upserts, deletes)
+        except UnicodeEncodeError:  # lone surrogates: rolled back, apply escaped
+            return apply(_storable(upserts), _storable(deletes))
 
     def clear(self) -> None:
         """Delete every cached row and timestamp, then give the space back to the disk.
@@ -1142,15 +1178,21 @@ class SnapshotWriter:
         with self._cache._lock:
             self._check()
             if values:
-                with self._cache._transaction(f"saving the synced {self.dataset}") as conn:
-                    conn.executemany(
-                        "INSERT INTO staging (snapshot, dataset, key, updated_at, data)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        values,
-                    )
+                try:
+                    self._stage(values)
+                except UnicodeEncodeError:  # lone surrogates: rolled back, stage escaped
+                    self._stage(_storable(values))
         self.staged += len(values)
         self.max_updated_at = max_updated_at(rows, self.max_updated_at)
         return len(values)
+
+    def _stage(self, values: Sequence[tuple[Any, ...]]) -> None:
+        with self._cache._transaction(f"saving the synced {self.dataset}") as conn:
+            conn.executemany(
+                "INSERT INTO staging (snapshot, dataset, key, updated_at, data)"
+                " VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
 
     def commit(
         self, *, server_total: int | None, watermark: str | None, synced_at: datetime

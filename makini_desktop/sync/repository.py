@@ -4,11 +4,14 @@ The policy, in one place:
 
 * A full sync stages every page and swaps the new snapshot in only when the whole list
   arrived (a failure or cancel part-way leaves the previous snapshot and its time as they
-  were).
+  were). "Whole" is checked, not assumed: a walk whose record count disagrees with the
+  server's ``meta.total``, or with a page short of the last that came back empty, is walked
+  once more and then reported (:class:`IncompleteListError`), never committed.
 * After a first full sync, a refresh asks only for what changed since the watermark
   (``filter[updatedAt:gt]``), applies changes and tombstones, then checks the server's total
   against the cache; a disagreement, a last full sync older than 24 h, or the user's
-  "Full refresh" makes it a full sync.
+  "Full refresh" makes it a full sync. Changes cut short (fewer than the incremental
+  walk's own total) are not applied: a full sync is made instead.
 * Without a cache (it could not be opened) a refresh still works; it just keeps nothing.
 """
 
@@ -22,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from makini_desktop.api import resources as res
-from makini_desktop.api.client import MakiniClient
+from makini_desktop.api.client import MakiniClient, Page
+from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.values import format_utc, parse_datetime
 from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
 from makini_desktop.sync.connectivity import Connectivity, work_offline_error
@@ -97,6 +101,85 @@ class SyncResult:
 
 
 PageCallback = Callable[[list[Row], Progress], None]
+
+FULL_WALK_ATTEMPTS = 2
+"""A full walk found incomplete is made once more before it is reported."""
+
+
+class IncompleteListError(MakiniError):
+    """A list walk ended without every record the server said it has; nothing was saved.
+
+    Every page answered, but the rows received disagree with the server's ``meta.total`` or
+    a page before the last came back empty (a malformed page read as "no rows"). Raised
+    after the walk was retried; the offline cache keeps the previous list.
+    """
+
+    @classmethod
+    def for_counts(
+        cls, what: str, *, received: int, total: int | None, request_id: str = "",
+        path: str = "",
+    ) -> IncompleteListError:
+        """The error for a walk that received ``received`` of ``total`` ``what``."""
+        if total is None:
+            text = f"The server sent an incomplete list of {what}; the list was not saved."
+        else:
+            text = (f"The server sent {received:,} of {total:,} {what}; "
+                    "the list was not saved.")
+        return cls(200, "INCOMPLETE_LIST", "api_error", text, request_id=request_id,
+                   method="GET", path=path)
+
+    @property
+    def retryable(self) -> bool:
+        return False  # the walk was already made twice
+
+    def summary(self) -> str:
+        return self.message
+
+
+def _noun(dataset: res.Dataset) -> str:
+    """What a person calls a dataset's records ("assets", "floors and spaces")."""
+    names = [v.noun[1] for v in res.VIEWS.values() if v.dataset.name == dataset.name]
+    return " and ".join(dict.fromkeys(names)) or dataset.name
+
+
+@dataclass
+class _WalkCheck:
+    """What a walk received, to tell a whole list from one cut short.
+
+    The server's total counts every record, so records the client could not use (no key)
+    count as received; a record seen twice (moved between pages) counts once.
+    """
+
+    keys: set[str] = field(default_factory=set)
+    skipped: int = 0
+    total: int | None = None
+    hollow_page: int | None = None
+    request_id: str = ""
+
+    def see(self, page: Page) -> None:
+        self.keys.update(row[res.F_KEY] for row in page.rows)
+        self.skipped += page.skipped
+        self.total = page.total if page.total is not None else self.total
+        self.request_id = page.request_id or self.request_id
+        short_of_last = page.last_page is not None and page.number < page.last_page
+        if short_of_last and not page.rows and self.hollow_page is None:
+            self.hollow_page = page.number
+
+    @property
+    def received(self) -> int:
+        return len(self.keys) + self.skipped
+
+    @property
+    def complete(self) -> bool:
+        if self.hollow_page is not None:
+            return False
+        return self.total is None or self.received == self.total
+
+    def error(self, dataset: res.Dataset) -> IncompleteListError:
+        return IncompleteListError.for_counts(
+            _noun(dataset), received=self.received, total=self.total,
+            request_id=self.request_id, path=dataset.path,
+        )
 
 
 def _utcnow() -> datetime:
@@ -216,19 +299,36 @@ class Repository:
         return result
 
     async def _full(self, on_page: PageCallback | None) -> SyncResult:
+        """Walk the whole list and commit it; an incomplete walk is made once more, then
+        reported. Rows already handed to ``on_page`` are not handed on again."""
+        handed: set[str] = set()
+        for attempt in range(1, FULL_WALK_ATTEMPTS + 1):
+            result, check = await self._full_walk(on_page, handed)
+            if result is not None:
+                return result
+            err = check.error(self.dataset)
+            if attempt < FULL_WALK_ATTEMPTS:
+                log.warning("%s: %s; walking the list again", self.dataset.name, err.message)
+        raise err
+
+    async def _full_walk(
+        self, on_page: PageCallback | None, handed: set[str]
+    ) -> tuple[SyncResult | None, _WalkCheck]:
+        """One walk of the list; the result when it was whole and is committed, else None
+        (nothing committed, the staging discarded)."""
         assert self.client is not None
         synced_at = self._clock()
         walk_started: datetime | None = None
         rows: list[Row] = []
         seen: dict[str, int] = {}
-        total: int | None = None
+        check = _WalkCheck()
         writer = None
         if self.cache is not None:
             writer = await asyncio.to_thread(self.cache.begin_snapshot, self.dataset.name)
         try:
             async for page in self.client.iter_pages(self.dataset.path):
                 walk_started = walk_started or page.server_date or synced_at
-                total = page.total if page.total is not None else total
+                check.see(page)
                 fresh: list[Row] = []
                 for row in page.rows:
                     if row.get(res.F_DELETED):
@@ -237,25 +337,32 @@ class Repository:
                     if at is None:
                         seen[row[res.F_KEY]] = len(rows)
                         rows.append(row)
-                        fresh.append(row)
                     else:  # moved between pages while we walked: the later copy wins
                         rows[at] = row
+                    if row[res.F_KEY] not in handed:
+                        handed.add(row[res.F_KEY])
+                        fresh.append(row)
                 if writer is not None:
                     await asyncio.to_thread(writer.add, page.rows)
                 if on_page is not None:
-                    on_page(fresh, Progress(page.number, page.last_page, len(rows), total))
+                    on_page(fresh, Progress(page.number, page.last_page, len(rows), check.total))
+            if not check.complete:
+                if writer is not None:
+                    await asyncio.to_thread(writer.abort)
+                return None, check
             if writer is not None:
                 # The watermark scan is part of the thread's work: 100k rows take ~40 ms.
                 # The writer tracked the newest updatedAt as pages were staged: no rescan.
                 watermark = capped_watermark(writer.max_updated_at, walk_started or synced_at)
                 await asyncio.to_thread(
-                    writer.commit, server_total=total, watermark=watermark, synced_at=synced_at
+                    writer.commit, server_total=check.total, watermark=watermark,
+                    synced_at=synced_at,
                 )
         except BaseException:
             if writer is not None and not writer.done:
                 writer.abort()
             raise
-        return SyncResult(rows, synced_at, "full", total=total)
+        return SyncResult(rows, synced_at, "full", total=check.total), check
 
     async def _incremental(self, info: DatasetInfo) -> SyncResult | None:
         """Fetch and apply changes since the watermark; None when a full sync is needed."""
@@ -265,9 +372,18 @@ class Repository:
         params = {res.filter_param(res.F_UPDATED, "gt"): since}
         changes: list[Row] = []
         walk_started: datetime | None = None
+        check = _WalkCheck()
         async for page in self.client.iter_pages(self.dataset.path, params):
             walk_started = walk_started or page.server_date or synced_at
+            check.see(page)
             changes.extend(page.rows)
+        if not check.complete:
+            # Applying part of the changes would move the watermark past the missing ones.
+            log.warning(
+                "%s: incremental walk got %d of %s changes: full resync",
+                self.dataset.name, check.received, check.total,
+            )
+            return None
         total = await self._server_total()
         watermark = capped_watermark(
             max_updated_at(changes, info.watermark), walk_started or synced_at
