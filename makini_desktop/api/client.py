@@ -35,6 +35,7 @@ from makini_desktop.api.errors import (
     MakiniConnectionError,
     MakiniError,
     MalformedResponseError,
+    TotalMismatchError,
     error_from_response,
     scrub_error,
 )
@@ -120,6 +121,8 @@ class Page:
         nbytes: the size of the response body.
         skipped: records that were not objects with a key, and were left out.
         server_date: the server's clock when it answered (its ``Date`` header), if sent.
+        served: the records the server sent in this page, before anything was skipped or
+            filtered out (what adds up to ``total``).
     """
 
     rows: list[Row]
@@ -130,6 +133,7 @@ class Page:
     nbytes: int = 0
     skipped: int = 0
     server_date: datetime | None = None
+    served: int = 0
 
 
 RetryCallback = Callable[[RetryEvent], None]
@@ -628,6 +632,7 @@ class MakiniClient:
             nbytes=len(response.content),
             skipped=skipped,
             server_date=_http_date(response.headers.get("date")),
+            served=len(data),
         )
         return page, info
 
@@ -824,6 +829,26 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+def check_total(served: int, total: int | None, *, path: str, request_id: str = "") -> None:
+    """Raise :class:`TotalMismatchError` when a finished walk's records (the sum of
+    :attr:`Page.served`) differ from the server's last reported ``total``.
+
+    Args:
+        served: records the server sent over the whole walk.
+        total: the last ``meta.total`` seen (None: the server gave none; nothing to check).
+        path: the list's path.
+        request_id: the request ID of the walk's last page.
+    """
+    if total is None or served == total:
+        return
+    raise TotalMismatchError(
+        200, "TOTAL_MISMATCH", "api_error",
+        f"The server said the list has {total:,} records but sent {served:,}, so the list "
+        "was not loaded completely.",
+        request_id=request_id, method="GET", path=path,
+    )
+
+
 def _describe_data(doc: Mapping[str, Any]) -> str:
     """What a page's ``data`` was instead of a list, in words."""
     if "data" not in doc:
@@ -870,6 +895,8 @@ __all__ = [
     "Page",
     "RetryEvent",
     "RetryPolicy",
+    "TotalMismatchError",
+    "check_total",
     "parse_retry_after",
     "parse_rows",
 ]

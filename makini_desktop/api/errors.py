@@ -202,6 +202,13 @@ class MalformedResponseError(MakiniError):
         return "The server's answer was malformed, so it was not used."
 
 
+class TotalMismatchError(MalformedResponseError):
+    """A list walk whose records do not add up to the ``meta.total`` the server reported
+    (code ``TOTAL_MISMATCH``): rows were lost or doubled, often because the list changed
+    under the walk. Walking it again once usually heals it; see
+    :func:`makini_desktop.api.client.check_total`."""
+
+
 class InsecureUrlError(ValueError):
     """A base URL that would send a token in clear text (``http://`` to a non-loopback host)."""
 

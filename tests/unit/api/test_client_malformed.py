@@ -181,3 +181,27 @@ def test_a_success_that_is_not_json_and_repeats_the_token_is_masked():
     assert info.value.code == "INVALID_RESPONSE"
     assert isinstance(info.value, MalformedResponseError)
     _assert_no_token(info.value)
+
+
+def test_pages_count_what_the_server_sent_and_a_short_walk_is_a_total_mismatch():
+    """Page.served counts records before any are skipped; check_total flags a short walk."""
+    from makini_desktop.api.client import check_total
+    from makini_desktop.api.errors import TotalMismatchError
+
+    sent = [{"key": "1"}, {"key": "2"}, "not a record"]
+    client, _, _ = make_client(lambda r: httpx.Response(
+        200, json=list_page(sent, 1, 1, 4), headers={"X-Request-Id": "req_short"}))
+
+    async def go():
+        async with client:
+            return [p async for p in client.iter_pages("/api/eam/assets")]
+
+    (page,) = run(go())
+    assert (len(page.rows), page.skipped, page.served, page.total) == (2, 1, 3, 4)
+    check_total(4, 4, path="/x")
+    check_total(3, None, path="/x")
+    with pytest.raises(TotalMismatchError) as info:
+        check_total(page.served, page.total, path="/x", request_id=page.request_id)
+    assert isinstance(info.value, MalformedResponseError)
+    assert "4 records but sent 3" in info.value.message
+    assert info.value.request_id == "req_short"
