@@ -207,14 +207,33 @@ def _resolve_connection(ns: argparse.Namespace) -> tuple[str, str]:
 
 
 async def _fetch(base_url: str, token: str, view: Any, progress: _Progress) -> list[Any]:
-    from makini_desktop.api.client import MakiniClient
+    """Every row of a view; a walk whose rows do not add up to the server's total is
+    walked again once (the list may have changed under it), then reported."""
+    from makini_desktop.api.client import MakiniClient, TotalMismatchError
+
+    async with MakiniClient(base_url, token) as client:
+        try:
+            return await _walk(client, view, progress)
+        except TotalMismatchError:
+            progress.rows = 0
+            return await _walk(client, view, progress)
+
+
+async def _walk(client: Any, view: Any, progress: _Progress) -> list[Any]:
+    from makini_desktop.api.client import check_total
 
     rows: dict[str, Any] = {}
-    async with MakiniClient(base_url, token) as client:
-        async for page in client.iter_view(view):
-            for row in page.rows:
-                rows[row["key"]] = row
-            progress.page(page.number, page.last_page, len(page.rows))
+    served = 0
+    total: int | None = None
+    last_id = ""
+    async for page in client.iter_view(view):
+        for row in page.rows:
+            rows[row["key"]] = row
+        served += page.served
+        total = page.total if page.total is not None else total
+        last_id = page.request_id
+        progress.page(page.number, page.last_page, len(page.rows))
+    check_total(served, total, path=view.dataset.path, request_id=last_id)
     return list(rows.values())
 
 

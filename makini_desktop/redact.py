@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 
 __all__ = [
     "MASK", "clean_token", "clear_secrets", "register_secret", "scrub", "unregister_secret",
@@ -82,11 +83,14 @@ def clean_token(text: str) -> str:
     return token
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, extra: Iterable[str] = ()) -> str:
     """The text with every registered secret and every bearer-looking credential masked.
 
     Args:
         text: any text: a traceback, a log message, error details for the clipboard.
+        extra: secrets to mask besides the registered ones (an API client passes its own
+            token, so server text is masked even where nobody registered it). Values
+            shorter than the registry's minimum are ignored, as there.
 
     Returns:
         The same text with secrets replaced by ``***``.
@@ -94,8 +98,10 @@ def scrub(text: str) -> str:
     if not text:
         return text
     with _lock:
-        # Longest first, so a secret that contains another is masked whole.
-        known = sorted(_secrets, key=len, reverse=True)
+        known_set = set(_secrets)
+    known_set.update(s.strip() for s in extra if s and len(s.strip()) >= MIN_SECRET_LENGTH)
+    # Longest first, so a secret that contains another is masked whole.
+    known = sorted(known_set, key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)

@@ -34,13 +34,21 @@ from makini_desktop.api.errors import (
     InsecureUrlError,
     MakiniConnectionError,
     MakiniError,
+    MalformedResponseError,
+    TotalMismatchError,
     error_from_response,
+    scrub_error,
 )
 from makini_desktop.api.urls import is_loopback_host, validate_base_url
+from makini_desktop.redact import scrub
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+
+DEFAULT_DEADLINE_SECONDS = 90.0
+"""The most one request may take, body included (httpx's read timeout only bounds the gap
+between two reads, so a server that trickles its body would otherwise hold it forever)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,8 @@ class Page:
         nbytes: the size of the response body.
         skipped: records that were not objects with a key, and were left out.
         server_date: the server's clock when it answered (its ``Date`` header), if sent.
+        served: the records the server sent in this page, before anything was skipped or
+            filtered out (what adds up to ``total``).
     """
 
     rows: list[Row]
@@ -123,6 +133,7 @@ class Page:
     nbytes: int = 0
     skipped: int = 0
     server_date: datetime | None = None
+    served: int = 0
 
 
 RetryCallback = Callable[[RetryEvent], None]
@@ -313,6 +324,8 @@ class MakiniClient:
         base_url: the connection's base URL; ``http://`` only for loopback hosts.
         token: the bearer token. Kept in memory only; never logged or put in an error.
         timeout: httpx timeouts (explicit; a hung server never hangs the app).
+        deadline: the most seconds one request may take from sending to the body's last
+            byte (default :data:`DEFAULT_DEADLINE_SECONDS`); retries each get their own.
         retry: the retry policy.
         on_retry: called before each retry wait (the GUI shows a countdown).
         per_page: page size asked for (1..100).
@@ -328,6 +341,7 @@ class MakiniClient:
         token: str,
         *,
         timeout: httpx.Timeout | None = None,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
         on_retry: RetryCallback | None = None,
         per_page: int = res.MAX_PER_PAGE,
@@ -341,6 +355,9 @@ class MakiniClient:
         self.base_url = validate_base_url(base_url)  # raises before any token is sent
         if not token or any(c in token for c in "\r\n"):
             raise ValueError("The token is empty or malformed.")
+        # Kept only to mask it in server text that repeats it (see errors.scrub_error).
+        self._secrets = (token,)
+        self.deadline = DEFAULT_DEADLINE_SECONDS if deadline is None else deadline
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self.per_page = max(1, min(per_page, res.MAX_PER_PAGE))
@@ -415,14 +432,22 @@ class MakiniClient:
                 await self._pacer.acquire()
                 self.stats.requests += 1
                 extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-                response = await self._http.request(
-                    method,
-                    self._full_path(path),
-                    params=params,
-                    json=body,
-                    headers={"X-Request-Id": request_id},
-                    **extra,
-                )
+                async with asyncio.timeout(self.deadline):
+                    response = await self._http.request(
+                        method,
+                        self._full_path(path),
+                        params=params,
+                        json=body,
+                        headers={"X-Request-Id": request_id},
+                        **extra,
+                    )
+        except TimeoutError:
+            raise MakiniConnectionError(
+                0, "TIMEOUT", "network",
+                f"The server took too long to answer: no complete answer within "
+                f"{self.deadline:g} s.",
+                request_id=request_id, method=method, path=shown_path,
+            ) from None
         except httpx.TimeoutException as exc:
             raise MakiniConnectionError(
                 0, "TIMEOUT", "network", f"No answer from the server in time ({_exc_name(exc)}).",
@@ -471,20 +496,27 @@ class MakiniClient:
                 response.content,
                 method=method,
                 path=shown_path,
+                secrets=self._secrets,
             )
             if not err.request_id:
                 err.request_id = request_id
             err.retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise err
+        answer_id = response.headers.get("x-request-id", request_id)
         try:
             doc = response.json() if response.content else None
+        except RecursionError:
+            raise MalformedResponseError(
+                response.status_code, "MALFORMED_RESPONSE", "api_error",
+                "The server's answer is nested too deeply to read, so it was not used.",
+                request_id=answer_id, method=method, path=shown_path,
+            ) from None
         except (ValueError, UnicodeDecodeError):
-            raise MakiniError(
+            raise MalformedResponseError(
                 response.status_code, "INVALID_RESPONSE", "api_error",
                 "The server's answer was not valid JSON.",
-                request_id=response.headers.get("x-request-id", request_id),
-                method=method, path=shown_path,
-                body_excerpt=response.text[:200],
+                request_id=answer_id, method=method, path=shown_path,
+                body_excerpt=scrub(response.text[:2000], self._secrets)[:200],
             ) from None
         return response, doc
 
@@ -525,6 +557,7 @@ class MakiniClient:
             try:
                 return await self._send(method, path, params, body, timeout)
             except MakiniError as err:
+                scrub_error(err, self._secrets)
                 delay = self._retry_delay(err, idempotent, retries, started, policy)
                 if delay is None:
                     err.retries = retries
@@ -572,23 +605,34 @@ class MakiniClient:
         self, path: str, params: Mapping[str, Any], number: int
     ) -> tuple[Page, _PageInfo]:
         response, doc = await self.request("GET", path, params=params)
+        request_id = response.headers.get("x-request-id", "")
         if not isinstance(doc, Mapping):
-            raise MakiniError(
+            raise MalformedResponseError(
                 response.status_code, "INVALID_RESPONSE", "api_error",
                 "The server's answer was not a list page.",
-                request_id=response.headers.get("x-request-id", ""), method="GET", path=path,
+                request_id=request_id, method="GET", path=path,
             )
-        rows, skipped = parse_rows(doc.get("data"))
+        data = doc.get("data")
+        if not isinstance(data, list):
+            # Never "no rows": a list read as empty here would be saved as the whole list.
+            raise MalformedResponseError(
+                response.status_code, "MALFORMED_RESPONSE", "api_error",
+                f"The server sent page {number} of the list without its records "
+                f"({_describe_data(doc)}), so the list was not loaded.",
+                request_id=request_id, method="GET", path=path,
+            )
+        rows, skipped = parse_rows(data)
         info = _page_info(doc)
         page = Page(
             rows=rows,
             number=info.current or number,
             last_page=info.last,
             total=info.total,
-            request_id=response.headers.get("x-request-id", ""),
+            request_id=request_id,
             nbytes=len(response.content),
             skipped=skipped,
             server_date=_http_date(response.headers.get("date")),
+            served=len(data),
         )
         return page, info
 
@@ -785,9 +829,41 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+def check_total(served: int, total: int | None, *, path: str, request_id: str = "") -> None:
+    """Raise :class:`TotalMismatchError` when a finished walk's records (the sum of
+    :attr:`Page.served`) differ from the server's last reported ``total``.
+
+    Args:
+        served: records the server sent over the whole walk.
+        total: the last ``meta.total`` seen (None: the server gave none; nothing to check).
+        path: the list's path.
+        request_id: the request ID of the walk's last page.
+    """
+    if total is None or served == total:
+        return
+    raise TotalMismatchError(
+        200, "TOTAL_MISMATCH", "api_error",
+        f"The server said the list has {total:,} records but sent {served:,}, so the list "
+        "was not loaded completely.",
+        request_id=request_id, method="GET", path=path,
+    )
+
+
+def _describe_data(doc: Mapping[str, Any]) -> str:
+    """What a page's ``data`` was instead of a list, in words."""
+    if "data" not in doc:
+        return "'data' was missing"
+    data = doc["data"]
+    if data is None:
+        return "'data' was null"
+    kinds = {dict: "an object", str: "a string", bool: "true or false"}
+    what = next((w for t, w in kinds.items() if isinstance(data, t)), "a number")
+    return f"'data' was {what}"
+
+
 def _stalled(path: str, request_id: str, asked: int, got: int | None) -> MakiniError:
     got_text = f"page {got}" if got is not None else "a cursor it had already given"
-    return MakiniError(
+    return MalformedResponseError(
         200, "PAGINATION_STALLED", "api_error",
         f"Asked for page {asked} of the list and got {got_text}; the list was not fetched "
         "completely.",
@@ -815,9 +891,12 @@ __all__ = [
     "MakiniClient",
     "MakiniConnectionError",
     "MakiniError",
+    "MalformedResponseError",
     "Page",
     "RetryEvent",
     "RetryPolicy",
+    "TotalMismatchError",
+    "check_total",
     "parse_retry_after",
     "parse_rows",
 ]

@@ -5,16 +5,25 @@ HTTP status, code, type, message and request ID, plus what the client already di
 (retries). Transport failures (no network, timeouts) are the subclass
 :class:`MakiniConnectionError` so the app can go offline instead of showing a dialog.
 
-No message built here ever contains a token: messages come from the server's body or from
-fixed text, and the request's headers are never copied into an error.
+A 2xx answer the client cannot use as sent (not JSON, a list page whose ``data`` is not a
+list, JSON nested too deep, pages that do not add up) is :class:`MalformedResponseError`, so a
+caller can refuse to keep anything from a walk that raised it.
+
+No error holds a token: the request's headers are never copied into one, and every text
+that comes from the server (message, field messages, body excerpt) goes through
+:func:`makini_desktop.redact.scrub` when the error is built, with the client's own token
+passed in (:func:`error_from_response`, :func:`scrub_error`), so whatever shows an error (CLI
+stderr, logs, dialogs, Copy details, exports) shows it masked.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from makini_desktop.redact import scrub
 
 # Contract §4's table: status -> (code, type, retryable for idempotent requests).
 STATUS_TABLE: Mapping[int, tuple[str, str, bool]] = {
@@ -94,7 +103,8 @@ class MakiniError(Exception):
     retry_after: float | None = None
 
     def __post_init__(self) -> None:
-        super().__init__(self.one_line())
+        # Registered secrets and bearer-looking credentials never survive into an error.
+        scrub_error(self)
 
     def __str__(self) -> str:
         return self.one_line()
@@ -178,8 +188,53 @@ class MakiniConnectionError(MakiniError):
         return "The server could not be reached."
 
 
+class MalformedResponseError(MakiniError):
+    """A successful (2xx) answer that cannot be used as sent.
+
+    Codes: ``INVALID_RESPONSE`` (not JSON; retried, since it is usually a proxy cutting the
+    body short), ``MALFORMED_RESPONSE`` (JSON of the wrong shape, e.g. a list page whose
+    ``data`` is null, an object or a string, or JSON nested too deeply to read),
+    ``PAGINATION_STALLED`` (pages that do not advance). Nothing from a list walk that raised
+    it is a complete list.
+    """
+
+    def summary(self) -> str:
+        return "The server's answer was malformed, so it was not used."
+
+
+class TotalMismatchError(MalformedResponseError):
+    """A list walk whose records do not add up to the ``meta.total`` the server reported
+    (code ``TOTAL_MISMATCH``): rows were lost or doubled, often because the list changed
+    under the walk. Walking it again once usually heals it; see
+    :func:`makini_desktop.api.client.check_total`."""
+
+
 class InsecureUrlError(ValueError):
     """A base URL that would send a token in clear text (``http://`` to a non-loopback host)."""
+
+
+def scrub_error(err: MakiniError, secrets: Iterable[str] = ()) -> MakiniError:
+    """Mask secrets in every text of an error that may come from the server, in place.
+
+    Args:
+        err: the error; its message, code, type, request ID, path, body excerpt and field
+            messages are scrubbed.
+        secrets: tokens to mask besides the registered ones (the client's own token).
+
+    Returns:
+        The same error, for ``raise scrub_error(err, ...)``.
+    """
+    extra = tuple(secrets)
+    for name in ("message", "code", "type", "request_id", "path", "body_excerpt"):
+        value = getattr(err, name)
+        if isinstance(value, str):
+            setattr(err, name, scrub(value, extra))
+    if err.field_errors:
+        err.field_errors = {
+            scrub(k, extra): [scrub(m, extra) for m in v] for k, v in err.field_errors.items()
+        }
+    Exception.__init__(err, err.one_line())
+    return err
 
 
 def _rebuild(cls: type[MakiniError], fields: dict[str, Any]) -> MakiniError:
@@ -203,6 +258,7 @@ def error_from_response(
     *,
     method: str = "",
     path: str = "",
+    secrets: Iterable[str] = (),
 ) -> MakiniError:
     """Build the typed error for a non-2xx response, reading each part in contract §4 order.
 
@@ -210,13 +266,16 @@ def error_from_response(
     Message: ``error.message``, ``message``, then the HTTP reason. Code: ``error.code``,
     ``code``, then the status's table row. A body that is not JSON (a proxy's HTML page, a
     truncated response) still gives the status, the header's request ID and an excerpt.
+    Every text is scrubbed of ``secrets`` (and of registered ones) before it is cut short, so
+    a token cannot survive half-masked at the end of an excerpt.
     """
+    extra = tuple(secrets)
     parsed: Any = None
     is_json = False
     try:
         parsed = json.loads(body) if body else None
         is_json = parsed is not None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         parsed = None
     doc: Mapping[str, Any] = parsed if isinstance(parsed, Mapping) else {}
     inner_raw = doc.get("error")
@@ -242,9 +301,10 @@ def error_from_response(
         reason,
         f"HTTP {status}",
     )
+    message = scrub(message, extra)
     excerpt = ""
     if not is_json and body:
-        excerpt = _excerpt(body)
+        excerpt = _excerpt(body, extra)
         if excerpt:
             message = f"{message} (the server's answer was not JSON: {excerpt[:80]})"
     field_errors_raw = doc.get("errors")
@@ -254,7 +314,7 @@ def error_from_response(
             str(k): [_text(m) for m in (v if isinstance(v, list) else [v])]
             for k, v in field_errors_raw.items()
         }
-    return MakiniError(
+    err = MakiniError(
         status=status,
         code=code,
         type=type_,
@@ -266,13 +326,16 @@ def error_from_response(
         body_excerpt=excerpt,
         retry_after=None,
     )
+    return scrub_error(err, extra)
 
 
-def _excerpt(body: bytes) -> str:
-    """A short, single-line, tag-free excerpt of a body for a person to read."""
+def _excerpt(body: bytes, secrets: Iterable[str] = ()) -> str:
+    """A short, single-line, tag-free excerpt of a body for a person to read, scrubbed of
+    ``secrets`` before it is cut."""
     import re
 
     text = body[: EXCERPT_CHARS * 8].decode("utf-8", errors="replace")
+    text = scrub(text, tuple(secrets))
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"\s+", " ", text).strip()

@@ -24,7 +24,7 @@ from typing import Any
 
 from makini_desktop.api.urls import is_loopback_host
 from makini_desktop.sandbox.data import SCALES
-from makini_desktop.sandbox.faults import Fault, parse_fault_spec
+from makini_desktop.sandbox.faults import FAULT_KINDS, Fault, describe_faults, parse_fault_spec
 from makini_desktop.sandbox.server import DEFAULT_TOKEN, SandboxConfig, SandboxServer
 
 
@@ -53,7 +53,10 @@ def _positive(text: str) -> int:
 
 
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the sandbox command's options to a parser (or sub-parser)."""
+    """Add the sandbox command's options to a parser (or sub-parser), with every fault kind
+    and key explained after the options."""
+    parser.epilog = describe_faults()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--host", dest="sandbox_host", default="127.0.0.1", metavar="HOST",
                         help="interface to listen on (default 127.0.0.1; keep it loopback)")
     parser.add_argument("--port", dest="sandbox_port", type=_non_negative, default=0,
@@ -71,8 +74,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", dest="sandbox_faults", action="append", type=_fault_arg,
                         metavar="SPEC",
                         help="inject a fault, repeatable: KIND[:key=val,...] with KIND one of "
-                             "429, 500, 502, 503, reset, truncate, html, latency "
-                             "(e.g. 503:p=0.1,retry_after=2)")
+                             f"{', '.join(FAULT_KINDS)} (e.g. 503:p=0.1,retry_after=2; "
+                             "every kind and key is explained below)")
     parser.add_argument("--no-admin", dest="sandbox_admin", action="store_false",
                         help="do not serve the /__sandbox__/ control endpoints")
 

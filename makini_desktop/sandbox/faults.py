@@ -1,42 +1,110 @@
-"""Injected failures for the sandbox: what a flaky network, proxy or upstream does to a client.
+"""Injected failures for the sandbox: what a flaky network, proxy, upstream or a broken server
+does to a client.
 
 A fault is written ``KIND[:key=val,...]``, for example ``500:p=0.3``,
-``429:every=5,retry_after=2``, ``reset:count=1,path=/api/eam/assets`` or ``latency:ms=800``.
+``429:every=5,retry_after=2``, ``reset:count=1,path=/api/eam/assets``, ``latency:ms=800``,
+``bad-data:shape=object``, ``trickle:ms=200,bytes=8`` or ``echo-token:status=401``.
 
-Kinds:
-    ``429``, ``500``, ``502``, ``503``: that status with the contract's JSON error body (§4).
-    ``reset``: headers and part of the body, then the TCP connection is reset.
-    ``truncate``: ``Content-Length`` promises more than is sent, then the connection closes.
-    ``html``: a ``502`` whose body is a proxy's HTML page (``text/html``), no JSON.
-    ``latency``: delays the response by ``ms`` and lets it through.
+The kinds and keys are listed below; the list is generated from :data:`KIND_HELP` and
+:data:`KEY_HELP`, the one table that ``makini-desktop sandbox --help`` prints too.
 
-Keys:
-    ``p``: probability 0..1 that a matching request is hit (drawn from a ``random.Random``
-    seeded from the server's seed, so a run is reproducible). ``every=N``: only every Nth
-    matching request. ``count=N``: only the first N hits, then inert. ``after=N``: let the first
-    N matching requests through. ``path``: a path prefix the fault applies to (default every
-    ``/api/`` path). ``retry_after=S``: ``Retry-After`` seconds for 429/503. ``ms=N``: delay.
-
-Faults only ever apply to ``/api/`` paths, never to the sandbox's own admin paths.
+Faults only ever apply to ``/api/`` paths, never to the sandbox's own admin paths. The
+body faults (``bad-data``, ``surrogate``, ``xml-illegal``, ``deep``, ``short-total``) change
+successful JSON answers only; a request they hit that fails anyway (a 404, say) still counts
+as hit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
+import textwrap
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-FAULT_KINDS: Final[tuple[str, ...]] = (
-    "429", "500", "502", "503", "reset", "truncate", "html", "latency",
-)
+# The one table of kinds: the module docstring and ``sandbox --help`` are built from it.
+KIND_HELP: Final[dict[str, str]] = {
+    "429": "answer 429 with the contract's JSON error and Retry-After (retry_after=, default 1)",
+    "500": "answer 500 with the contract's JSON error",
+    "502": "answer 502 with the contract's JSON error",
+    "503": "answer 503 with the contract's JSON error (Retry-After only with retry_after=)",
+    "reset": "send the headers and half the body, then reset the TCP connection",
+    "truncate": "promise more bytes in Content-Length than are sent, then close",
+    "html": "answer 502 with a proxy's HTML page (text/html), no JSON",
+    "latency": "delay the answer by ms= (required) and let it through",
+    "bad-data": "the answer's 'data' becomes null (shape=null, the default), an object "
+                "wrapping the records (shape=object) or a string (shape=string)",
+    "trickle": "send the body bytes= (default 8) at a time with a pause of ms= "
+               "(default 200) after each piece, so a read timeout never fires",
+    "surrogate": "text fields of each record carry a lone surrogate escape \\ud800 "
+                 "(legal JSON, not encodable as UTF-8)",
+    "xml-illegal": "text fields of each record carry U+FFFE, U+FFFF and the control "
+                   "character U+0001, which XML forbids",
+    "deep": "the first record carries a JSON array nested depth= (default 100000) deep",
+    "echo-token": "an error that repeats the bearer token it received: status=500 (default, "
+                  "JSON message), 401 (JSON message) or 502 (HTML proxy page)",
+    "short-total": "a list page leaves out its last record while meta.total still counts "
+                   "it, so the rows served fall short of the total",
+}
+KEY_HELP: Final[dict[str, str]] = {
+    "p": "probability 0..1 that a matching request is hit (default 1; drawn from a "
+         "random.Random seeded from the server's seed, so a run is reproducible)",
+    "every": "hit only every Nth matching request",
+    "count": "hit only the first N times, then the fault is inert",
+    "after": "let the first N matching requests through",
+    "path": "path prefix the fault applies to (default every /api/ path)",
+    "retry_after": "Retry-After seconds (429, 503)",
+    "ms": "milliseconds: the delay before answering (latency; allowed on every kind "
+          "except trickle), or the pause between pieces (trickle)",
+    "shape": "bad-data only: null, object or string",
+    "bytes": "trickle only: bytes per piece (default 8)",
+    "depth": "deep only: nesting depth (default 100000)",
+    "status": "echo-token only: 500, 401 or 502",
+}
+
+FAULT_KINDS: Final[tuple[str, ...]] = tuple(KIND_HELP)
 ERROR_STATUS: Final[dict[str, int]] = {"429": 429, "500": 500, "502": 502, "503": 503,
                                        "html": 502}
+# Faults that change a successful JSON answer's body instead of replacing the answer.
+BODY_KINDS: Final = frozenset({"bad-data", "surrogate", "xml-illegal", "deep", "short-total"})
 API_PREFIX: Final = "/api/"
-_INT_KEYS: Final = ("every", "count", "after", "retry_after", "ms")
-_KEYS: Final = ("p", "path", *_INT_KEYS)
+BAD_DATA_SHAPES: Final = ("null", "object", "string")
+ECHO_STATUSES: Final = (500, 401, 502)
+DEFAULT_TRICKLE_BYTES: Final = 8
+DEFAULT_TRICKLE_MS: Final = 200
+DEFAULT_DEPTH: Final = 100_000
+_INT_KEYS: Final = ("every", "count", "after", "retry_after", "ms", "bytes", "depth", "status")
+_KEYS: Final = ("p", "path", "shape", *_INT_KEYS)
+assert set(_KEYS) == set(KEY_HELP)
+# Keys that belong to one kind only.
+_KIND_OF_KEY: Final = {"shape": "bad-data", "bytes": "trickle", "depth": "deep",
+                       "status": "echo-token"}
+# What the text faults add to a record's text fields.
+SURROGATE_TEXT: Final = "\ud800"
+XML_ILLEGAL_TEXT: Final = "\ufffe\uffff\x01"
+TEXT_FIELDS: Final = ("name", "title", "visitorName", "description")
+
+
+def describe_faults(width: int = 78) -> str:
+    """Every fault kind and key with one line of help each, for ``--help`` and the docs."""
+
+    def table(title: str, rows: Mapping[str, str]) -> list[str]:
+        pad = max(len(name) for name in rows) + 2
+        out = [title]
+        for name, text in rows.items():
+            out.extend(textwrap.wrap(text, width, initial_indent=f"  {name:<{pad}}",
+                                     subsequent_indent=" " * (pad + 2)))
+        return out
+
+    lines = textwrap.wrap("Faults: --fault KIND[:key=val,...], for example "
+                          "503:p=0.1,retry_after=2 or trickle:ms=200,bytes=8,count=1.", width)
+    lines.append("")
+    lines += table("Fault kinds:", KIND_HELP)
+    lines += [""] + table("Fault keys:", KEY_HELP)
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -51,7 +119,12 @@ class Fault:
         after: let this many matching requests through first.
         path: path prefix the fault applies to.
         retry_after: ``Retry-After`` seconds (429, 503).
-        ms: delay in milliseconds before the response (``latency``; also allowed on others).
+        ms: delay in milliseconds before the response (``latency``; also allowed on others),
+            or for ``trickle`` the pause after each piece of the body.
+        shape: for ``bad-data``, what ``data`` becomes (null, object or string).
+        bytes: for ``trickle``, the size of each piece of the body.
+        depth: for ``deep``, how deep the nested array goes.
+        status: for ``echo-token``, the status of the error that repeats the token.
         matched: requests that matched the path so far (runtime counter).
         fired: requests hit so far (runtime counter).
     """
@@ -64,6 +137,10 @@ class Fault:
     path: str = API_PREFIX
     retry_after: int | None = None
     ms: int = 0
+    shape: str | None = None
+    bytes: int | None = None
+    depth: int | None = None
+    status: int | None = None
     matched: int = field(default=0, compare=False)
     fired: int = field(default=0, compare=False)
 
@@ -80,15 +157,45 @@ class Fault:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"fault {name}= must not be negative")
+        for name, kind in _KIND_OF_KEY.items():
+            if getattr(self, name) is not None and self.kind != kind:
+                raise ValueError(f"fault {name}= only applies to {kind}")
+        if self.shape is not None and self.shape not in BAD_DATA_SHAPES:
+            raise ValueError(f"fault shape={self.shape!r}; expected one of "
+                             f"{', '.join(BAD_DATA_SHAPES)}")
+        if self.status is not None and self.status not in ECHO_STATUSES:
+            raise ValueError(f"fault status={self.status}; expected one of "
+                             f"{', '.join(map(str, ECHO_STATUSES))}")
+        for name in ("bytes", "depth"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"fault {name}= must be at least 1")
         if not self.path.startswith("/"):
             raise ValueError(f"fault path={self.path!r} must start with /")
         if self.kind == "latency" and self.ms <= 0:
             raise ValueError("a latency fault needs ms=N (milliseconds)")
 
     @property
-    def status(self) -> int | None:
-        """The HTTP status this fault answers with (None for reset/truncate/latency)."""
+    def http_status(self) -> int | None:
+        """The HTTP status this fault answers with (None when it lets the answer through)."""
+        if self.kind == "echo-token":
+            return self.status or ECHO_STATUSES[0]
         return ERROR_STATUS.get(self.kind)
+
+    @property
+    def is_body_fault(self) -> bool:
+        """The fault rewrites a successful answer's body (see :func:`corrupt_body`)."""
+        return self.kind in BODY_KINDS
+
+    @property
+    def pause_ms(self) -> int:
+        """For ``trickle``: the pause after each piece of the body."""
+        return self.ms or DEFAULT_TRICKLE_MS
+
+    @property
+    def piece_bytes(self) -> int:
+        """For ``trickle``: the size of each piece of the body."""
+        return self.bytes or DEFAULT_TRICKLE_BYTES
 
     def spec(self) -> str:
         """The fault written back as ``KIND[:key=val,...]`` (defaults left out)."""
@@ -139,12 +246,14 @@ class Fault:
 def _convert(name: str, raw: Any) -> Any:
     if name == "path":
         return str(raw)
+    if name == "shape":
+        return None if raw is None else str(raw).strip().lower()
     if name == "p":
         try:
             return float(raw)
         except (TypeError, ValueError):
             raise ValueError(f"fault p={raw!r} is not a number") from None
-    if raw is None and name in ("every", "count", "retry_after"):
+    if raw is None and name in ("every", "count", "retry_after", "bytes", "depth", "status"):
         return None
     try:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
@@ -272,7 +381,55 @@ class FaultPlan:
                         latency = True
                 elif chosen is None and fault.decide(path, self._rng):
                     chosen = fault
-                    delay += fault.ms
+                    if fault.kind != "trickle":  # its ms is the pause between pieces
+                        delay += fault.ms
         if chosen is None and not latency:
             return NO_FAULT
         return Decision(delay, chosen, latency)
+
+
+_DEEP_MARK: Final = "__sandbox_deep__"
+
+
+def corrupt_body(fault: Fault, body: bytes) -> bytes:
+    """A successful JSON answer's body as a body fault changes it.
+
+    ``data`` may be a list of records (a list page) or one record (a single record or the
+    integration). A body that is not a JSON object with ``data`` comes back unchanged.
+    """
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(doc, dict) or "data" not in doc:
+        return body
+    data = doc["data"]
+    records = [r for r in (data if isinstance(data, list) else [data]) if isinstance(r, dict)]
+    kind = fault.kind
+    if kind == "bad-data":
+        shape = fault.shape or BAD_DATA_SHAPES[0]
+        doc["data"] = {"null": None, "object": {"items": data},
+                       "string": "Service temporarily degraded"}[shape]
+    elif kind in ("surrogate", "xml-illegal"):
+        extra = SURROGATE_TEXT if kind == "surrogate" else XML_ILLEGAL_TEXT
+        for rec in records:
+            for name in TEXT_FIELDS:
+                if isinstance(rec.get(name), str):
+                    rec[name] = f"{rec[name]} {extra}"
+    elif kind == "deep":
+        if not records:
+            return body
+        records[0]["extra"] = _DEEP_MARK
+    elif kind == "short-total":
+        if isinstance(data, list) and data and isinstance(doc.get("meta"), dict):
+            data.pop()
+    # ensure_ascii: a lone surrogate can only travel as an escape (it has no UTF-8 form).
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=True)
+    if kind == "deep":
+        depth = fault.depth or DEFAULT_DEPTH
+        text = text.replace(json.dumps(_DEEP_MARK), "[" * depth + "]" * depth, 1)
+    return text.encode("ascii")
+
+
+# The docstring lists every kind and key from the one table above.
+__doc__ = (__doc__ or "") + "\n" + describe_faults()

@@ -51,7 +51,7 @@ from makini_desktop.sandbox.data import (
     generate,
     person_name,
 )
-from makini_desktop.sandbox.faults import Fault, FaultLike, FaultPlan
+from makini_desktop.sandbox.faults import Fault, FaultLike, FaultPlan, corrupt_body
 from makini_desktop.sandbox.query import (
     ListQuery,
     QueryError,
@@ -192,7 +192,8 @@ class _Response:
     request_id: str
     content_type: str = _JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
-    transport_fault: str | None = None  # "reset" or "truncate"
+    transport_fault: str | None = None  # "reset", "truncate" or "trickle"
+    fault: Fault | None = None  # the transport fault's settings
 
 
 class SandboxServer:
@@ -515,22 +516,31 @@ class SandboxServer:
         fault = decision.fault
         if decision.latency:
             self._count_fault("latency")
-        if fault is not None and fault.kind not in ("reset", "truncate"):
+        if fault is not None and fault.http_status is not None:
             self._count_fault(fault.kind)
-            return self._fault_response(fault, rid, rate)
+            return self._fault_response(fault, rid, rate, token)
         try:
             resp = self._route(req, rid, rate)
         except QueryError as exc:
             resp = self._error(400, rid, str(exc), rate)
         if fault is not None:
             self._count_fault(fault.kind)
-            resp.transport_fault = fault.kind
+            if fault.is_body_fault:
+                if 200 <= resp.status < 300 and resp.content_type == _JSON:
+                    resp.body = corrupt_body(fault, resp.body)
+            else:
+                resp.transport_fault = fault.kind
+                resp.fault = fault
         return resp
 
-    def _fault_response(self, fault: Fault, rid: str, rate: RateDecision) -> _Response:
+    def _fault_response(
+        self, fault: Fault, rid: str, rate: RateDecision, token: str
+    ) -> _Response:
         if fault.kind == "html":
             return _Response(502, _PROXY_PAGE, rid, "text/html", rate.headers())
-        status = fault.status or 500
+        status = fault.http_status or 500
+        if fault.kind == "echo-token":
+            return self._echo_token(status, rid, rate, token)
         messages = {
             429: "Rate limit exceeded for this connection.",
             500: "An unexpected error occurred. Please try again later.",
@@ -545,6 +555,25 @@ class SandboxServer:
         if status == 503 and fault.retry_after is not None:
             resp.headers.append(("Retry-After", str(fault.retry_after)))
         return resp
+
+    def _echo_token(self, status: int, rid: str, rate: RateDecision, token: str) -> _Response:
+        """An error that repeats the token it received, as careless upstreams and proxies do.
+
+        The token appears bare (no "Bearer" in front), so only a client that knows its own
+        token can mask it.
+        """
+        if status == 502:
+            page = (
+                "<html><head><title>502 Bad Gateway</title></head><body>"
+                "<h1>502 Bad Gateway</h1><p>Upstream rejected the request.</p>"
+                f"<pre>credential: {token}</pre><hr>nginx</body></html>"
+            )
+            return _Response(502, page.encode("utf-8"), rid, "text/html", rate.headers())
+        if status == 401:
+            return self._error(401, rid, f"The credential {token} is not valid for this "
+                               "tenant.", rate)
+        return self._error(500, rid, f"Upstream call failed with credential {token} "
+                           f"(sent as Authorization: Bearer {token}).", rate)
 
     def _error(
         self,
@@ -1017,6 +1046,9 @@ class _Handler(BaseHTTPRequestHandler):
         if resp.transport_fault is None:
             self.wfile.write(head + body)
             return
+        if resp.transport_fault == "trickle" and resp.fault is not None:
+            self._trickle(head, body, resp.fault)
+            return
         # Part of the body, then the connection goes: "truncate" closes it cleanly (FIN)
         # so the client sees fewer bytes than Content-Length; "reset" aborts it (RST).
         self.wfile.write(head + body[: len(body) // 2])
@@ -1028,3 +1060,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.close()
             except OSError:
                 pass
+
+    def _trickle(self, head: bytes, body: bytes, fault: Fault) -> None:
+        """The headers at once, then the body a few bytes at a time with a pause after each
+        piece (until it is all sent, the client hangs up or the server stops)."""
+        stopping = self.server.app._stopping
+        self.wfile.write(head)
+        size = fault.piece_bytes
+        for start in range(0, len(body), size):
+            self.wfile.write(body[start:start + size])
+            if stopping.wait(fault.pause_ms / 1000.0):
+                return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import sys
 import httpx
 import pytest
 
-from makini_desktop.api.resources import VIEWS
+from makini_desktop.api.resources import MAX_PER_PAGE, VIEWS
 from makini_desktop.cli import main
 
 TOKEN = "sandbox-token"
@@ -139,3 +140,96 @@ def test_a_proxy_in_the_environment_is_never_used_for_loopback(sandbox, token_en
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     assert _export(sandbox, "buildings", tmp_path / "b.json") == 0
+
+
+# -- malformed and hostile answers: one `error:` line each, never a traceback or a short file
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize("shape", ["null", "object", "string"])
+def test_a_page_with_bad_data_fails_the_export_with_one_line(
+    sandbox, token_env, tmp_path, capsys, shape
+):
+    """A page whose data is null, an object or a string is an error, not a shorter file."""
+    sandbox.set_faults([f"bad-data:shape={shape},after=1,path=/api/eam/assets"])
+    target = tmp_path / "assets.csv"
+    assert _export(sandbox, "assets", target, "csv") == 1
+    line = _one_error_line(capsys)
+    assert "MALFORMED_RESPONSE" in line and "without its records" in line
+    assert "[request id: " in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_json_nested_100000_deep_fails_the_export_with_one_line(
+    sandbox, token_env, tmp_path, capsys
+):
+    """A record nested 100,000 deep gives one clear line, not a RecursionError traceback."""
+    sandbox.set_faults(["deep:path=/api/eam/assets"])
+    target = tmp_path / "assets.json"
+    assert _export(sandbox, "assets", target, "json") == 1
+    line = _one_error_line(capsys)
+    assert "nested too deeply" in line and "[request id: " in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trickling_body_ends_at_the_deadline_with_one_line(
+    sandbox, token_env, tmp_path, capsys, monkeypatch
+):
+    """A body sent a few bytes at a time ends the export with "took too long", not a hang."""
+    import makini_desktop.api.client as client_module
+
+    monkeypatch.setattr(client_module, "DEFAULT_DEADLINE_SECONDS", 0.5)
+    sandbox.set_faults(["trickle:ms=50,bytes=8"])
+    target = tmp_path / "assets.csv"
+    assert _export(sandbox, "assets", target, "csv") == 1
+    line = _one_error_line(capsys)
+    assert "took too long" in line and "[request id: " in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("status", [500, 401, 502])
+def test_an_error_that_repeats_the_token_prints_it_masked(
+    sandbox, token_env, tmp_path, capsys, status
+):
+    """A 500 message, a 401 or an HTML 502 page quoting the token prints no token."""
+    sandbox.set_faults([f"echo-token:status={status}"])
+    target = tmp_path / "assets.csv"
+    assert _export(sandbox, "assets", target, "csv") == 1
+    line = _one_error_line(capsys)
+    assert f"(HTTP {status})" in line
+    assert TOKEN not in line and "***" in line
+    assert "[request id: " in line
+
+
+def test_rows_short_of_the_total_fail_the_export_after_one_retry(
+    sandbox, token_env, tmp_path, capsys
+):
+    """A walk whose rows fall short of meta.total is walked again once, then reported."""
+    sandbox.set_faults(["short-total:path=/api/eam/assets"])
+    target = tmp_path / "assets.csv"
+    assert _export(sandbox, "assets", target, "csv") == 1
+    line = _one_error_line(capsys)
+    assert "TOTAL_MISMATCH" in line and "[request id: " in line
+    assert list(tmp_path.iterdir()) == []
+    pages = math.ceil(len(sandbox.data.visible("assets")) / MAX_PER_PAGE)
+    asked = [e for e in sandbox.recent_exchanges() if e[1] == "/api/eam/assets"]
+    assert len(asked) == 2 * pages  # walked twice, then reported
+
+
+def test_a_single_short_walk_is_retried_and_the_export_is_complete(
+    sandbox, token_env, tmp_path
+):
+    """When only the first walk falls short, the retry gives the whole list."""
+    clean = tmp_path / "clean.csv"
+    assert _export(sandbox, "assets", clean, "csv") == 0
+    sandbox.set_faults(["short-total:count=1,path=/api/eam/assets"])
+    retried = tmp_path / "retried.csv"
+    assert _export(sandbox, "assets", retried, "csv") == 0
+    assert retried.read_bytes() == clean.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from makini_desktop.api import resources as res
 from makini_desktop.sandbox.faults import Fault, FaultPlan, coerce_fault, parse_fault_spec
 from makini_desktop.sandbox.server import SandboxServer
-from tests.unit.sandbox.support import AUTH, make_server
+from tests.unit.sandbox.support import AUTH, TOKEN, make_server
 
 ASSETS = res.ASSETS.path
 
@@ -218,3 +219,156 @@ def test_invalid_fault_leaves_the_old_ones(server: SandboxServer) -> None:
     with pytest.raises(ValueError):
         server.set_faults(["502", "nonsense"])
     assert [f.kind for f in server.faults] == ["500"]
+
+
+# -- malformed and hostile answers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("bad-data", Fault("bad-data")),
+    ("bad-data:shape=string,count=1", Fault("bad-data", shape="string", count=1)),
+    ("trickle:ms=200,bytes=8", Fault("trickle", ms=200, bytes=8)),
+    ("deep:depth=5000,path=/api/eam/assets", Fault("deep", depth=5000, path="/api/eam/assets")),
+    ("echo-token:status=401", Fault("echo-token", status=401)),
+    ("surrogate:p=0.5", Fault("surrogate", p=0.5)),
+    ("xml-illegal", Fault("xml-illegal")),
+    ("short-total:after=1", Fault("short-total", after=1)),
+])
+def test_parse_new_kinds(spec: str, expected: Fault) -> None:
+    """The malformed-answer kinds parse with their own keys and round-trip through spec()."""
+    fault = parse_fault_spec(spec)
+    assert fault == expected
+    assert parse_fault_spec(fault.spec()) == fault
+
+
+@pytest.mark.parametrize("spec", [
+    "bad-data:shape=list", "500:shape=null", "trickle:bytes=0", "latency:ms=5,bytes=3",
+    "deep:depth=0", "echo-token:status=404", "500:status=500", "bad-data:depth=3",
+])
+def test_invalid_new_keys_are_rejected(spec: str) -> None:
+    """A kind-specific key on another kind, or an out-of-range value, raises ValueError."""
+    with pytest.raises(ValueError):
+        parse_fault_spec(spec)
+
+
+def test_every_kind_and_key_is_documented_in_help_and_docstring() -> None:
+    """`sandbox --help` and the module docstring explain every fault kind and key."""
+    import argparse
+
+    from makini_desktop.sandbox import faults
+    from makini_desktop.sandbox.cli import add_sandbox_arguments
+
+    parser = argparse.ArgumentParser()
+    add_sandbox_arguments(parser)
+    text = parser.format_help()
+    names = ["429", "500", "502", "503", "reset", "truncate", "html", "latency", "bad-data",
+             "trickle", "surrogate", "xml-illegal", "deep", "echo-token", "short-total",
+             "p", "every", "count", "after", "path", "retry_after", "ms", "shape", "bytes",
+             "depth", "status"]
+    for name in names:
+        line = f"\n  {name} "
+        assert line in text, name
+        assert line in (faults.__doc__ or ""), name
+    assert set(faults.FAULT_KINDS) <= set(names)
+
+
+def _assets_page(client: httpx.Client, **params: str) -> httpx.Response:
+    return client.get(ASSETS, params={"per_page": "10", **params})
+
+
+@pytest.mark.parametrize(("shape", "check"), [
+    ("null", lambda data: data is None),
+    ("object", lambda data: isinstance(data, dict)),
+    ("string", lambda data: isinstance(data, str)),
+])
+def test_bad_data_replaces_the_records(server: SandboxServer, client: httpx.Client,
+                                       shape: str, check) -> None:
+    """bad-data answers 200 with its paging intact but `data` null, an object or a string."""
+    server.set_faults([f"bad-data:shape={shape}"])
+    response = _assets_page(client)
+    assert response.status_code == 200
+    body = response.json()
+    assert check(body["data"])
+    assert body["meta"]["total"] == len(server.data.visible(res.ASSETS.name))
+
+
+def test_bad_data_keeps_count_and_path(server: SandboxServer, client: httpx.Client) -> None:
+    """count= and path= scope a body fault like any other."""
+    server.set_faults(["bad-data:count=1,path=/api/eam/assets"])
+    assert client.get(res.SITES.path).json()["data"]
+    assert _assets_page(client).json()["data"] is None
+    assert len(_assets_page(client).json()["data"]) == 10
+    assert server.stats.faults == {"bad-data": 1}
+
+
+def test_trickle_sends_the_whole_body_in_small_pieces(server: SandboxServer,
+                                                      client: httpx.Client) -> None:
+    """trickle delivers the same body, a few bytes per read instead of at once."""
+    clean = client.get(res.SITES.path).content
+    server.set_faults(["trickle:ms=1,bytes=64"])
+    with client.stream("GET", res.SITES.path) as response:
+        pieces = list(response.iter_raw())
+    assert b"".join(pieces) == clean
+    assert len(pieces) >= len(clean) // 64 // 4  # pieces, not one block
+    assert max(len(p) for p in pieces) <= len(clean) // 2
+
+
+def test_surrogate_puts_a_lone_surrogate_escape_in_text_fields(
+    server: SandboxServer, client: httpx.Client
+) -> None:
+    """surrogate sends legal JSON whose record names carry the escape \\ud800."""
+    clean = _assets_page(client).json()["data"]
+    server.set_faults(["surrogate"])
+    response = _assets_page(client)
+    assert b"\\ud800" in response.content
+    rows = json.loads(response.content)["data"]
+    assert [r["key"] for r in rows] == [r["key"] for r in clean]
+    assert all("\ud800" in r["name"] for r in rows)
+    with pytest.raises(UnicodeEncodeError):
+        rows[0]["name"].encode("utf-8")
+
+
+def test_xml_illegal_puts_characters_xml_forbids_in_text_fields(
+    server: SandboxServer, client: httpx.Client
+) -> None:
+    """xml-illegal sends record names containing U+FFFE, U+FFFF and U+0001."""
+    server.set_faults(["xml-illegal"])
+    rows = _assets_page(client).json()["data"]
+    assert rows and all(c in r["name"] for r in rows for c in ("\ufffe", "\uffff", "\x01"))
+
+
+def test_deep_nests_json_too_deep_for_a_recursive_parser(
+    server: SandboxServer, client: httpx.Client
+) -> None:
+    """deep sends a record holding an array nested 100,000 deep."""
+    server.set_faults(["deep"])
+    response = _assets_page(client)
+    assert response.status_code == 200
+    assert b"[" * 100_000 + b"]" * 100_000 in response.content
+    with pytest.raises(RecursionError):
+        json.loads(response.content)
+
+
+@pytest.mark.parametrize(("status", "json_body"), [(500, True), (401, True), (502, False)])
+def test_echo_token_repeats_the_token_in_the_error(server: SandboxServer, client: httpx.Client,
+                                                   status: int, json_body: bool) -> None:
+    """echo-token answers an error (JSON 500, 401, or an HTML 502) that contains the token."""
+    server.set_faults([f"echo-token:status={status}"])
+    response = client.get(ASSETS, headers={"X-Request-Id": "echo-1"})
+    assert response.status_code == status
+    assert response.headers["x-request-id"] == "echo-1"
+    assert TOKEN.encode() in response.content
+    if json_body:
+        assert TOKEN in response.json()["error"]["message"]
+    else:
+        assert response.headers["content-type"].startswith("text/html")
+
+
+def test_short_total_serves_fewer_rows_than_the_total(server: SandboxServer,
+                                                      client: httpx.Client) -> None:
+    """short-total leaves a record out of each page while meta.total still counts it."""
+    clean = _assets_page(client).json()
+    server.set_faults(["short-total"])
+    body = _assets_page(client).json()
+    assert [r["key"] for r in body["data"]] == [r["key"] for r in clean["data"][:-1]]
+    assert body["meta"]["total"] == clean["meta"]["total"]
