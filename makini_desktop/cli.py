@@ -207,34 +207,36 @@ def _resolve_connection(ns: argparse.Namespace) -> tuple[str, str]:
 
 
 async def _fetch(base_url: str, token: str, view: Any, progress: _Progress) -> list[Any]:
-    """Every row of a view; a walk whose rows do not add up to the server's total is
-    walked again once (the list may have changed under it), then reported."""
-    from makini_desktop.api.client import MakiniClient, TotalMismatchError
+    """Every row of a view; a walk that did not receive the whole list is walked again once
+    (the list may have changed under it), then reported (the window's sync does the same)."""
+    from makini_desktop.api.client import FULL_WALK_ATTEMPTS, MakiniClient
 
     async with MakiniClient(base_url, token) as client:
-        try:
-            return await _walk(client, view, progress)
-        except TotalMismatchError:
-            progress.rows = 0
-            return await _walk(client, view, progress)
+        for attempt in range(1, FULL_WALK_ATTEMPTS + 1):
+            rows, err = await _walk(client, view, progress)
+            if err is None:
+                return rows
+            if attempt < FULL_WALK_ATTEMPTS:
+                progress.rows = 0
+        assert err is not None
+        raise err
 
 
-async def _walk(client: Any, view: Any, progress: _Progress) -> list[Any]:
-    from makini_desktop.api.client import check_total
+async def _walk(client: Any, view: Any, progress: _Progress) -> tuple[list[Any], Any]:
+    """One walk of a view: its rows, and the error that reports it when it was not whole."""
+    from makini_desktop.api import resources as res
+    from makini_desktop.api.client import WalkTally
 
     rows: dict[str, Any] = {}
-    served = 0
-    total: int | None = None
-    last_id = ""
+    tally = WalkTally()
     async for page in client.iter_view(view):
+        tally.see(page)
         for row in page.rows:
-            rows[row["key"]] = row
-        served += page.served
-        total = page.total if page.total is not None else total
-        last_id = page.request_id
+            rows[row[res.F_KEY]] = row
         progress.page(page.number, page.last_page, len(page.rows))
-    check_total(served, total, path=view.dataset.path, request_id=last_id)
-    return list(rows.values())
+    if not tally.complete:
+        return [], tally.error(view.noun[1], view.dataset.path)
+    return list(rows.values()), None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,11 +31,11 @@ import httpx
 from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import (
+    IncompleteListError,
     InsecureUrlError,
     MakiniConnectionError,
     MakiniError,
     MalformedResponseError,
-    TotalMismatchError,
     error_from_response,
     scrub_error,
 )
@@ -123,6 +123,8 @@ class Page:
         server_date: the server's clock when it answered (its ``Date`` header), if sent.
         served: the records the server sent in this page, before anything was skipped or
             filtered out (what adds up to ``total``).
+        filtered: records a view's row filter left out of ``rows`` (they still count
+            towards ``total``).
     """
 
     rows: list[Row]
@@ -134,6 +136,7 @@ class Page:
     skipped: int = 0
     server_date: datetime | None = None
     served: int = 0
+    filtered: int = 0
 
 
 RetryCallback = Callable[[RetryEvent], None]
@@ -777,7 +780,9 @@ class MakiniClient:
         merged = {**view.server_filter, **(params or {})}
         async for page in self.iter_pages(view.dataset.path, merged):
             if view.row_filter is not None:
-                page.rows = [r for r in page.rows if view.accepts(r)]
+                kept = [r for r in page.rows if view.accepts(r)]
+                page.filtered += len(page.rows) - len(kept)
+                page.rows = kept
             yield page
 
     async def fetch_view(self, view: res.View) -> list[Row]:
@@ -829,24 +834,56 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def check_total(served: int, total: int | None, *, path: str, request_id: str = "") -> None:
-    """Raise :class:`TotalMismatchError` when a finished walk's records (the sum of
-    :attr:`Page.served`) differ from the server's last reported ``total``.
+FULL_WALK_ATTEMPTS = 2
+"""A full walk found incomplete is made once more before it is reported."""
 
-    Args:
-        served: records the server sent over the whole walk.
-        total: the last ``meta.total`` seen (None: the server gave none; nothing to check).
-        path: the list's path.
-        request_id: the request ID of the walk's last page.
+
+@dataclass
+class WalkTally:
+    """What a list walk received, to tell a whole list from one cut short.
+
+    The server's total counts every record, so records the client could not use (no key)
+    and those a view's row filter left out count as received; a record seen twice (it moved
+    between pages) counts once. Feed it
+    every page with :meth:`see`; :attr:`complete` says whether the list arrived whole.
     """
-    if total is None or served == total:
-        return
-    raise TotalMismatchError(
-        200, "TOTAL_MISMATCH", "api_error",
-        f"The server said the list has {total:,} records but sent {served:,}, so the list "
-        "was not loaded completely.",
-        request_id=request_id, method="GET", path=path,
-    )
+
+    keys: set[str] = field(default_factory=set)
+    skipped: int = 0
+    filtered: int = 0
+    total: int | None = None
+    hollow_page: int | None = None
+    request_id: str = ""
+
+    def see(self, page: Page) -> None:
+        """Count one page of the walk."""
+        self.keys.update(row[res.F_KEY] for row in page.rows)
+        self.skipped += page.skipped
+        self.filtered += page.filtered
+        self.total = page.total if page.total is not None else self.total
+        self.request_id = page.request_id or self.request_id
+        short_of_last = page.last_page is not None and page.number < page.last_page
+        if short_of_last and not page.served and self.hollow_page is None:
+            self.hollow_page = page.number
+
+    @property
+    def received(self) -> int:
+        """Distinct records received, unusable ones included."""
+        return len(self.keys) + self.skipped + self.filtered
+
+    @property
+    def complete(self) -> bool:
+        """True when the walk received every record the server counted."""
+        if self.hollow_page is not None:
+            return False
+        return self.total is None or self.received == self.total
+
+    def error(self, what: str, path: str) -> IncompleteListError:
+        """The error that reports this walk as incomplete (``what``: "assets")."""
+        return IncompleteListError.for_counts(
+            what, received=self.received, total=self.total, request_id=self.request_id,
+            path=path,
+        )
 
 
 def _describe_data(doc: Mapping[str, Any]) -> str:
@@ -895,8 +932,9 @@ __all__ = [
     "Page",
     "RetryEvent",
     "RetryPolicy",
-    "TotalMismatchError",
-    "check_total",
+    "IncompleteListError",
+    "WalkTally",
+    "FULL_WALK_ATTEMPTS",
     "parse_retry_after",
     "parse_rows",
 ]

@@ -202,11 +202,34 @@ class MalformedResponseError(MakiniError):
         return "The server's answer was malformed, so it was not used."
 
 
-class TotalMismatchError(MalformedResponseError):
-    """A list walk whose records do not add up to the ``meta.total`` the server reported
-    (code ``TOTAL_MISMATCH``): rows were lost or doubled, often because the list changed
-    under the walk. Walking it again once usually heals it; see
-    :func:`makini_desktop.api.client.check_total`."""
+class IncompleteListError(MalformedResponseError):
+    """A list walk that ended without every record the server said it has (code
+    ``INCOMPLETE_LIST``): the rows received disagree with ``meta.total``, or a page before the
+    last came back empty. Nothing from such a walk is saved or written; see
+    :class:`makini_desktop.api.client.WalkTally`. Callers walk the list once more before they
+    report it (the list often changed under the walk), so it is not retried again.
+    """
+
+    @classmethod
+    def for_counts(
+        cls, what: str, *, received: int, total: int | None, request_id: str = "",
+        path: str = "",
+    ) -> IncompleteListError:
+        """The error for a walk that received ``received`` of ``total`` ``what``."""
+        if total is None:
+            text = f"The server sent an incomplete list of {what}; the list was not saved."
+        else:
+            text = (f"The server sent {received:,} of {total:,} {what}; "
+                    "the list was not saved.")
+        return cls(200, "INCOMPLETE_LIST", "api_error", text, request_id=request_id,
+                   method="GET", path=path)
+
+    @property
+    def retryable(self) -> bool:
+        return False  # the walk was already made twice
+
+    def summary(self) -> str:
+        return self.message
 
 
 class InsecureUrlError(ValueError):

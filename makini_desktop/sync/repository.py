@@ -6,7 +6,8 @@ The policy, in one place:
   arrived (a failure or cancel part-way leaves the previous snapshot and its time as they
   were). "Whole" is checked, not assumed: a walk whose record count disagrees with the
   server's ``meta.total``, or with a page short of the last that came back empty, is walked
-  once more and then reported (:class:`IncompleteListError`), never committed.
+  once more and then reported (``IncompleteListError``, from ``api/errors.py``), never
+  committed.
 * After a first full sync, a refresh asks only for what changed since the watermark
   (``filter[updatedAt:gt]``), applies changes and tombstones, then checks the server's total
   against the cache; a disagreement, a last full sync older than 24 h, or the user's
@@ -25,8 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from makini_desktop.api import resources as res
-from makini_desktop.api.client import MakiniClient, Page
-from makini_desktop.api.errors import MakiniError
+from makini_desktop.api.client import FULL_WALK_ATTEMPTS, MakiniClient, WalkTally
 from makini_desktop.api.values import format_utc, parse_datetime
 from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
 from makini_desktop.sync.connectivity import Connectivity, work_offline_error
@@ -102,84 +102,10 @@ class SyncResult:
 
 PageCallback = Callable[[list[Row], Progress], None]
 
-FULL_WALK_ATTEMPTS = 2
-"""A full walk found incomplete is made once more before it is reported."""
-
-
-class IncompleteListError(MakiniError):
-    """A list walk ended without every record the server said it has; nothing was saved.
-
-    Every page answered, but the rows received disagree with the server's ``meta.total`` or
-    a page before the last came back empty (a malformed page read as "no rows"). Raised
-    after the walk was retried; the offline cache keeps the previous list.
-    """
-
-    @classmethod
-    def for_counts(
-        cls, what: str, *, received: int, total: int | None, request_id: str = "",
-        path: str = "",
-    ) -> IncompleteListError:
-        """The error for a walk that received ``received`` of ``total`` ``what``."""
-        if total is None:
-            text = f"The server sent an incomplete list of {what}; the list was not saved."
-        else:
-            text = (f"The server sent {received:,} of {total:,} {what}; "
-                    "the list was not saved.")
-        return cls(200, "INCOMPLETE_LIST", "api_error", text, request_id=request_id,
-                   method="GET", path=path)
-
-    @property
-    def retryable(self) -> bool:
-        return False  # the walk was already made twice
-
-    def summary(self) -> str:
-        return self.message
-
-
 def _noun(dataset: res.Dataset) -> str:
     """What a person calls a dataset's records ("assets", "floors and spaces")."""
     names = [v.noun[1] for v in res.VIEWS.values() if v.dataset.name == dataset.name]
     return " and ".join(dict.fromkeys(names)) or dataset.name
-
-
-@dataclass
-class _WalkCheck:
-    """What a walk received, to tell a whole list from one cut short.
-
-    The server's total counts every record, so records the client could not use (no key)
-    count as received; a record seen twice (moved between pages) counts once.
-    """
-
-    keys: set[str] = field(default_factory=set)
-    skipped: int = 0
-    total: int | None = None
-    hollow_page: int | None = None
-    request_id: str = ""
-
-    def see(self, page: Page) -> None:
-        self.keys.update(row[res.F_KEY] for row in page.rows)
-        self.skipped += page.skipped
-        self.total = page.total if page.total is not None else self.total
-        self.request_id = page.request_id or self.request_id
-        short_of_last = page.last_page is not None and page.number < page.last_page
-        if short_of_last and not page.rows and self.hollow_page is None:
-            self.hollow_page = page.number
-
-    @property
-    def received(self) -> int:
-        return len(self.keys) + self.skipped
-
-    @property
-    def complete(self) -> bool:
-        if self.hollow_page is not None:
-            return False
-        return self.total is None or self.received == self.total
-
-    def error(self, dataset: res.Dataset) -> IncompleteListError:
-        return IncompleteListError.for_counts(
-            _noun(dataset), received=self.received, total=self.total,
-            request_id=self.request_id, path=dataset.path,
-        )
 
 
 def _utcnow() -> datetime:
@@ -306,14 +232,14 @@ class Repository:
             result, check = await self._full_walk(on_page, handed)
             if result is not None:
                 return result
-            err = check.error(self.dataset)
+            err = check.error(_noun(self.dataset), self.dataset.path)
             if attempt < FULL_WALK_ATTEMPTS:
                 log.warning("%s: %s; walking the list again", self.dataset.name, err.message)
         raise err
 
     async def _full_walk(
         self, on_page: PageCallback | None, handed: set[str]
-    ) -> tuple[SyncResult | None, _WalkCheck]:
+    ) -> tuple[SyncResult | None, WalkTally]:
         """One walk of the list; the result when it was whole and is committed, else None
         (nothing committed, the staging discarded)."""
         assert self.client is not None
@@ -321,7 +247,7 @@ class Repository:
         walk_started: datetime | None = None
         rows: list[Row] = []
         seen: dict[str, int] = {}
-        check = _WalkCheck()
+        check = WalkTally()
         writer = None
         if self.cache is not None:
             writer = await asyncio.to_thread(self.cache.begin_snapshot, self.dataset.name)
@@ -372,7 +298,7 @@ class Repository:
         params = {res.filter_param(res.F_UPDATED, "gt"): since}
         changes: list[Row] = []
         walk_started: datetime | None = None
-        check = _WalkCheck()
+        check = WalkTally()
         async for page in self.client.iter_pages(self.dataset.path, params):
             walk_started = walk_started or page.server_date or synced_at
             check.see(page)

@@ -183,10 +183,10 @@ def test_a_success_that_is_not_json_and_repeats_the_token_is_masked():
     _assert_no_token(info.value)
 
 
-def test_pages_count_what_the_server_sent_and_a_short_walk_is_a_total_mismatch():
-    """Page.served counts records before any are skipped; check_total flags a short walk."""
-    from makini_desktop.api.client import check_total
-    from makini_desktop.api.errors import TotalMismatchError
+def test_a_walk_short_of_the_servers_total_is_reported_incomplete():
+    """A walk whose records fall short of meta.total is incomplete, with its request ID."""
+    from makini_desktop.api.client import WalkTally
+    from makini_desktop.api.errors import IncompleteListError
 
     sent = [{"key": "1"}, {"key": "2"}, "not a record"]
     client, _, _ = make_client(lambda r: httpx.Response(
@@ -198,10 +198,10 @@ def test_pages_count_what_the_server_sent_and_a_short_walk_is_a_total_mismatch()
 
     (page,) = run(go())
     assert (len(page.rows), page.skipped, page.served, page.total) == (2, 1, 3, 4)
-    check_total(4, 4, path="/x")
-    check_total(3, None, path="/x")
-    with pytest.raises(TotalMismatchError) as info:
-        check_total(page.served, page.total, path="/x", request_id=page.request_id)
-    assert isinstance(info.value, MalformedResponseError)
-    assert "4 records but sent 3" in info.value.message
-    assert info.value.request_id == "req_short"
+    tally = WalkTally()
+    tally.see(page)
+    assert not tally.complete
+    err = tally.error("assets", "/api/eam/assets")
+    assert isinstance(err, IncompleteListError) and isinstance(err, MalformedResponseError)
+    assert err.message == "The server sent 3 of 4 assets; the list was not saved."
+    assert err.request_id == "req_short"

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from makini_desktop.api.errors import MakiniError
+from makini_desktop.api.errors import IncompleteListError, MakiniError
 from makini_desktop.api.resources import DATASETS
 from makini_desktop.store.cache import Cache
-from makini_desktop.sync.repository import IncompleteListError, Repository
+from makini_desktop.sync.repository import Repository
 from tests.helpers.mockapi import list_page, make_client, run
 
 PER_PAGE = 100
