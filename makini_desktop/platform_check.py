@@ -153,7 +153,8 @@ def startup_problem(
     if not missing:
         match = _SONAME_IN_ERROR.search(error)
         if match is None:
-            return f"makini-desktop: Qt cannot start: its xcb platform plugin does not load: {error}"
+            return ("makini-desktop: Qt cannot start: its xcb platform plugin does not load: "
+                    f"{error}")
         missing = [match.group(1)]
     return _missing_message(missing, shutil.which("apt-get") is not None
                             if has_apt is None else has_apt)

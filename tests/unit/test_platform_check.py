@@ -71,6 +71,15 @@ def test_a_library_outside_the_table_is_named_from_the_loader_error():
     assert "Traceback" not in problem
 
 
+def test_a_plugin_that_fails_for_another_reason_is_said_in_one_line():
+    """A plugin that fails to load for another reason gives one line with the linker's words."""
+    problem = _check(X11, plugin_error="libqxcb.so: undefined symbol: _ZN7QWindow4showEv")
+    assert problem is not None
+    assert "\n" not in problem
+    assert problem.startswith("makini-desktop: Qt cannot start: ")
+    assert "undefined symbol" in problem
+
+
 def test_no_display_at_all_is_one_clear_line():
     """Neither DISPLAY nor WAYLAND_DISPLAY: say there is no display and how to render without."""
     problem = _check({})
