@@ -82,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     if ns.screenshots and QApplication.instance() is None:
-        # Render without a display and without flashing windows on one.
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        # Render without a display and without flashing windows on one, unless a platform
+        # is named (CI renders on xcb under Xvfb to prove the real platform starts).
+        if not os.environ.get("QT_QPA_PLATFORM"):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
     try:
         token = _adhoc_token(ns)
     except StartupError as exc:
@@ -94,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from makini_desktop.logs import setup_logging, teardown_logging
+    from makini_desktop.platform_check import startup_problem
 
     log_path = setup_logging()  # <log folder>/makini-desktop.log, scrubbed of secrets
     log.info("makini-desktop %s starting (log %s)", _version(), log_path)
@@ -101,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance()
     created = app is None
     if app is None:
+        if (problem := startup_problem()) is not None:  # Qt would abort: say why instead
+            log.error("%s", problem)
+            print(problem, file=sys.stderr)
+            teardown_logging()
+            return EXIT_FAILED
         app = _create_application()
     assert isinstance(app, QApplication)
     quit_on_close = app.quitOnLastWindowClosed()

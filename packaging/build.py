@@ -5,7 +5,7 @@
     python packaging/build.py --installer            # + the Windows installer or the macOS DMG
 
 Run it with the Python of an environment that has the app's dependencies and PyInstaller
-(``pip install -e . pyinstaller``); the spec freezes this checkout's source. The same command
+(``pip install -e ".[build]"``); the spec freezes this checkout's source. The same command
 on Windows, macOS and Linux. Exit status: 0 built and smoke-tested, 1 a step failed, 2 the
 environment is not ready.
 """
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = check_environment()
     if missing:
         print(f"build: this Python ({sys.executable}) cannot import: {', '.join(missing)}\n"
-              "  install them first:  python -m pip install -e . pyinstaller", file=sys.stderr)
+              "  install them first:  python -m pip install -e '.[build]'", file=sys.stderr)
         return 2
     app_version = version()
     distpath, workpath = ns.distpath.resolve(), ns.workpath.resolve()
