@@ -206,7 +206,7 @@ class IncompleteListError(MalformedResponseError):
     """A list walk that ended without every record the server said it has (code
     ``INCOMPLETE_LIST``): the rows received disagree with ``meta.total``, or a page before the
     last came back empty. Nothing from such a walk is saved or written; see
-    :class:`makini_desktop.api.client.WalkTally`. Callers walk the list once more before they
+    :class:`makini_desktop.api.pagination.WalkTally`. Callers walk the list once more before they
     report it (the list often changed under the walk), so it is not retried again.
     """
 
