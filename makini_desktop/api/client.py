@@ -420,7 +420,7 @@ class MakiniClient:
     async def integration(self) -> Mapping[str, Any]:
         """The connection's status record (contract §2.2); ``{}`` fields when missing."""
         _, doc = await self.request("GET", res.INTEGRATION_PATH)
-        data = doc.get("data") if isinstance(doc, Mapping) else None
+        data = doc.get(res.ENV_DATA) if isinstance(doc, Mapping) else None
         return data if isinstance(data, Mapping) else {}
 
     async def iter_view(
@@ -446,7 +446,7 @@ class MakiniClient:
     async def set_status(self, dataset: res.Dataset, key: str, status: str) -> Row:
         """Change a move's or visit's status; returns the updated record."""
         _, doc = await self.request("PUT", dataset.record_path(key), body={res.F_STATUS: status})
-        data = doc.get("data") if isinstance(doc, Mapping) else None
+        data = doc.get(res.ENV_DATA) if isinstance(doc, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}
 
 

@@ -116,16 +116,16 @@ class PageInfo:
 
 def page_info(doc: Mapping[str, Any]) -> PageInfo:
     """The pagination fields of a list page (``meta``, ``links``, ``next_cursor``)."""
-    meta_raw = doc.get("meta")
+    meta_raw = doc.get(res.ENV_META)
     meta: Mapping[str, Any] = meta_raw if isinstance(meta_raw, Mapping) else {}
-    links_raw = doc.get("links")
+    links_raw = doc.get(res.ENV_LINKS)
     links: Mapping[str, Any] = links_raw if isinstance(links_raw, Mapping) else {}
-    cursor = doc.get("next_cursor", meta.get("next_cursor"))
-    next_url = links.get("next")
+    cursor = doc.get(res.META_NEXT_CURSOR, meta.get(res.META_NEXT_CURSOR))
+    next_url = links.get(res.LINK_NEXT)
     return PageInfo(
-        current=as_int(meta.get("current_page")),
-        last=as_int(meta.get("last_page")),
-        total=as_int(meta.get("total")),
+        current=as_int(meta.get(res.META_CURRENT_PAGE)),
+        last=as_int(meta.get(res.META_LAST_PAGE)),
+        total=as_int(meta.get(res.META_TOTAL)),
         next_url=next_url if isinstance(next_url, str) and next_url else None,
         next_cursor=str(cursor) if cursor not in (None, "") else None,
     )
@@ -170,7 +170,7 @@ class PageWalker:
                 "The server's answer was not a list page.",
                 request_id=request_id, method="GET", path=path,
             )
-        data = doc.get("data")
+        data = doc.get(res.ENV_DATA)
         if not isinstance(data, list):
             # Never "no rows": a list read as empty here would be saved as the whole list.
             raise MalformedResponseError(
@@ -382,14 +382,14 @@ class WalkTally:
 
 def _describe_data(doc: Mapping[str, Any]) -> str:
     """What a page's ``data`` was instead of a list, in words."""
-    if "data" not in doc:
-        return "'data' was missing"
-    data = doc["data"]
+    if res.ENV_DATA not in doc:
+        return f"'{res.ENV_DATA}' was missing"
+    data = doc[res.ENV_DATA]
     if data is None:
-        return "'data' was null"
+        return f"'{res.ENV_DATA}' was null"
     kinds = {dict: "an object", str: "a string", bool: "true or false"}
     what = next((w for t, w in kinds.items() if isinstance(data, t)), "a number")
-    return f"'data' was {what}"
+    return f"'{res.ENV_DATA}' was {what}"
 
 
 def _stalled(path: str, request_id: str, asked: int, got: int | None) -> MakiniError:
