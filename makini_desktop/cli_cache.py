@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from makini_desktop.api import resources as res
 from makini_desktop.api.resources import DATASETS, VIEWS, View
 from makini_desktop.api.values import relative_age
 from makini_desktop.store.cache import (
@@ -131,4 +132,4 @@ def load_offline_rows(ns: argparse.Namespace, view: View) -> list[Any]:
     )
     # The server's default order is by key (contract §3); the cache keeps arrival order,
     # where records added by incremental refreshes come last.
-    return sorted((row for row in cached.rows if view.accepts(row)), key=lambda r: r["key"])
+    return sorted((row for row in cached.rows if view.accepts(row)), key=lambda r: r[res.F_KEY])

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from makini_desktop import jsontext
+from makini_desktop.api import resources as res
 from makini_desktop.api.resources import View
 
 FORMATS = ("csv", "json", "xlsx")
@@ -96,7 +97,7 @@ def export_fields(view: View, rows: Sequence[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         for name in row:
             present.setdefault(name, None)
-    fields: dict[str, None] = {"key": None}
+    fields: dict[str, None] = {res.F_KEY: None}
     for col in view.columns:
         for index, name in enumerate(col.fields):
             top = name.split(".", 1)[0]

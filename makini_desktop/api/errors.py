@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from makini_desktop.api import resources as res
 from makini_desktop.redact import scrub
 
 # Contract §4's table: status -> (code, type, retryable for idempotent requests).
@@ -206,7 +207,7 @@ class IncompleteListError(MalformedResponseError):
     """A list walk that ended without every record the server said it has (code
     ``INCOMPLETE_LIST``): the rows received disagree with ``meta.total``, or a page before the
     last came back empty. Nothing from such a walk is saved or written; see
-    :class:`makini_desktop.api.client.WalkTally`. Callers walk the list once more before they
+    :class:`makini_desktop.api.pagination.WalkTally`. Callers walk the list once more before they
     report it (the list often changed under the walk), so it is not retried again.
     """
 
@@ -301,7 +302,7 @@ def error_from_response(
     except (ValueError, UnicodeDecodeError, RecursionError):
         parsed = None
     doc: Mapping[str, Any] = parsed if isinstance(parsed, Mapping) else {}
-    inner_raw = doc.get("error")
+    inner_raw = doc.get(res.ERR_ENVELOPE)
     inner: Mapping[str, Any] = inner_raw if isinstance(inner_raw, Mapping) else {}
 
     def first(*values: Any) -> str:
@@ -312,14 +313,14 @@ def error_from_response(
         return ""
 
     header_id = headers.get("x-request-id", "") or headers.get("X-Request-Id", "")
-    request_id = first(inner.get("request_id"), doc.get("request_id"), header_id)
+    request_id = first(inner.get(res.ERR_REQUEST_ID), doc.get(res.ERR_REQUEST_ID), header_id)
     table_code, table_type = status_row(status)
-    code = first(inner.get("code"), doc.get("code"), table_code)
+    code = first(inner.get(res.ERR_CODE), doc.get(res.ERR_CODE), table_code)
     # An unknown code keeps its text but is classified by its status row's type.
-    type_ = first(inner.get("type"), doc.get("type"), table_type)
+    type_ = first(inner.get(res.ERR_TYPE), doc.get(res.ERR_TYPE), table_type)
     message = first(
-        inner.get("message"),
-        doc.get("message"),
+        inner.get(res.ERR_MESSAGE),
+        doc.get(res.ERR_MESSAGE),
         inner_raw if isinstance(inner_raw, str) else None,
         reason,
         f"HTTP {status}",
@@ -330,7 +331,7 @@ def error_from_response(
         excerpt = _excerpt(body, extra)
         if excerpt:
             message = f"{message} (the server's answer was not JSON: {excerpt[:80]})"
-    field_errors_raw = doc.get("errors")
+    field_errors_raw = doc.get(res.ERR_FIELDS)
     field_errors: dict[str, list[str]] | None = None
     if isinstance(field_errors_raw, Mapping):
         field_errors = {

@@ -42,6 +42,30 @@ F_CREATED = "createdAt"
 F_UPDATED = "updatedAt"
 F_DELETED = "deletedAt"
 
+# The response envelope: records under "data", pagination in "meta" and "links" (contract §3).
+ENV_DATA = "data"
+ENV_META = "meta"
+ENV_LINKS = "links"
+META_CURRENT_PAGE = "current_page"
+META_LAST_PAGE = "last_page"
+META_TOTAL = "total"
+META_NEXT_CURSOR = "next_cursor"  # top level or in "meta"
+LINK_NEXT = "next"
+
+# The error envelope: fields inside "error" or at the top level (contract §4).
+ERR_ENVELOPE = "error"
+ERR_CODE = "code"
+ERR_TYPE = "type"
+ERR_MESSAGE = "message"
+ERR_REQUEST_ID = "request_id"
+ERR_FIELDS = "errors"  # validation problems per field
+
+# The Integration status record at INTEGRATION_PATH (contract §2.2).
+F_INTEGRATION_ID = "id"
+F_COMPANY_NAME = "company_name"
+F_PROVIDER = "provider"
+F_SYNC_STATUS = "sync_status"
+
 SYNC_STATUS_LABELS: Mapping[str, str] = {
     "done": "Ready",
     "fulldone": "Ready",
@@ -188,6 +212,7 @@ DATASETS: Mapping[str, Dataset] = {d.name: d for d in (SITES, LOCATIONS, ASSETS,
 
 # Field names the app reasons about (beyond plain display).
 F_NAME = "name"
+F_CODE = "code"
 F_SITE_KEY = "siteKey"
 F_PARENT_KEY = "parentKey"
 F_LOCATION_KEY = "locationKey"
@@ -234,7 +259,7 @@ BUILDINGS_VIEW = View(
     "buildings", "Buildings", ("building", "buildings"), SITES,
     columns=(
         Column("name", "Building", (F_NAME,)),
-        Column("code", "Code", ("code",)),
+        Column("code", "Code", (F_CODE,)),
         Column("city", "City", ("address.city",)),
         Column("country", "Country", ("address.country",)),
         Column("floors", "Floors", ("floorsCount",), Kind.INT),
@@ -251,7 +276,7 @@ FLOORS_VIEW = View(
     row_filter=_is_floor,
     columns=(
         Column("name", "Floor", (F_NAME,)),
-        Column("code", "Code", ("code",)),
+        Column("code", "Code", (F_CODE,)),
         _BUILDING,
         Column("level", "Level", ("level",), Kind.INT),
         Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
@@ -265,7 +290,7 @@ SPACES_VIEW = View(
     row_filter=_is_space,
     columns=(
         Column("name", "Space", (F_NAME,)),
-        Column("code", "Code", ("code",)),
+        Column("code", "Code", (F_CODE,)),
         Column("type", "Type", (F_TYPE,), Kind.ENUM),
         Column("floor", "Floor", (F_PARENT_KEY,), Kind.REF, ref="locations"),
         _BUILDING,

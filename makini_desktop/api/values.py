@@ -84,6 +84,19 @@ def as_text(value: Any) -> str:
         return str(value)
 
 
+def as_int(value: Any) -> int | None:
+    """A count from JSON or a header (``3``, ``"3"``, ``3.0``); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def enum_label(value: str) -> str:
     """``meeting_room`` -> ``Meeting room``."""
     if value in _ENUM_WORDS:

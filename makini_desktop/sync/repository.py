@@ -344,8 +344,8 @@ class Repository:
         _, doc = await self.client.request(
             "GET", self.dataset.path, params={res.PARAM_PAGE: "1", res.PARAM_PER_PAGE: "1"}
         )
-        meta = doc.get("meta") if isinstance(doc, dict) else None
-        total = meta.get("total") if isinstance(meta, dict) else None
+        meta = doc.get(res.ENV_META) if isinstance(doc, dict) else None
+        total = meta.get(res.META_TOTAL) if isinstance(meta, dict) else None
         return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 

@@ -135,13 +135,13 @@ async def check_integration(
         "GET", res.INTEGRATION_PATH, retry=retry, timeout=timeout
     )
     latency = (time.perf_counter() - started) * 1000
-    data = doc.get("data") if isinstance(doc, Mapping) else None
+    data = doc.get(res.ENV_DATA) if isinstance(doc, Mapping) else None
     data = data if isinstance(data, Mapping) else {}
-    sync_status = str(data.get("sync_status") or "")
+    sync_status = str(data.get(res.F_SYNC_STATUS) or "")
     return IntegrationStatus(
         state=ConnState.from_sync_status(sync_status),
-        provider=str(data.get("provider") or ""),
-        company=str(data.get("company_name") or ""),
+        provider=str(data.get(res.F_PROVIDER) or ""),
+        company=str(data.get(res.F_COMPANY_NAME) or ""),
         latency_ms=latency,
         request_id=response.headers.get("x-request-id", ""),
         sync_status=sync_status,
