@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from makini_desktop.table.lookups import Lookups
-
-
-def space(key: str, name: str, **extra: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "key": key, "name": name, "type": "office", "siteKey": "S1", "parentKey": "F1",
-        "updatedAt": "2026-03-01T10:00:00Z",
-    }
-    row.update(extra)
-    return row
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.cells import Cells, count_label
-from tests.unit.table.conftest import space
+from tests.unit.table.support import space
 
 
 def test_fast_sort_keys_equal_values_sort_key(lookups):

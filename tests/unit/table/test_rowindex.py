@@ -13,7 +13,7 @@ from makini_desktop.api import resources as res
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset, apply_plan
 from makini_desktop.table.rowindex import BULK_CHANGE_ROWS, BULK_INSERT_ROWS, RowIndex
-from tests.unit.table.conftest import space
+from tests.unit.table.support import space
 
 CAPACITY = [c.id for c in res.SPACES_VIEW.columns].index("capacity")
 NAME = [c.id for c in res.SPACES_VIEW.columns].index("name")
