@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         token = _adhoc_token(ns)
     except StartupError as exc:
-        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        report_startup_error(exc)
         return exc.code
 
     import qasync
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = loop.run_until_complete(_run(app, ns, token))
         return code
     except StartupError as exc:
-        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        report_startup_error(exc)
         return exc.code
     finally:
         _cancel_leftover_tasks(loop)
@@ -134,6 +134,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.debug("application shut down")
         log.info("makini-desktop stopped")
         teardown_logging()
+
+
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc")
+
+
+def report_startup_error(exc: StartupError) -> None:
+    """Say why the window cannot start: on stderr, and in a message box, since a desktop
+    shortcut shows no terminal."""
+    print(f"makini-desktop: error: {exc}", file=sys.stderr)
+    show_startup_error_box(str(exc))
+
+
+def show_startup_error_box(message: str) -> None:
+    """Show a start-up error in a message box and wait until it is closed.
+
+    Runs outside the event loop (before it starts or after it ended), where a modal
+    ``exec()`` blocks nothing else. Left out on platforms without a screen (offscreen,
+    as in tests and ``--screenshots`` runs), where nobody could see or close the box.
+    """
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in _HEADLESS_PLATFORMS:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        _create_application()
+    startup_error_box(message).exec()
+
+
+def startup_error_box(message: str) -> Any:
+    """The message box of a start-up error (not yet shown)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Critical, "makini-desktop",
+                      "makini-desktop could not start.")
+    box.setObjectName("startupErrorBox")
+    box.setAccessibleName("makini-desktop could not start")
+    detail = message[:1].upper() + message[1:]
+    box.setInformativeText(detail if detail.endswith(".") else detail + ".")
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    return box
 
 
 def preload_modules() -> None:

@@ -138,3 +138,30 @@ def test_unknown_saved_connection_is_a_usage_error(qapp, capsys):
     """--connection NAME that is not saved exits 2 and says so."""
     assert app_module.main(["--connection", "Nowhere"]) == 2
     assert "Nowhere" in capsys.readouterr().err
+
+
+def test_startup_errors_also_go_to_a_message_box(qapp, capsys, monkeypatch):
+    """An unknown --connection or a bad --base-url is said on stderr and in a message box
+    (a desktop shortcut shows no terminal)."""
+    shown: list[str] = []
+    monkeypatch.setattr(app_module, "show_startup_error_box", shown.append)
+    assert app_module.main(["--connection", "Nowhere"]) == 2
+    assert "Nowhere" in capsys.readouterr().err
+    monkeypatch.setenv("MAKINI_API_TOKEN", "tok")
+    assert app_module.main(["--base-url", "http://example.com"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("makini-desktop: error:")
+    assert len(shown) == 2
+    assert "Nowhere" in shown[0]
+    assert shown[1] in err
+
+
+def test_startup_error_box_says_what_failed(qtbot):
+    """The start-up error box says the app could not start, and why."""
+    box = app_module.startup_error_box("no saved connection named 'Nowhere'")
+    qtbot.addWidget(box)
+    box.open()  # non-blocking; the app's exec() runs outside any event loop
+    qtbot.waitUntil(box.isVisible)
+    assert box.text() == "makini-desktop could not start."
+    assert box.informativeText() == "No saved connection named 'Nowhere'."
+    box.close()
