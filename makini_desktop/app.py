@@ -486,7 +486,48 @@ async def _take_screenshots(
                 _save(error_dialog, folder / "error.png")
                 error_dialog.close()
     await _settle(app)
+    if info is not None:
+        await _offline_dark_shot(window, folder)
     _ = sandbox  # kept running until every shot is taken
+
+
+async def _offline_dark_shot(window: MainWindow, folder: Path) -> None:
+    """The window working offline, in dark mode: the banner says the rows are the cached
+    ones. (Work offline, not a stopped server: no background probe is left running.)"""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window.work_offline_action.setChecked(True)  # as the user does; scratch settings only
+    previous = app.palette()
+    app.setPalette(dark_palette())
+    try:
+        await _settle(app, 10)
+        _save(window, folder / "offline-dark.png")
+    finally:
+        app.setPalette(previous)
+        await _settle(app)
+
+
+def dark_palette() -> Any:
+    """A dark palette like the desktops' dark modes (Breeze Dark's colours)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    role = QPalette.ColorRole
+    palette = QPalette()
+    for r, rgb in (
+        (role.Window, 0x202326), (role.WindowText, 0xFCFCFC), (role.Base, 0x141618),
+        (role.AlternateBase, 0x1D1F22), (role.Text, 0xFCFCFC), (role.Button, 0x292C30),
+        (role.ButtonText, 0xFCFCFC), (role.Highlight, 0x3DAEE9),
+        (role.HighlightedText, 0xFCFCFC), (role.ToolTipBase, 0x292C30),
+        (role.ToolTipText, 0xFCFCFC), (role.PlaceholderText, 0xA1A9B1),
+        (role.Link, 0x1D99F3), (role.Mid, 0x3B4045), (role.Dark, 0x141618),
+        (role.Light, 0x3B4045), (role.BrightText, 0xFCFCFC),
+    ):
+        palette.setColor(r, QColor(rgb))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor(0x6E, 0x74, 0x7A))
+    return palette
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1078,6 +1078,14 @@ class MainWindow(QMainWindow):
 
     # -- Qt overrides -----------------------------------------------------------------------
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # A banner's style sheet pins its palette, so a switch between light and dark
+            # mode reaches the window but not the banners inside it.
+            for banner in (self.offline_banner, self.cache_notice):
+                banner.changeEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         if self.connection_dialog is not None and shiboken6.isValid(self.connection_dialog):

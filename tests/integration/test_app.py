@@ -7,7 +7,7 @@ import logging
 import threading
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
 from makini_desktop import app as app_module
@@ -61,13 +61,22 @@ def test_demo_starts_loads_and_quits_cleanly(qapp, caplog):
 
 
 def test_screenshots_are_written(qapp, tmp_path):
-    """--demo --screenshots DIR writes a picture of every tab, the manager and an error."""
+    """--demo --screenshots DIR writes a picture of every tab, the manager, an error and the
+    offline banner in dark mode (as the README shows)."""
     assert app_module.main(["--demo", "--screenshots", str(tmp_path)]) == 0
-    names = [*res.TAB_VIEWS, "connections", "error"]
+    names = [*res.TAB_VIEWS, "connections", "error", "offline-dark"]
     for name in names:
         image = QImage(str(tmp_path / f"{name}.png"))
         assert not image.isNull(), name
         assert image.width() > 300 and image.height() > 150, name
+    dark = QImage(str(tmp_path / "offline-dark.png"))
+    light = QImage(str(tmp_path / f"{res.TAB_VIEWS[0]}.png"))
+    # The window's background (the middle of the status bar) is dark in the one, light in
+    # the other.
+    spot = (dark.width() // 2, dark.height() - 4)
+    assert dark.pixelColor(*spot).lightness() < 80
+    assert light.pixelColor(*spot).lightness() > 170
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 170
 
 
 def test_base_url_opens_an_unsaved_connection(qapp, sandbox, monkeypatch):
