@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         token = _adhoc_token(ns)
     except StartupError as exc:
-        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        report_startup_error(exc)
         return exc.code
 
     import qasync
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = loop.run_until_complete(_run(app, ns, token))
         return code
     except StartupError as exc:
-        print(f"makini-desktop: error: {exc}", file=sys.stderr)
+        report_startup_error(exc)
         return exc.code
     finally:
         _cancel_leftover_tasks(loop)
@@ -142,6 +142,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.debug("application shut down")
         log.info("makini-desktop stopped")
         teardown_logging()
+
+
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc")
+
+
+def report_startup_error(exc: StartupError) -> None:
+    """Say why the window cannot start: on stderr, and in a message box, since a desktop
+    shortcut shows no terminal."""
+    print(f"makini-desktop: error: {exc}", file=sys.stderr)
+    show_startup_error_box(str(exc))
+
+
+def show_startup_error_box(message: str) -> None:
+    """Show a start-up error in a message box and wait until it is closed.
+
+    Runs outside the event loop (before it starts or after it ended), where a modal
+    ``exec()`` blocks nothing else. Left out on platforms without a screen (offscreen,
+    as in tests and ``--screenshots`` runs), where nobody could see or close the box.
+    """
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in _HEADLESS_PLATFORMS:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        _create_application()
+    startup_error_box(message).exec()
+
+
+def startup_error_box(message: str) -> Any:
+    """The message box of a start-up error (not yet shown)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Critical, "makini-desktop",
+                      "makini-desktop could not start.")
+    box.setObjectName("startupErrorBox")
+    box.setAccessibleName("makini-desktop could not start")
+    detail = message[:1].upper() + message[1:]
+    box.setInformativeText(detail if detail.endswith(".") else detail + ".")
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    return box
 
 
 def preload_modules() -> None:
@@ -454,7 +494,48 @@ async def _take_screenshots(
                 _save(error_dialog, folder / "error.png")
                 error_dialog.close()
     await _settle(app)
+    if info is not None:
+        await _offline_dark_shot(window, folder)
     _ = sandbox  # kept running until every shot is taken
+
+
+async def _offline_dark_shot(window: MainWindow, folder: Path) -> None:
+    """The window working offline, in dark mode: the banner says the rows are the cached
+    ones. (Work offline, not a stopped server: no background probe is left running.)"""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window.work_offline_action.setChecked(True)  # as the user does; scratch settings only
+    previous = app.palette()
+    app.setPalette(dark_palette())
+    try:
+        await _settle(app, 10)
+        _save(window, folder / "offline-dark.png")
+    finally:
+        app.setPalette(previous)
+        await _settle(app)
+
+
+def dark_palette() -> Any:
+    """A dark palette like the desktops' dark modes (Breeze Dark's colours)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    role = QPalette.ColorRole
+    palette = QPalette()
+    for r, rgb in (
+        (role.Window, 0x202326), (role.WindowText, 0xFCFCFC), (role.Base, 0x141618),
+        (role.AlternateBase, 0x1D1F22), (role.Text, 0xFCFCFC), (role.Button, 0x292C30),
+        (role.ButtonText, 0xFCFCFC), (role.Highlight, 0x3DAEE9),
+        (role.HighlightedText, 0xFCFCFC), (role.ToolTipBase, 0x292C30),
+        (role.ToolTipText, 0xFCFCFC), (role.PlaceholderText, 0xA1A9B1),
+        (role.Link, 0x1D99F3), (role.Mid, 0x3B4045), (role.Dark, 0x141618),
+        (role.Light, 0x3B4045), (role.BrightText, 0xFCFCFC),
+    ):
+        palette.setColor(r, QColor(rgb))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor(0x6E, 0x74, 0x7A))
+    return palette
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -755,6 +755,8 @@ class SandboxServer:
         """
         route = req.path[len(ADMIN_PREFIX):].strip("/")
         rate = self._limiter.peek(None)
+        if route == "" and req.method in ("GET", "HEAD"):
+            return self._test_controls_page(rid, rate)
         methods = _ADMIN_ROUTES.get(route)
         if methods is None:
             return self._error(404, rid, "Unknown sandbox admin path.", rate)
@@ -771,6 +773,54 @@ class SandboxServer:
         except (ValueError, TypeError, KeyError) as exc:
             return self._error(400, rid, f"Invalid sandbox admin request: {exc}", rate)
         return self._ok(payload, rid, rate)
+
+    def _test_controls_page(self, rid: str, rate: RateDecision) -> _Response:
+        """``GET /__sandbox__/``: the "Test controls" page the sandbox's start-up guide
+        links to. What is in force (faults, latency, rate limit) and how to change it."""
+        from html import escape
+
+        from makini_desktop.sandbox.faults import FAULT_KINDS
+
+        base = f"{self.url}{ADMIN_PREFIX}"
+        faults = self.faults
+        items = "".join(
+            f"<li><code>{escape(f.spec())}</code> — hit {f.fired} of {f.matched} "
+            "matching requests</li>" for f in faults
+        ) or "<li>None</li>"
+        limit = self.rate_limit
+        examples = [
+            ("Inject faults (replaces the current ones)",
+             f"curl -X POST {base}faults -d '[\"503:p=0.1,retry_after=2\", \"latency:ms=200\"]'"),
+            ("Remove every fault", f"curl -X DELETE {base}faults"),
+            ("List the faults (JSON)", f"curl {base}faults"),
+            ("Delay every API response", f"curl -X POST {base}latency -d '{{\"ms\": 50}}'"),
+            ("Rate limit per token", f"curl -X POST {base}rate-limit -d '{{\"per_minute\": 60}}'"),
+            ("Revoke a token (its next request gets 401)",
+             f"curl -X POST {base}revoke -d '{{\"token\": \"sandbox-token\"}}'"),
+            ("Change records (incremental sync)",
+             f"curl -X POST {base}mutate -d '{{\"dataset\": \"assets\", \"count\": 5}}'"),
+            ("Request counters", f"curl {base}stats"),
+        ]
+        rows = "".join(f"<dt>{escape(what)}</dt><dd><code>{escape(cmd)}</code></dd>"
+                       for what, cmd in examples)
+        page = (
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>Makini sandbox — test controls</title></head><body>"
+            "<h1>Makini sandbox — test controls</h1>"
+            "<h2>In force</h2>"
+            f"<h3>Faults</h3><ul id=\"faults\">{items}</ul>"
+            f"<p>Latency: {self._latency_ms} ms added to every API response.</p>"
+            "<p>Rate limit: "
+            + (f"{limit} requests per minute per token." if limit else "none.") + "</p>"
+            "<h2>How to change them</h2>"
+            "<p>A fault is <code>KIND[:key=value,...]</code>, KIND one of "
+            f"{escape(', '.join(FAULT_KINDS))}; keys: p (probability), every, count, after, "
+            "path (prefix), retry_after (seconds), ms. The same specs work with "
+            "<code>makini-desktop sandbox --fault SPEC</code>.</p>"
+            f"<dl>{rows}</dl></body></html>"
+        )
+        return _Response(200, page.encode("utf-8"), rid, "text/html; charset=utf-8",
+                         rate.headers())
 
     def _admin_action(self, route: str, method: str, body: Any) -> Any:
         obj: Mapping[str, Any] = body if isinstance(body, Mapping) else {}

@@ -33,8 +33,9 @@ from makini_desktop.api import resources as res
 from makini_desktop.api.client import RetryEvent
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.values import relative_age
+from makini_desktop.redact import scrub
 from makini_desktop.store.cache import CacheError
-from makini_desktop.sync.connectivity import Reach
+from makini_desktop.sync.connectivity import Connectivity, Reach
 from makini_desktop.sync.repository import Progress, SyncResult
 from makini_desktop.sync.session import ConnectionInfo, ConnState, IntegrationStatus, Session
 from makini_desktop.ui.table_model import Lookups, ResourceTableModel
@@ -62,6 +63,55 @@ MODULE_NAMES: dict[str, str] = {
 LOOKUP_DATASETS: tuple[str, ...] = Lookups.DATASETS
 
 SessionFactory = Callable[..., Session]
+
+
+class CachedOnlySession(Session):
+    """A saved connection whose token is missing: its offline cache and no API client.
+
+    Nothing is ever sent (there is no token to send): every refresh fails at once with the
+    repositories' "no client" error and the workspace never calls :meth:`probe` or
+    :meth:`check`. The cache is opened and read exactly as by a :class:`Session`.
+
+    Args:
+        info: the connection.
+        on_reach: told when Work offline is turned on or off.
+        open_cache: as for :class:`Session`.
+    """
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        *,
+        on_reach: Callable[[Reach], None] | None = None,
+        open_cache: str = "later",
+        **_ignored: Any,
+    ) -> None:
+        # Session.__init__ is not called: it builds the client, which needs a token.
+        self.info = info
+        self.client = None  # type: ignore[assignment]  # no token, no client
+        self.connectivity = Connectivity(self.probe, on_change=on_reach)
+        self.cache = None
+        self.cache_problem = None
+        self._cache_tried = open_cache == "never"
+        self._cache_opening = None
+        self._closed = False
+        self._repos = {}
+        if open_cache == "now":
+            self._use_cache(self._open_cache())
+
+    async def probe(self) -> IntegrationStatus:
+        raise MakiniError(401, "NO_TOKEN", "authentication", f"{NO_TOKEN_REASON}.")
+
+    async def check(self) -> IntegrationStatus:
+        return await self.probe()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._cache_opening is not None:
+            await asyncio.gather(self._cache_opening, return_exceptions=True)
+        await self.connectivity.aclose()
+        if self.cache is not None:
+            self.cache.close()
 
 
 class Phase(Enum):
@@ -180,6 +230,37 @@ def offline_text(reach: Reach, cached_at: datetime | None, now: datetime | None 
     return f"{lead} — showing data cached {at_time(cached_at, now)}"
 
 
+NO_TOKEN_REASON = "No token for this connection"
+TOKEN_REFUSED_REASON = "The server did not accept this connection's token"
+
+
+def held_text(reason: str, cached_at: datetime | None, now: datetime | None = None) -> str:
+    """The banner's sentence when the connection cannot be used, e.g. "No token for this
+    connection — showing cached data, last synced at 09:41"."""
+    if cached_at is None:
+        return f"{reason} — nothing of this connection is cached yet"
+    return f"{reason} — showing cached data, last synced {at_time(cached_at, now)}"
+
+
+def failure_sentence(exc: BaseException) -> str:
+    """What an unexpected exception was, in a sentence (scrubbed of secrets)."""
+    if isinstance(exc, MakiniError):
+        return exc.summary()
+    detail = scrub(str(exc)).strip()
+    name = type(exc).__name__
+    what = f"{name}: {detail}" if detail else name
+    return f"an unexpected error ({what}); the details are in the log"
+
+
+def report_unexpected(exc: BaseException) -> None:
+    """Send an exception that is a bug to the log and to the crash path (``sys.excepthook``,
+    which the app routes to its crash dialog)."""
+    import sys
+
+    log.error("unexpected %s in a load", type(exc).__name__)
+    sys.excepthook(type(exc), exc, exc.__traceback__)
+
+
 def settle_garbage() -> None:
     """Keep Python's cyclic garbage collector from freezing the UI on long lists.
 
@@ -279,12 +360,24 @@ class TabController(QObject):
         Offline (or working offline) the refresh is left out: the tab says its rows are the
         cached ones, and the workspace refreshes it when the connection is back.
         """
-        if cached:
-            await self.show_cached()
-        if self.workspace.can_refresh:
-            await self.refresh(full=full)
-        elif not self.workspace.online:
-            self.mark_offline()
+        generation = self._generation
+        try:
+            if cached:
+                await self.show_cached()
+            if self.workspace.can_refresh:
+                await self.refresh(full=full)
+            elif not self.workspace.online or self.workspace.held_reason:
+                self.mark_offline(self.workspace.offline_message())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug, or a failure nobody foresaw: never "Syncing…" forever
+            if self._current(generation):
+                self._set_status(TabStatus(
+                    Phase.FAILED, synced_at=self.status.synced_at,
+                    message=f"Refresh failed: {failure_sentence(exc)}",
+                ))
+                self.workspace.tab_busy_changed()
+            report_unexpected(exc)
 
     async def show_cached(self) -> bool:
         """Put the cached rows in the model, a chunk at a time.
@@ -306,7 +399,7 @@ class TabController(QObject):
             log.warning("cache of %s unreadable: %s", self.dataset.name, exc)
             meta = None
         # Offline, the label says so at once; online it says "Cached" until the refresh.
-        shown = Phase.CACHED if self.workspace.online else Phase.OFFLINE
+        shown = self._cached_phase()
         if meta is None or meta.synced_at is None:
             self._set_status(TabStatus(shown))
             return False
@@ -315,9 +408,13 @@ class TabController(QObject):
         names_known = self.workspace.take_cached_names(self.dataset.name)
         if not await self._load_cache(generation, names_known=names_known):
             return False
-        shown = Phase.CACHED if self.workspace.online else Phase.OFFLINE
-        self._set_status(TabStatus(shown, synced_at=meta.synced_at))
+        self._set_status(TabStatus(self._cached_phase(), synced_at=meta.synced_at))
         return True
+
+    def _cached_phase(self) -> Phase:
+        """"Offline" when nothing can be fetched (offline, no token); else "Cached"."""
+        ws = self.workspace
+        return Phase.OFFLINE if not ws.online or ws.token_missing else Phase.CACHED
 
     async def _load_cache(self, generation: int, *, names_known: bool = False) -> bool:
         """Replace the model's rows with the cached ones, a chunk per turn of the loop.
@@ -519,9 +616,17 @@ class TabController(QObject):
         # every start on a train would only be in the way).
         self.workspace.report_error(err, show=not err.is_connection)
 
+    def mark_failed(self, message: str, request_id: str = "") -> None:
+        """The connection failed before this tab could refresh: say so (rows stay)."""
+        if self.status.phase in (Phase.IDLE, Phase.CACHED):
+            self._set_status(TabStatus(
+                Phase.FAILED, synced_at=self.status.synced_at, message=message,
+                request_id=request_id,
+            ))
+
     def mark_offline(self, message: str = "") -> None:
         """The server cannot be reached (or must not be): say the rows shown are cached."""
-        if self.status.phase in _SETTLED:
+        if self.status.phase in _SETTLED or self.status.phase is Phase.OFFLINE:
             self._set_status(TabStatus(
                 Phase.OFFLINE, synced_at=self.status.synced_at, message=message
             ))
@@ -591,6 +696,9 @@ class Workspace(QObject):
         self.integration: IntegrationStatus | None = None
         self.state = ConnState.UNKNOWN
         self.problem: ConnState | None = None  # NEEDS_RECONNECT until a success
+        self.token_missing = False  # the connection was opened on its cache alone
+        self.connect_failure: str = ""  # why the last connect failed (Retry clears it)
+        self.connect_request_id = ""
         self.load_task: asyncio.Task[None] | None = None
         self.probe_delays: tuple[float, float] | None = None
         self.focus: str | None = None
@@ -629,6 +737,26 @@ class Workspace(QObject):
         return self._probe_task is not None and not self._probe_task.done()
 
     @property
+    def held_reason(self) -> str:
+        """Why this connection cannot fetch anything until the user acts ("" when it can):
+        its token is missing, or the server refused it."""
+        if self.session is None:
+            return ""
+        if self.token_missing:
+            return NO_TOKEN_REASON
+        if self.problem is ConnState.NEEDS_RECONNECT:
+            return TOKEN_REFUSED_REASON
+        return ""
+
+    def offline_message(self) -> str:
+        """What a tab that shows cached rows says about why (its tooltip)."""
+        reason = self.held_reason
+        if reason:
+            return f"{reason} — showing cached data. Choose Reconnect… to enter a token."
+        err = self.session.connectivity.last_error if self.session is not None else None
+        return err.summary() if err is not None and self.reach is Reach.OFFLINE else ""
+
+    @property
     def can_refresh(self) -> bool:
         """False offline, and while the connection needs a new token: a refresh would fail."""
         return (
@@ -637,12 +765,13 @@ class Workspace(QObject):
             and self.online
         )
 
-    def open(self, info: ConnectionInfo, token: str) -> None:
+    def open(self, info: ConnectionInfo, token: str | None) -> None:
         """Switch to a connection: cancel every load, empty every tab, open a new session.
 
         The session's offline cache is opened later, in a worker thread (see
         :meth:`ensure_cache`). Call :meth:`start_all` (or await :meth:`load_all`) afterwards
-        to load the tabs.
+        to load the tabs. Without a token (``None``: none is stored) the tabs show the
+        cached rows and nothing is fetched until the user reconnects.
 
         Raises:
             ValueError: the token is empty or malformed, or the URL is unusable.
@@ -654,20 +783,28 @@ class Workspace(QObject):
         self._cached_names.clear()
         self._session_gen += 1
         gen = self._session_gen
-        session = self.session_factory(
-            info, token,
-            on_retry=self._on_client_retry,
-            on_reach=lambda reach: self._on_session_reach(gen, reach),
-            open_cache="later",
-        )
+        def on_reach(reach: Reach) -> None:
+            self._on_session_reach(gen, reach)
+
+        if token is None:
+            session: Session = CachedOnlySession(info, on_reach=on_reach, open_cache="later")
+        else:
+            session = self.session_factory(
+                info, token,
+                on_retry=self._on_client_retry,
+                on_reach=on_reach,
+                open_cache="later",
+            )
         if self.probe_delays is not None:
             session.connectivity.first_delay, session.connectivity.max_delay = self.probe_delays
         self.session = session
         self.info = info
         self.integration = None
-        self.problem = None
+        self.token_missing = token is None
+        self.problem = ConnState.NEEDS_RECONNECT if token is None else None
+        self.connect_failure = self.connect_request_id = ""
         self.probe_failed_at = None
-        self.state = ConnState.CONNECTING
+        self.state = ConnState.NEEDS_RECONNECT if token is None else ConnState.CONNECTING
         self._stop_countdown()
         if self.work_offline:
             session.connectivity.set_work_offline(True)
@@ -713,6 +850,8 @@ class Workspace(QObject):
         if session is not None or tasks:
             self._closing.append(asyncio.ensure_future(_close_after(tasks, session, opening)))
         self._stop_countdown()
+        self.token_missing = False
+        self.connect_failure = self.connect_request_id = ""
         if self.info is not None:
             self.info = None
             self.state = ConnState.UNKNOWN
@@ -775,6 +914,9 @@ class Workspace(QObject):
         for tab in ordered:
             await tab.show_cached()
         self._cached_names.clear()
+        if self.token_missing:
+            self._mark_offline()  # every tab says why it shows cached rows; nothing is sent
+            return
         if not await self.check():
             if not self.online:
                 self._mark_offline()
@@ -832,6 +974,8 @@ class Workspace(QObject):
         Offline, it tries the connection once instead (see :meth:`try_now`); working
         offline, it does nothing: no request is made.
         """
+        if self.token_missing:
+            return asyncio.ensure_future(_nothing())  # no token: nothing can be fetched
         if self.problem is ConnState.NEEDS_RECONNECT:
             self.problem = None  # the user asks to try again
         reach = self.reach
@@ -885,8 +1029,19 @@ class Workspace(QObject):
         client's retries.
         """
         session = self.session
-        if session is None or not self.online:
+        if session is None or not self.online or self.token_missing:
             return False
+        try:
+            return await self._check(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: say the connect failed, never "Connecting…" for good
+            if session is self.session:
+                self._connect_failed(failure_sentence(exc))
+            report_unexpected(exc)
+            return False
+
+    async def _check(self, session: Session) -> bool:
         status: IntegrationStatus | None = None
         try:
             status = await session.probe()
@@ -904,6 +1059,8 @@ class Workspace(QObject):
                 status = await session.check()
             except MakiniError as err:
                 if session is self.session and not err.is_connection:
+                    if not err.is_auth:
+                        self._connect_failed(err.summary(), err.request_id)
                     self.report_error(err)
                 return False
         if session is not self.session:
@@ -911,8 +1068,29 @@ class Workspace(QObject):
         self.integration = status
         self.state = status.state
         self.problem = None
+        self.connect_failure = self.connect_request_id = ""
         self._emit_state()
+        self._emit_reach()
         return True
+
+    def _connect_failed(self, sentence: str, request_id: str = "") -> None:
+        """The connection's status could not be had: the status bar, the banner (with
+        Retry) and every tab not yet refreshed say what failed."""
+        self.connect_failure = sentence
+        self.connect_request_id = request_id
+        for tab in self.tabs.values():
+            tab.mark_failed(f"Not refreshed: the connection failed. {sentence}", request_id)
+        self._emit_state()
+        self._emit_reach()
+
+    def retry(self) -> asyncio.Task[None]:
+        """Try a connection whose connect failed again: every tab loads anew."""
+        self.connect_failure = self.connect_request_id = ""
+        if self.session is not None and not self.token_missing:
+            self.state = ConnState.CONNECTING
+        self._emit_state()
+        self._emit_reach()
+        return self.start_all()
 
     def _ordered_tabs(self) -> list[TabController]:
         tabs = list(self.tabs.values())
@@ -938,8 +1116,7 @@ class Workspace(QObject):
 
     def _mark_offline(self) -> None:
         """Every tab says it shows cached rows; running refreshes stop (they could not end)."""
-        err = self.session.connectivity.last_error if self.session is not None else None
-        message = err.summary() if err is not None and self.reach is Reach.OFFLINE else ""
+        message = self.offline_message()
         for tab in self.tabs.values():
             if tab.status.phase is Phase.SYNCING:
                 tab.cancel()  # its handler marks it offline
@@ -1011,7 +1188,11 @@ class Workspace(QObject):
         """A refresh worked: the connection is evidently reachable and authorised."""
         if self.problem is not None:
             self.problem = None
+        reached = bool(self.connect_failure)
+        self.connect_failure = self.connect_request_id = ""
         self._emit_state()
+        if reached:
+            self._emit_reach()
 
     def current_state(self) -> ConnState:
         """The state the status bar shows (see :meth:`state_text`)."""
@@ -1023,6 +1204,8 @@ class Workspace(QObject):
             return self.problem
         if self.busy:
             return ConnState.SYNCING
+        if self.connect_failure:
+            return ConnState.UNKNOWN  # not "Connecting…": the attempt is over
         return self.state
 
     def state_text(self) -> str:
@@ -1031,6 +1214,8 @@ class Workspace(QObject):
             return "Not connected"
         if not self.online:
             return ConnState.OFFLINE.label
+        if self.connect_failure and not self.busy:
+            return f"Could not connect: {self.connect_failure}"
         if self._retry is not None:
             secs = max(1, round(self._retry_until - time.monotonic()))
             event = replace(self._retry, delay=secs)
@@ -1101,6 +1286,7 @@ async def _close_after(
 
 
 __all__ = [
+    "CachedOnlySession",
     "Phase",
     "TabController",
     "TabStatus",

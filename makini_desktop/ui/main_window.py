@@ -66,6 +66,7 @@ from makini_desktop.ui.controllers import (
     TabController,
     Workspace,
     at_time,
+    held_text,
     offline_text,
     settle_garbage,
 )
@@ -728,6 +729,11 @@ class MainWindow(QMainWindow):
             "Try now", "tryNowButton", "Try to reach the server now")
         self.try_now_button.setToolTip("Check the connection now instead of waiting")
         self.try_now_button.clicked.connect(self._on_try_now_button_clicked)
+        self.reconnect_button = self.offline_banner.add_button(
+            "Reconnect…", "reconnectButton", "Enter a token for this connection")
+        self.reconnect_button.setToolTip("Enter a new token for this connection")
+        self.reconnect_button.clicked.connect(self._on_reconnect_button_clicked)
+        self.reconnect_button.hide()
         self.cache_notice = Banner("cacheNotice", "Offline copy notice", "information", self)
         dismiss = self.cache_notice.add_button("Dismiss", "cacheNoticeDismiss", "Dismiss notice")
         dismiss.clicked.connect(self.cache_notice.hide)
@@ -951,8 +957,12 @@ class MainWindow(QMainWindow):
 
     # -- connections ------------------------------------------------------------------------
 
-    def open_connection(self, info: ConnectionInfo, token: str) -> asyncio.Task[None]:
-        """Switch to a connection and load every tab (returns the loading task)."""
+    def open_connection(self, info: ConnectionInfo, token: str | None) -> asyncio.Task[None]:
+        """Switch to a connection and load every tab (returns the loading task).
+
+        Without a token (None) the tabs show the connection's cached rows under a banner
+        that says why and offers Reconnect….
+        """
         self.reporter.close_all(info.name)
         self.cache_notice.hide()
         self.workspace.open(info, token)
@@ -962,14 +972,12 @@ class MainWindow(QMainWindow):
         return self.workspace.start_all()
 
     def activate_profile(self, profile_id: str) -> asyncio.Task[None] | None:
-        """Open a saved connection; without a stored token, ask for one instead."""
+        """Open a saved connection; without a stored token, on its cached rows alone (the
+        banner says so and offers Reconnect…)."""
         profile = self.profiles.get(profile_id)
         if profile is None:
             return None
-        token = self.tokens.get(profile_id)
-        if not token:
-            self.show_connections(profile_id, focus_token=True)
-            return None
+        token = self.tokens.get(profile_id) or None
         try:
             task = self.open_connection(ConnectionInfo.from_profile(profile), token)
         except ValueError as exc:  # a malformed token or URL: let the user fix it
@@ -1070,6 +1078,14 @@ class MainWindow(QMainWindow):
 
     # -- Qt overrides -----------------------------------------------------------------------
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # A banner's style sheet pins its palette, so a switch between light and dark
+            # mode reaches the window but not the banners inside it.
+            for banner in (self.offline_banner, self.cache_notice):
+                banner.changeEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         if self.connection_dialog is not None and shiboken6.isValid(self.connection_dialog):
@@ -1089,6 +1105,8 @@ class MainWindow(QMainWindow):
         self.sync_status.setProperty("state", state.name.lower())
         self.refresh_action.setEnabled(ws.session is not None)
         self.full_refresh_action.setEnabled(ws.session is not None)
+        if ws.held_reason or ws.connect_failure or not self.offline_banner.isHidden():
+            self._update_offline_banner()  # a refused token, a failed connect, or over
 
     @Slot()
     def _on_workspace_sig_reach_changed(self) -> None:
@@ -1115,8 +1133,32 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         reach = ws.reach
         banner = self.offline_banner
-        if ws.session is None or reach is Reach.ONLINE:
+        reason = ws.held_reason
+        if ws.session is None or (reach is Reach.ONLINE and not reason
+                                  and not ws.connect_failure):
             banner.hide()
+            self._update_banner_area()
+            return
+        self.reconnect_button.setVisible(bool(reason))
+        self.try_now_button.setVisible(not reason)
+        if reason:
+            # Nothing can be fetched until the user gives a token: that is the news, also
+            # while working offline.
+            banner.set_kind("warning")
+            banner.show_message(held_text(reason, ws.cached_at()), ws.offline_message())
+            self._update_banner_area()
+            return
+        if reach is Reach.ONLINE:  # the connect failed: say what, and offer Retry
+            name = ws.info.name if ws.info is not None else "the server"
+            text = f"Could not connect to {name}: {ws.connect_failure}"
+            if ws.connect_request_id:
+                text += f" (request ID {ws.connect_request_id})"
+            banner.set_kind("warning")
+            self.try_now_button.setText("Retry")
+            self.try_now_button.setAccessibleName("Try to connect again")
+            self.try_now_button.setToolTip("Connect again and refresh every tab")
+            self.try_now_button.setEnabled(not ws.busy)
+            banner.show_message(text, "The cached rows stay shown; nothing was changed.")
             self._update_banner_area()
             return
         text = offline_text(reach, ws.cached_at())
@@ -1153,8 +1195,16 @@ class MainWindow(QMainWindow):
     def _on_try_now_button_clicked(self) -> None:
         if self.workspace.reach is Reach.WORK_OFFLINE:
             self.work_offline_action.setChecked(False)
+        elif self.workspace.reach is Reach.ONLINE and self.workspace.connect_failure:
+            self.workspace.retry()
         else:
             self.workspace.try_now()
+
+    @Slot()
+    def _on_reconnect_button_clicked(self) -> None:
+        info = self.workspace.info
+        if info is not None:
+            self._on_reporter_sig_reconnect(info.name)
 
     @Slot(bool)
     def _on_work_offline_action_toggled(self, on: bool) -> None:
@@ -1162,7 +1212,12 @@ class MainWindow(QMainWindow):
         self.settings.setValue(_K_WORK_OFFLINE, on)
 
     def _refuse_while_working_offline(self) -> bool:
-        """True (and says why) when Work offline keeps a refresh from running."""
+        """True (and says why) when Work offline or a missing token keeps a refresh from
+        running."""
+        if self.workspace.token_missing:
+            self.statusBar().showMessage(
+                "No token for this connection: choose Reconnect… to enter one.", 8000)
+            return True
         if self.workspace.reach is not Reach.WORK_OFFLINE:
             return False
         self.statusBar().showMessage(

@@ -7,7 +7,7 @@ import logging
 import threading
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
 from makini_desktop import app as app_module
@@ -61,13 +61,22 @@ def test_demo_starts_loads_and_quits_cleanly(qapp, caplog):
 
 
 def test_screenshots_are_written(qapp, tmp_path):
-    """--demo --screenshots DIR writes a picture of every tab, the manager and an error."""
+    """--demo --screenshots DIR writes a picture of every tab, the manager, an error and the
+    offline banner in dark mode (as the README shows)."""
     assert app_module.main(["--demo", "--screenshots", str(tmp_path)]) == 0
-    names = [*res.TAB_VIEWS, "connections", "error"]
+    names = [*res.TAB_VIEWS, "connections", "error", "offline-dark"]
     for name in names:
         image = QImage(str(tmp_path / f"{name}.png"))
         assert not image.isNull(), name
         assert image.width() > 300 and image.height() > 150, name
+    dark = QImage(str(tmp_path / "offline-dark.png"))
+    light = QImage(str(tmp_path / f"{res.TAB_VIEWS[0]}.png"))
+    # The window's background (the middle of the status bar) is dark in the one, light in
+    # the other.
+    spot = (dark.width() // 2, dark.height() - 4)
+    assert dark.pixelColor(*spot).lightness() < 80
+    assert light.pixelColor(*spot).lightness() > 170
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 170
 
 
 def test_base_url_opens_an_unsaved_connection(qapp, sandbox, monkeypatch):
@@ -138,3 +147,30 @@ def test_unknown_saved_connection_is_a_usage_error(qapp, capsys):
     """--connection NAME that is not saved exits 2 and says so."""
     assert app_module.main(["--connection", "Nowhere"]) == 2
     assert "Nowhere" in capsys.readouterr().err
+
+
+def test_startup_errors_also_go_to_a_message_box(qapp, capsys, monkeypatch):
+    """An unknown --connection or a bad --base-url is said on stderr and in a message box
+    (a desktop shortcut shows no terminal)."""
+    shown: list[str] = []
+    monkeypatch.setattr(app_module, "show_startup_error_box", shown.append)
+    assert app_module.main(["--connection", "Nowhere"]) == 2
+    assert "Nowhere" in capsys.readouterr().err
+    monkeypatch.setenv("MAKINI_API_TOKEN", "tok")
+    assert app_module.main(["--base-url", "http://example.com"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("makini-desktop: error:")
+    assert len(shown) == 2
+    assert "Nowhere" in shown[0]
+    assert shown[1] in err
+
+
+def test_startup_error_box_says_what_failed(qtbot):
+    """The start-up error box says the app could not start, and why."""
+    box = app_module.startup_error_box("no saved connection named 'Nowhere'")
+    qtbot.addWidget(box)
+    box.open()  # non-blocking; the app's exec() runs outside any event loop
+    qtbot.waitUntil(box.isVisible)
+    assert box.text() == "makini-desktop could not start."
+    assert box.informativeText() == "No saved connection named 'Nowhere'."
+    box.close()

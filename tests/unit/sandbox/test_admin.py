@@ -112,3 +112,20 @@ def test_admin_disabled_hides_the_paths() -> None:
         assert httpx.get(srv.url + res.SITES.path, headers=AUTH).status_code == 200
     finally:
         srv.stop()
+
+
+def test_test_controls_page_lists_the_faults_in_force(server: SandboxServer) -> None:
+    """GET /__sandbox__/ (the start-up guide's "Test controls" link) is an HTML page that
+    lists the faults, latency and rate limit in force and how to change them."""
+    server.set_faults(["503:p=0.05,retry_after=2"])
+    server.set_latency(50)
+    response = httpx.get(server.url + "/__sandbox__/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<code>503:p=0.05,retry_after=2</code>" in page
+    assert "Latency: 50 ms" in page
+    assert "Rate limit: none." in page
+    assert f"curl -X DELETE {server.url}/__sandbox__/faults" in page
+    server.clear_faults()
+    assert "<li>None</li>" in httpx.get(server.url + "/__sandbox__/").text

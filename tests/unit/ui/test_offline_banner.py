@@ -113,3 +113,23 @@ def test_work_offline_without_a_connection_is_remembered(window):
     assert window.offline_banner.isHidden()
     window.work_offline_action.trigger()
     assert window.workspace.reach is Reach.ONLINE
+
+
+def test_banner_in_the_window_follows_a_switch_to_dark_mode(window):
+    """Switching the app to dark mode while the window is open re-tints its banner."""
+    app = QApplication.instance()
+    previous = app.palette()
+    banner = window.offline_banner
+    light_sheet = banner.styleSheet()
+    palette = QPalette(previous)
+    palette.setColor(QPalette.ColorRole.Window, QColor(0x20, 0x23, 0x26))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(0xFC, 0xFC, 0xFC))
+    app.setPalette(palette)
+    try:
+        app.processEvents()
+        background = QColor(re.search(r"background-color: (#[0-9a-f]{6})",
+                                      banner.styleSheet()).group(1))
+        assert banner.styleSheet() != light_sheet
+        assert background.lightness() < 100
+    finally:
+        app.setPalette(previous)
