@@ -131,15 +131,7 @@ def run_sandbox_command(ns: argparse.Namespace, *, stop: threading.Event | None 
     try:
         tokens = " ".join(f"token {t}" for t in cfg.tokens)
         print(f"Makini sandbox on {server.url} {tokens}", flush=True)
-        counts = server.data.counts()
-        print(
-            f"Scale {cfg.scale}, seed {cfg.seed}: "
-            + ", ".join(f"{n:,} {name}" for name, n in counts.items()) + ".\n"
-            f"Add a connection in makini-desktop with base URL {server.url} and the token "
-            f"above.{' Test controls: ' + server.url + '/__sandbox__/.' if cfg.admin else ''}\n"
-            "Press Ctrl+C to stop.",
-            file=sys.stderr, flush=True,
-        )
+        print(startup_guide(server), file=sys.stderr, flush=True)
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not done.wait(0.5):
             pass
@@ -149,6 +141,27 @@ def run_sandbox_command(ns: argparse.Namespace, *, stop: threading.Event | None 
         server.stop()
     print("Makini sandbox stopped.", file=sys.stderr, flush=True)
     return 0
+
+
+def startup_guide(server: SandboxServer) -> str:
+    """What the sandbox prints under its first line: its data, how to connect, the faults
+    in force and where its test controls are (the URL alone on its line, no full stop after
+    it, so a terminal that makes links of URLs opens the page itself)."""
+    cfg = server.config
+    counts = server.data.counts()
+    faults = [f.spec() for f in server.faults]
+    lines = [
+        f"Scale {cfg.scale}, seed {cfg.seed}: "
+        + ", ".join(f"{n:,} {name}" for name, n in counts.items()) + ".",
+        f"Add a connection in makini-desktop with base URL {server.url} and the token above.",
+        "Faults in force: " + ", ".join(faults) if faults else "No faults injected.",
+    ]
+    if cfg.rate_limit:
+        lines.append(f"Rate limit: {cfg.rate_limit} requests a minute per token.")
+    if cfg.admin:
+        lines.append(f"Test controls (faults, latency, rate limit): {server.url}/__sandbox__/")
+    lines.append("Press Ctrl+C to stop.")
+    return "\n".join(lines)
 
 
 def run_from_args(argv: Sequence[str] | None = None) -> int:

@@ -112,3 +112,22 @@ def test_module_serves_until_sigterm() -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_the_start_up_guide_lists_the_faults_and_links_a_page_that_answers() -> None:
+    """The guide names every fault in force, and its test-controls URL opens a page."""
+    from makini_desktop.sandbox.cli import startup_guide
+    from makini_desktop.sandbox.server import SandboxServer
+
+    cfg = config_from_namespace(parse("--scale", "small", "--fault", "503:p=0.05",
+                                      "--fault", "latency:ms=50"))
+    with SandboxServer(cfg) as server:
+        guide = startup_guide(server)
+        assert "Faults in force: 503:p=0.05, latency:ms=50" in guide
+        urls = re.findall(r"https?://\S+", guide)
+        controls = [u for u in urls if "__sandbox__" in u]
+        assert len(controls) == 1
+        page = httpx.get(controls[0])  # exactly as a terminal would open it
+        assert page.status_code == 200 and "503" in page.text
+        server.clear_faults()
+        assert "No faults injected." in startup_guide(server)
