@@ -1394,7 +1394,7 @@ class MainWindow(QMainWindow):
             asyncio.to_thread(write_export, path, fmt, view, rows)
         )
         try:
-            await asyncio.shield(self._exporting)
+            result = await asyncio.shield(self._exporting)
         except (OSError, ValueError) as exc:
             if shiboken6.isValid(self):
                 reason = getattr(exc, "strerror", None) or str(exc)
@@ -1407,7 +1407,13 @@ class MainWindow(QMainWindow):
             return False
         if shiboken6.isValid(self):
             noun = view.noun[0] if len(rows) == 1 else view.noun[1]
-            self.statusBar().showMessage(f"Exported {len(rows):,} {noun} to {path}", 8000)
+            message = f"Exported {len(rows):,} {noun} to {path}"
+            note = result.note()
+            if note is None:
+                self.statusBar().showMessage(message, 8000)
+            else:
+                # Kept until the next message: the file differs from what the table shows.
+                self.statusBar().showMessage(f"{message} — {note}.")
         return True
 
 

@@ -351,3 +351,22 @@ def test_clicking_a_header_sorts_by_native_values(qtbot, window, sandbox):
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: model.sort_order == Qt.SortOrder.DescendingOrder)
     assert capacities() == sorted(capacities(), reverse=True)
+
+
+def test_export_says_how_many_cells_it_had_to_change(qtbot, window, sandbox, tmp_path,
+                                                     qasync_loop):
+    """Exporting rows with lone surrogates tells the user how many cells were replaced."""
+    import csv
+
+    sandbox.set_faults(["surrogate"])
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    target = tmp_path / "buildings.csv"
+    assert run_task(qasync_loop, qtbot, window.export_tab("buildings", str(target)))
+    with target.open(encoding="utf-8-sig", newline="") as fh:
+        changed = sum(1 for row in csv.reader(fh) for cell in row
+                      if "\N{REPLACEMENT CHARACTER}" in cell)
+    assert changed > 0
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Exported ")
+    assert f"{changed:,} cells had characters CSV cannot hold" in message
