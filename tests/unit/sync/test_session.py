@@ -7,9 +7,7 @@ import socket
 
 import pytest
 
-from makini_desktop.api.client import RetryPolicy
 from makini_desktop.api.errors import MakiniError
-from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.session import ConnectionInfo, Session
 from tests.helpers.mockapi import run
 
@@ -58,3 +56,24 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("first_delay", [0.0, 0.001, 2.0])
+def test_closing_a_session_that_went_offline_completes(first_delay):
+    """A session whose API went away (probing in the background) still closes."""
+    from makini_desktop.api.client import RetryPolicy
+    from makini_desktop.sync.connectivity import Reach
+
+    async def go_offline_then_close() -> Reach:
+        info = ConnectionInfo("Gone", f"http://127.0.0.1:{_closed_port()}", "gone")
+        session = Session(info, TOKEN, open_cache="never")
+        session.client.retry = RetryPolicy(max_attempts=1)
+        session.connectivity.first_delay = first_delay
+        with pytest.raises(MakiniError):
+            await session.check()
+        reach = session.connectivity.reach
+        await asyncio.wait_for(session.aclose(), HANG_GUARD_SECONDS)
+        return reach
+
+    for _ in range(5):
+        assert run(go_offline_then_close()) is Reach.OFFLINE
