@@ -14,6 +14,7 @@ import httpx
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
+from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.urls import validate_base_url
 from makini_desktop.redact import register_secret
 from makini_desktop.store.cache import (
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 DEMO_NAME = "Demo (sandbox)"
 DEMO_CACHE_KEY = "demo-sandbox"
 """One offline cache for every demo run (the sandbox's port changes from run to run)."""
+
+NO_TOKEN_REASON = "No token for this connection"
+"""Why a connection opened without a token (see :class:`Session`) sends nothing."""
 
 _PROBE_POLICY = RetryPolicy(max_attempts=1)
 # A server that accepts connections but never answers is "offline" after this, not after
@@ -164,9 +168,14 @@ async def test_connection(base_url: str, token: str) -> IntegrationStatus:
 class Session:
     """One open connection.
 
+    A session opened without a token (``token=None``: none is stored for a saved
+    connection) is *cache-only*: it has no API client, sends nothing, and every refresh,
+    :meth:`check` and :meth:`probe` fails at once; its offline cache is opened and read as
+    usual, so the user still sees what was cached.
+
     Args:
         info: the connection.
-        token: its token (memory only).
+        token: its token (memory only); None for a cache-only session.
         on_retry: told before each retry wait (the status bar's countdown).
         on_reach: told when the connection goes offline or back online.
         open_cache: ``"now"`` opens the offline cache in the constructor; ``"later"``
@@ -178,15 +187,17 @@ class Session:
     def __init__(
         self,
         info: ConnectionInfo,
-        token: str,
+        token: str | None,
         *,
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_reach: Callable[[Reach], None] | None = None,
         open_cache: str = "now",
     ) -> None:
         self.info = info
-        register_secret(token)  # scrubbed from every log line and crash report
-        self.client = MakiniClient(info.base_url, token, on_retry=on_retry)
+        self.client: MakiniClient | None = None
+        if token is not None:
+            register_secret(token)  # scrubbed from every log line and crash report
+            self.client = MakiniClient(info.base_url, token, on_retry=on_retry)
         self.connectivity = Connectivity(self.probe, on_change=on_reach)
         self.cache: Cache | None = None
         self.cache_problem: str | None = None
@@ -233,6 +244,11 @@ class Session:
         self._use_cache(cache)
 
     @property
+    def cached_only(self) -> bool:
+        """Opened without a token: the offline cache only, nothing is ever sent."""
+        return self.client is None
+
+    @property
     def cache_recovered(self) -> RecoveryInfo | None:
         """What opening the cache had to set aside (a damaged or newer file), if anything."""
         return self.cache.recovered if self.cache is not None else None
@@ -249,11 +265,20 @@ class Session:
         return repo
 
     async def check(self) -> IntegrationStatus:
-        """The connection's status (``/api/integrations/current``); tells connectivity."""
-        return await self.connectivity.run(lambda: check_integration(self.client))
+        """The connection's status (``/api/integrations/current``); tells connectivity.
+
+        Raises:
+            MakiniError: the call failed; ``NO_TOKEN`` at once for a cache-only session.
+        """
+        client = self.client
+        if client is None:
+            raise _no_token_error()
+        return await self.connectivity.run(lambda: check_integration(client))
 
     async def probe(self) -> IntegrationStatus:
         """One quick status call without retries: is the API reachable (again)?"""
+        if self.client is None:
+            raise _no_token_error()
         return await check_integration(self.client, retry=_PROBE_POLICY, timeout=_PROBE_TIMEOUT)
 
     async def aclose(self) -> None:
@@ -267,9 +292,15 @@ class Session:
         if running:
             await asyncio.gather(*running, return_exceptions=True)
         await self.connectivity.aclose()
-        await self.client.aclose()
+        if self.client is not None:
+            await self.client.aclose()
         if self.cache is not None:
             self.cache.close()
+
+
+def _no_token_error() -> MakiniError:
+    """What a cache-only session's API calls fail with (nothing was sent)."""
+    return MakiniError(401, "NO_TOKEN", "authentication", f"{NO_TOKEN_REASON}.")
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

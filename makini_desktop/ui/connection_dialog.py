@@ -310,6 +310,7 @@ class ConnectionDialog(QDialog):
         self._test_generation = 0
         self._confirm_box: QMessageBox | None = None
         self._unsaved_box: QMessageBox | None = None
+        self._unsaved_then: Callable[[], None] | None = None
         self._close_without_asking = False
         self.setObjectName("connectionDialog")
         self._setup_ui()
@@ -1033,11 +1034,29 @@ class ConnectionDialog(QDialog):
         finally:
             self._close_without_asking = False
 
-    def _ask_save_discard_cancel(self) -> None:
-        """Ask what to do with the unsaved form; closes on Save (if it saved) or Discard."""
+    def ask_before_quit(self, then: Callable[[], None]) -> bool:
+        """Before the app quits: ask Save / Discard / Cancel if the form holds unsaved text.
+
+        Returns False when there is nothing to ask (quit at once). Otherwise the question
+        is shown (non-modal) and True returned: ``then`` is called after Discard, or after
+        Save once it saved; after Cancel nothing happens and the text stays.
+        """
+        if not self.isVisible() or not self.has_unsaved_changes():
+            return False
+        self.raise_()
+        self.activateWindow()
+        self._ask_save_discard_cancel(then)
+        return True
+
+    def _ask_save_discard_cancel(self, then: Callable[[], None] | None = None) -> None:
+        """Ask what to do with the unsaved form; closes on Save (if it saved) or Discard,
+        then calls ``then``."""
         if self._unsaved_box is not None and shiboken6.isValid(self._unsaved_box):
             self._unsaved_box.raise_()
+            if then is not None:
+                self._unsaved_then = then
             return
+        self._unsaved_then = then
         buttons = QMessageBox.StandardButton
         box = QMessageBox(self)
         box.setObjectName("unsavedChangesBox")
@@ -1058,15 +1077,21 @@ class ConnectionDialog(QDialog):
             clicked = box.clickedButton()
             choice = box.standardButton(clicked) if clicked is not None else buttons.Cancel
             self._unsaved_box = None
+            then, self._unsaved_then = self._unsaved_then, None
             box.deleteLater()
             if choice == buttons.Save:
-                if self.save():  # else the problem is shown beside its field
-                    self._close_now()
+                if not self.save():  # the problem is shown beside its field
+                    return
+                self._close_now()
             elif choice == buttons.Discard:
                 # Back to what is saved: a typed token must not linger in a hidden dialog.
                 current = self.profiles.get(self._current_id) if self._current_id else None
                 self._load_form(current)
                 self._close_now()
+            else:
+                return
+            if then is not None:
+                then()
 
         box.finished.connect(on_finished)
         self._unsaved_box = box

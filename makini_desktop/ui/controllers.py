@@ -35,9 +35,15 @@ from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.values import relative_age
 from makini_desktop.redact import scrub
 from makini_desktop.store.cache import CacheError
-from makini_desktop.sync.connectivity import Connectivity, Reach
+from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.repository import Progress, SyncResult
-from makini_desktop.sync.session import ConnectionInfo, ConnState, IntegrationStatus, Session
+from makini_desktop.sync.session import (
+    NO_TOKEN_REASON,
+    ConnectionInfo,
+    ConnState,
+    IntegrationStatus,
+    Session,
+)
 from makini_desktop.ui.table_model import Lookups, ResourceTableModel
 
 log = logging.getLogger(__name__)
@@ -63,55 +69,6 @@ MODULE_NAMES: dict[str, str] = {
 LOOKUP_DATASETS: tuple[str, ...] = Lookups.DATASETS
 
 SessionFactory = Callable[..., Session]
-
-
-class CachedOnlySession(Session):
-    """A saved connection whose token is missing: its offline cache and no API client.
-
-    Nothing is ever sent (there is no token to send): every refresh fails at once with the
-    repositories' "no client" error and the workspace never calls :meth:`probe` or
-    :meth:`check`. The cache is opened and read exactly as by a :class:`Session`.
-
-    Args:
-        info: the connection.
-        on_reach: told when Work offline is turned on or off.
-        open_cache: as for :class:`Session`.
-    """
-
-    def __init__(
-        self,
-        info: ConnectionInfo,
-        *,
-        on_reach: Callable[[Reach], None] | None = None,
-        open_cache: str = "later",
-        **_ignored: Any,
-    ) -> None:
-        # Session.__init__ is not called: it builds the client, which needs a token.
-        self.info = info
-        self.client = None  # type: ignore[assignment]  # no token, no client
-        self.connectivity = Connectivity(self.probe, on_change=on_reach)
-        self.cache = None
-        self.cache_problem = None
-        self._cache_tried = open_cache == "never"
-        self._cache_opening = None
-        self._closed = False
-        self._repos = {}
-        if open_cache == "now":
-            self._use_cache(self._open_cache())
-
-    async def probe(self) -> IntegrationStatus:
-        raise MakiniError(401, "NO_TOKEN", "authentication", f"{NO_TOKEN_REASON}.")
-
-    async def check(self) -> IntegrationStatus:
-        return await self.probe()
-
-    async def aclose(self) -> None:
-        self._closed = True
-        if self._cache_opening is not None:
-            await asyncio.gather(self._cache_opening, return_exceptions=True)
-        await self.connectivity.aclose()
-        if self.cache is not None:
-            self.cache.close()
 
 
 class Phase(Enum):
@@ -230,7 +187,6 @@ def offline_text(reach: Reach, cached_at: datetime | None, now: datetime | None 
     return f"{lead} — showing data cached {at_time(cached_at, now)}"
 
 
-NO_TOKEN_REASON = "No token for this connection"
 TOKEN_REFUSED_REASON = "The server did not accept this connection's token"
 
 
@@ -787,7 +743,7 @@ class Workspace(QObject):
             self._on_session_reach(gen, reach)
 
         if token is None:
-            session: Session = CachedOnlySession(info, on_reach=on_reach, open_cache="later")
+            session = Session(info, None, on_reach=on_reach, open_cache="later")
         else:
             session = self.session_factory(
                 info, token,
@@ -1286,7 +1242,6 @@ async def _close_after(
 
 
 __all__ = [
-    "CachedOnlySession",
     "Phase",
     "TabController",
     "TabStatus",

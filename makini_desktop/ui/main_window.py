@@ -684,6 +684,7 @@ class MainWindow(QMainWindow):
         self.tabs: dict[str, ResourceTab] = {}
         self._export_view = self.views[0].name
         self._exporting: asyncio.Task[Any] | None = None
+        self._quit_confirmed = False  # the manager's unsaved connection was dealt with
         self._export_dialog: QFileDialog | None = None
         self.setObjectName("mainWindow")
         self.setAccessibleName("makini-desktop")
@@ -1087,14 +1088,30 @@ class MainWindow(QMainWindow):
                 banner.changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        dialog = self.connection_dialog
+        dialog_alive = dialog is not None and shiboken6.isValid(dialog)
+        if dialog_alive and not self._quit_confirmed:
+            assert dialog is not None
+            # A half-filled connection in the manager is never dropped without asking.
+            if dialog.ask_before_quit(self._quit_after_asking):
+                event.ignore()
+                return
+        self._quit_confirmed = False
         self.save_settings()
-        if self.connection_dialog is not None and shiboken6.isValid(self.connection_dialog):
-            self.connection_dialog.close()
+        if dialog_alive:
+            assert dialog is not None
+            dialog.close()
         self.reporter.close_all()
         event.accept()
         self.sig_closed.emit()
 
     # -- slots ------------------------------------------------------------------------------
+
+    def _quit_after_asking(self) -> None:
+        """The manager's unsaved connection was saved or discarded: quit as asked."""
+        if shiboken6.isValid(self):
+            self._quit_confirmed = True
+            self.close()
 
     @Slot()
     def _on_workspace_sig_state_changed(self) -> None:
@@ -1394,7 +1411,7 @@ class MainWindow(QMainWindow):
             asyncio.to_thread(write_export, path, fmt, view, rows)
         )
         try:
-            await asyncio.shield(self._exporting)
+            result = await asyncio.shield(self._exporting)
         except (OSError, ValueError) as exc:
             if shiboken6.isValid(self):
                 reason = getattr(exc, "strerror", None) or str(exc)
@@ -1407,7 +1424,13 @@ class MainWindow(QMainWindow):
             return False
         if shiboken6.isValid(self):
             noun = view.noun[0] if len(rows) == 1 else view.noun[1]
-            self.statusBar().showMessage(f"Exported {len(rows):,} {noun} to {path}", 8000)
+            message = f"Exported {len(rows):,} {noun} to {path}"
+            note = result.note()
+            if note is None:
+                self.statusBar().showMessage(message, 8000)
+            else:
+                # Kept until the next message: the file differs from what the table shows.
+                self.statusBar().showMessage(f"{message} — {note}.")
         return True
 
 

@@ -351,3 +351,94 @@ def test_clicking_a_header_sorts_by_native_values(qtbot, window, sandbox):
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: model.sort_order == Qt.SortOrder.DescendingOrder)
     assert capacities() == sorted(capacities(), reverse=True)
+
+
+def test_export_says_how_many_cells_it_had_to_change(qtbot, window, sandbox, tmp_path,
+                                                     qasync_loop):
+    """Exporting rows with lone surrogates tells the user how many cells were replaced."""
+    import csv
+
+    sandbox.set_faults(["surrogate"])
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    target = tmp_path / "buildings.csv"
+    assert run_task(qasync_loop, qtbot, window.export_tab("buildings", str(target)))
+    with target.open(encoding="utf-8-sig", newline="") as fh:
+        changed = sum(1 for row in csv.reader(fh) for cell in row
+                      if "\N{REPLACEMENT CHARACTER}" in cell)
+    assert changed > 0
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Exported ")
+    assert f"{changed:,} cells had characters CSV cannot hold" in message
+
+
+def _half_filled_manager(qtbot, window, name: str, url: str = "", token: str = ""):
+    from PySide6.QtWidgets import QLineEdit
+
+    dialog = window.show_connections()
+    qtbot.waitUntil(dialog.isVisible)
+    for field_name, text in (("nameField", name), ("baseUrlField", url), ("tokenField", token)):
+        field = dialog.findChild(QLineEdit, field_name)
+        field.clear()
+        if text:
+            qtbot.keyClicks(field, text)
+    return dialog
+
+
+def _quit_question(qtbot, window):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.quit_action.trigger()
+    box = window.connection_dialog.findChild(QMessageBox, "unsavedChangesBox")
+    assert box is not None
+    qtbot.waitUntil(box.isVisible)
+    return box
+
+
+def test_quitting_with_a_half_filled_connection_cancel_keeps_the_app(qtbot, window):
+    """Quit while the manager holds typed text asks first; Cancel keeps the app and the text."""
+    from PySide6.QtWidgets import QLineEdit, QMessageBox
+
+    dialog = _half_filled_manager(qtbot, window, "Head office")
+    box = _quit_question(qtbot, window)
+    assert window.isVisible()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert window.isVisible() and dialog.isVisible()
+    assert dialog.findChild(QLineEdit, "nameField").text() == "Head office"
+
+
+def test_quitting_with_a_half_filled_connection_discard_quits(qtbot, window):
+    """Discard in the quit question closes the app and saves nothing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    _half_filled_manager(qtbot, window, "Head office")
+    box = _quit_question(qtbot, window)
+    with qtbot.waitSignal(window.sig_closed, timeout=5000):
+        box.button(QMessageBox.StandardButton.Discard).click()
+    assert not window.isVisible()
+    assert window.profiles.list() == []
+
+
+def test_quitting_with_a_new_connection_save_saves_then_quits(qtbot, window, sandbox):
+    """Save in the quit question stores the connection and then closes the app."""
+    from PySide6.QtWidgets import QMessageBox
+
+    _half_filled_manager(qtbot, window, "Head office", sandbox.url, TOKEN)
+    box = _quit_question(qtbot, window)
+    with qtbot.waitSignal(window.sig_closed, timeout=5000):
+        box.button(QMessageBox.StandardButton.Save).click()
+    assert not window.isVisible()
+    assert [p.name for p in window.profiles.list()] == ["Head office"]
+
+
+def test_quitting_when_save_fails_keeps_the_app(qtbot, window):
+    """Save in the quit question with an unusable form keeps the app open with the text."""
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = _half_filled_manager(qtbot, window, "Head office", "http://remote.example.com")
+    box = _quit_question(qtbot, window)
+    box.button(QMessageBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert window.isVisible() and dialog.isVisible()
+    assert window.profiles.list() == []
