@@ -1,4 +1,4 @@
-"""The GUI entry point: ``makini-desktop`` without a sub-command.
+"""The window: what ``makini-desktop`` without a sub-command runs.
 
     makini-desktop                      the last active saved connection (or the manager)
     makini-desktop --connection NAME    a saved connection
@@ -9,7 +9,10 @@
 The app runs on a qasync event loop inside Qt's: asyncio tasks (loading, refreshing) and Qt
 events share one thread, so nothing here may block. Shutdown is explicit: when the main
 window closes, every load is cancelled, the session's HTTP pool and cache are closed and the
-sandbox (if any) is stopped, before :func:`main` returns.
+sandbox (if any) is stopped, before :func:`run` returns.
+
+The command line is parsed in :mod:`makini_desktop.cli` only, which calls :func:`run` with
+the namespace; this module never imports it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from makini_desktop.sandbox.server import SandboxServer
     from makini_desktop.ui.main_window import MainWindow
 
+from makini_desktop.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "sandbox-token"
@@ -37,9 +41,6 @@ DEMO_SCALE = "medium"
 DEMO_SEED = 42
 SCREENSHOT_SIZE = (1280, 800)
 SCREENSHOT_LOAD_TIMEOUT_S = 300.0
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 BENCH_FIRST_PAINT_ENV = "MAKINI_DESKTOP_BENCH_EXIT_AFTER_FIRST_PAINT"
 """Benchmark hook: set to a tab's view name (``assets``), the app shows that tab, prints
 ``first-cached-paint <unix time> <rows>`` when its table first paints cached rows, and quits.
@@ -54,31 +55,17 @@ class StartupError(Exception):
         self.code = code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(ns: argparse.Namespace) -> int:
     """Run the GUI until its main window is closed.
 
     Args:
-        argv: the arguments without the program name (``sys.argv[1:]`` when None).
+        ns: the command line as :func:`makini_desktop.cli.build_parser` parsed it (no
+            sub-command); :func:`makini_desktop.cli.main` has pinned ``QT_API`` already.
 
     Returns:
         The exit code: 0 when the window was closed (or the screenshots were written),
         1 when the app could not start, 2 for a usage error.
     """
-    # Before anything imports qasync: it picks its Qt binding from QT_API.
-    os.environ["QT_API"] = "pyside6"
-    from makini_desktop.cli import build_parser
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    try:
-        ns = parser.parse_args(args)
-    except SystemExit as exc:  # --help, --version or a usage error: argparse printed it
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    if ns.command is not None:
-        from makini_desktop.cli import main as cli_main
-
-        return cli_main(args)
-
     from PySide6.QtWidgets import QApplication
 
     if ns.screenshots and QApplication.instance() is None:
@@ -279,8 +266,7 @@ def _adhoc_token(ns: argparse.Namespace) -> str | None:
     if not ns.gui_base_url:
         return None
     from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
-    from makini_desktop.cli import read_token_from_env
-    from makini_desktop.usage import UsageError
+    from makini_desktop.usage import UsageError, read_token_from_env
 
     try:
         validate_base_url(ns.gui_base_url)
@@ -536,7 +522,3 @@ def dark_palette() -> Any:
     for r in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, r, QColor(0x6E, 0x74, 0x7A))
     return palette
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

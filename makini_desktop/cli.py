@@ -7,6 +7,10 @@
     makini-desktop cache info
 
 Exit codes: 0 success, 1 an API, network or disk error (one line on stderr), 2 a usage error.
+
+The one place the command line is parsed: :func:`main` builds the parser, parses once and
+dispatches; without a sub-command it hands the parsed namespace to
+:func:`makini_desktop.app.run`, which never imports this module.
 """
 
 from __future__ import annotations
@@ -20,12 +24,26 @@ from typing import Any
 
 from makini_desktop import __version__
 from makini_desktop.api.resources import VIEWS
-from makini_desktop.usage import UsageError
+from makini_desktop.usage import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    TOKEN_ENV,
+    UsageError,
+    read_token_from_env,
+)
 
-TOKEN_ENV = "MAKINI_API_TOKEN"
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "TOKEN_ENV",
+    "UsageError",
+    "build_parser",
+    "main",
+    "read_token_from_env",
+    "run_export",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,14 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script: parse the command line once and run it.
+
+    Args:
+        argv: the arguments without the program name (``sys.argv[1:]`` when None).
+
+    Returns:
+        The exit code (``--help``, ``--version`` and argparse's usage errors exit through
+        ``SystemExit`` as usual).
+    """
+    # Before anything imports qasync: it picks its Qt binding from QT_API.
+    os.environ["QT_API"] = "pyside6"
     args = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     ns = parser.parse_args(args)
     if ns.command is None:
-        from makini_desktop.app import main as gui_main
+        from makini_desktop.app import run as run_window
 
-        return gui_main(args)
+        return run_window(ns)
     try:
         if ns.command == "sandbox":
             from makini_desktop.sandbox.cli import run_sandbox_command
@@ -119,17 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {ns.command}")
     return EXIT_USAGE
-
-
-def read_token_from_env() -> str:
-    """The token from ``MAKINI_API_TOKEN``; a usage error when unset."""
-    from makini_desktop.redact import clean_token, register_secret
-
-    token = clean_token(os.environ.get(TOKEN_ENV, ""))
-    if not token:
-        raise UsageError(f"set {TOKEN_ENV} to the connection's API token")
-    register_secret(token)
-    return token
 
 
 def _is_terminal(stream: Any) -> bool:

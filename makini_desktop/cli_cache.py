@@ -103,8 +103,8 @@ def cache_key_for(ns: argparse.Namespace) -> tuple[str, str]:
             raise UsageError(f"no saved connection named {ns.connection!r}")
         return profile.name, profile_cache_key(profile.id, profile.base_url)
     if getattr(ns, "base_url", None):
-        from makini_desktop.cli import read_token_from_env
         from makini_desktop.sync.session import adhoc_cache_key
+        from makini_desktop.usage import read_token_from_env
 
         return ns.base_url, adhoc_cache_key(ns.base_url, read_token_from_env())
     raise UsageError("--offline needs --connection NAME or --base-url URL")

@@ -25,7 +25,6 @@ import os
 import sys
 from typing import TextIO
 
-from makini_desktop.cli import EXIT_FAILED, EXIT_OK, TOKEN_ENV
 from makini_desktop.redact import clean_token
 from makini_desktop.store.profiles import (
     ConnectionProfile,
@@ -36,7 +35,7 @@ from makini_desktop.store.profiles import (
     validate_base_url,
 )
 from makini_desktop.store.secrets import TokenStore
-from makini_desktop.usage import UsageError
+from makini_desktop.usage import EXIT_FAILED, EXIT_OK, TOKEN_ENV, UsageError
 
 __all__ = ["run_connection_command", "saved_connection"]
 

@@ -32,7 +32,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from makini_desktop.api import resources as res
-from makini_desktop.sandbox.data import Record, format_ts, parse_ts
+from makini_desktop.sandbox.records import Record, format_ts, parse_ts
 
 DEFAULT_PER_PAGE: Final = 50
 OPS: Final = ("contains", "startsWith", "gt", "gteq", "lt", "lteq")

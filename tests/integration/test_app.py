@@ -1,4 +1,5 @@
-"""makini_desktop.app.main: demo mode, screenshots and start-up errors."""
+"""The window as `makini-desktop` starts it (cli.main -> app.run): demo mode, screenshots and
+start-up errors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
 from makini_desktop import app as app_module
+from makini_desktop import cli
 from makini_desktop.api import resources as res
 
 
@@ -43,7 +45,7 @@ def test_demo_starts_loads_and_quits_cleanly(qapp, caplog):
     seen: dict = {}
     timer = _close_when_loaded(seen)
     with caplog.at_level(logging.WARNING):
-        assert app_module.main(["--demo"]) == 0
+        assert cli.main(["--demo"]) == 0
     timer.stop()
     gc.collect()
     assert seen["title"] == "Demo (sandbox) — makini-desktop — Demo data"
@@ -63,7 +65,7 @@ def test_demo_starts_loads_and_quits_cleanly(qapp, caplog):
 def test_screenshots_are_written(qapp, tmp_path):
     """--demo --screenshots DIR writes a picture of every tab, the manager, an error and the
     offline banner in dark mode (as the README shows)."""
-    assert app_module.main(["--demo", "--screenshots", str(tmp_path)]) == 0
+    assert cli.main(["--demo", "--screenshots", str(tmp_path)]) == 0
     names = [*res.TAB_VIEWS, "connections", "error", "offline-dark"]
     for name in names:
         image = QImage(str(tmp_path / f"{name}.png"))
@@ -86,7 +88,7 @@ def test_base_url_opens_an_unsaved_connection(qapp, sandbox, monkeypatch):
     monkeypatch.setenv("MAKINI_API_TOKEN", "sandbox-token")
     seen: dict = {}
     timer = _close_when_loaded(seen)
-    assert app_module.main(["--base-url", sandbox.url]) == 0
+    assert cli.main(["--base-url", sandbox.url]) == 0
     timer.stop()
     assert seen["rows"]["assets"] == len(sandbox.data.visible("assets"))
     assert seen["badge"] is False
@@ -104,7 +106,7 @@ def test_opens_on_the_last_active_saved_connection(qapp, sandbox):
     TokenStore().set(profile.id, "sandbox-token")
     seen: dict = {}
     timer = _close_when_loaded(seen)
-    assert app_module.main([]) == 0
+    assert cli.main([]) == 0
     timer.stop()
     assert seen["title"] == "Head office — makini-desktop"
     assert seen["rows"]["spaces"] > 0
@@ -125,27 +127,27 @@ def test_first_run_opens_the_connection_manager(qapp):
 
     timer.timeout.connect(poll)
     timer.start()
-    assert app_module.main([]) == 0
+    assert cli.main([]) == 0
     timer.stop()
     assert seen == {"manager": True}
 
 
 def test_base_url_without_token_is_a_usage_error(qapp, capsys):
     """--base-url without MAKINI_API_TOKEN exits 2 with a message, opening no window."""
-    assert app_module.main(["--base-url", "https://api.makini.io"]) == 2
+    assert cli.main(["--base-url", "https://api.makini.io"]) == 2
     assert "MAKINI_API_TOKEN" in capsys.readouterr().err
 
 
 def test_insecure_base_url_is_refused(qapp, capsys, monkeypatch):
     """--base-url http:// to a remote host is refused before any token is sent."""
     monkeypatch.setenv("MAKINI_API_TOKEN", "tok")
-    assert app_module.main(["--base-url", "http://example.com"]) == 2
+    assert cli.main(["--base-url", "http://example.com"]) == 2
     assert capsys.readouterr().err.startswith("makini-desktop: error:")
 
 
 def test_unknown_saved_connection_is_a_usage_error(qapp, capsys):
     """--connection NAME that is not saved exits 2 and says so."""
-    assert app_module.main(["--connection", "Nowhere"]) == 2
+    assert cli.main(["--connection", "Nowhere"]) == 2
     assert "Nowhere" in capsys.readouterr().err
 
 
@@ -154,10 +156,10 @@ def test_startup_errors_also_go_to_a_message_box(qapp, capsys, monkeypatch):
     (a desktop shortcut shows no terminal)."""
     shown: list[str] = []
     monkeypatch.setattr(app_module, "show_startup_error_box", shown.append)
-    assert app_module.main(["--connection", "Nowhere"]) == 2
+    assert cli.main(["--connection", "Nowhere"]) == 2
     assert "Nowhere" in capsys.readouterr().err
     monkeypatch.setenv("MAKINI_API_TOKEN", "tok")
-    assert app_module.main(["--base-url", "http://example.com"]) == 2
+    assert cli.main(["--base-url", "http://example.com"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("makini-desktop: error:")
     assert len(shown) == 2

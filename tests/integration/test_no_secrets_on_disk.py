@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from makini_desktop import app as app_module
+from makini_desktop import cli
 from makini_desktop.store.profiles import ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from tests.integration.test_app import _close_when_loaded
@@ -19,7 +19,7 @@ def test_a_full_session_writes_no_token_anywhere(qapp, sandbox, _isolated_home):
     TokenStore().set(profile.id, TOKEN)
     seen: dict = {}
     timer = _close_when_loaded(seen)
-    assert app_module.main([]) == 0
+    assert cli.main([]) == 0
     timer.stop()
     assert seen["rows"]["assets"] == len(sandbox.data.visible("assets"))
     files = [p for p in _isolated_home.rglob("*") if p.is_file()]

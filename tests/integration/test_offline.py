@@ -354,12 +354,12 @@ def _close_when(seen: dict, done: Any) -> Any:
 
 def test_base_url_with_the_server_down_opens_on_its_cache(qapp, sandbox, monkeypatch):
     """--base-url started while that server is down shows its cached rows and the banner."""
-    from makini_desktop import app as app_module
+    from makini_desktop import cli
 
     monkeypatch.setenv("MAKINI_API_TOKEN", TOKEN)
     online: dict = {}
     timer = _close_when(online, lambda w: all_up_to_date(w))
-    assert app_module.main(["--base-url", sandbox.url]) == 0
+    assert cli.main(["--base-url", sandbox.url]) == 0
     timer.stop()
     assert online["rows"] == visible_counts(sandbox)
     url = sandbox.url
@@ -367,7 +367,7 @@ def test_base_url_with_the_server_down_opens_on_its_cache(qapp, sandbox, monkeyp
 
     offline: dict = {}
     timer = _close_when(offline, lambda w: banner(w).isVisible())
-    assert app_module.main(["--base-url", url]) == 0
+    assert cli.main(["--base-url", url]) == 0
     timer.stop()
     assert offline["rows"] == online["rows"]
     assert offline["banner"].startswith("Offline — showing data cached at ")
@@ -378,7 +378,7 @@ def test_base_url_with_the_server_down_opens_on_its_cache(qapp, sandbox, monkeyp
     monkeypatch.setenv("MAKINI_API_TOKEN", "someone-else")
     other: dict = {}
     timer = _close_when(other, lambda w: banner(w).isVisible())
-    assert app_module.main(["--base-url", url]) == 0
+    assert cli.main(["--base-url", url]) == 0
     timer.stop()
     assert sum(other["rows"].values()) == 0
     assert other["banner"] == "Offline — nothing of this connection is cached yet"

@@ -20,8 +20,11 @@ def test_the_app_pins_pyside6_even_when_the_environment_says_otherwise():
     """makini-desktop sets QT_API itself before qasync is imported (PyQt6 installed or not)."""
     code = (
         "import os, sys\n"
-        "from makini_desktop.app import main\n"
-        "main(['--version'])\n"
+        "from makini_desktop.cli import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
     )
     env = {**os.environ, "QT_API": "pyqt6", "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code + "print(os.environ['QT_API'])"],

@@ -1,4 +1,5 @@
-"""Shared helpers of the sandbox tests: the fixed clock, auth and a list walker."""
+"""Shared helpers of the sandbox tests: the fixed clock, auth, a list walker and the check of
+a contract §4 error."""
 
 from __future__ import annotations
 
@@ -36,3 +37,15 @@ def walk(client: httpx.Client, path: str, params: dict[str, Any] | None = None) 
         if not nxt:
             return out
         response = client.get(nxt)
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+    """The response is a contract §4 error with that status and code; returns the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert body["error"]["type"]
+    assert body["message"] == body["error"]["message"]
+    assert body["error"]["request_id"] == response.headers["x-request-id"]
+    return body

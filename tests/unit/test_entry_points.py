@@ -1,0 +1,83 @@
+"""The command line is parsed in one place (cli.py), and app.py never imports cli.py."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import makini_desktop
+from makini_desktop import app, cli
+
+PACKAGE = Path(makini_desktop.__file__).parent
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function (``from a import b``
+    counts as both ``a`` and ``a.b``, since ``b`` may be a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_module_of_the_package_imports_cli() -> None:
+    """cli.py is the top: app.py, the cli_*.py commands and everything else never import it
+    (not even inside a function), so no import cycle can run through it."""
+    importers = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path != PACKAGE / "cli.py" and "makini_desktop.cli" in _imported_modules(path)
+    ]
+    assert importers == []
+
+
+def test_importing_the_app_does_not_import_cli() -> None:
+    """A fresh interpreter that imports makini_desktop.app has not loaded makini_desktop.cli."""
+    code = "import sys, makini_desktop.app\nprint('makini_desktop.cli' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_window_gets_the_namespace_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`makini-desktop --demo` parses its arguments once and hands that namespace to app.run."""
+    parses: list[list[str]] = []
+    real_parse = argparse.ArgumentParser.parse_args
+
+    def counting_parse(self: argparse.ArgumentParser, args=None, namespace=None):
+        parses.append(list(args or []))
+        return real_parse(self, args, namespace)
+
+    runs: list[argparse.Namespace] = []
+
+    def fake_run(ns: argparse.Namespace) -> int:
+        runs.append(ns)
+        return 0
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", counting_parse)
+    monkeypatch.setattr(app, "run", fake_run)
+    assert cli.main(["--demo", "--screenshots", "shots"]) == 0
+    assert parses == [["--demo", "--screenshots", "shots"]]
+    assert len(runs) == 1
+    assert runs[0].command is None and runs[0].demo and runs[0].screenshots == "shots"
+
+
+def test_a_start_up_error_of_the_window_exits_2_through_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--base-url without MAKINI_API_TOKEN: cli.main returns app.run's usage exit code."""
+    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
+    shown: list[str] = []
+    monkeypatch.setattr(app, "show_startup_error_box", shown.append)
+    assert cli.main(["--base-url", "https://api.makini.io"]) == cli.EXIT_USAGE
+    assert cli.TOKEN_ENV in capsys.readouterr().err
+    assert len(shown) == 1
