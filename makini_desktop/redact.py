@@ -33,8 +33,14 @@ _secrets: set[str] = set()
 # "Bearer <credential>" in any case, as a header value, a repr or free text. The credential
 # runs to the next whitespace or quote; "***" itself is left alone so scrubbing is idempotent.
 _BEARER = re.compile(r"(?i)\b(bearer\s+)(?!\*\*\*)([^\s'\"<>,;)}\]]+)")
-# The header itself, in case its value uses a scheme we do not know.
-_AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)([^'\"\r\n]+)")
+# The header itself, in case its value uses a scheme we do not know: an optional scheme
+# word, then the credential, which (as for Bearer) runs to the next space, quote or closing
+# punctuation, so the sentence around it ("... (sent as Authorization: Bearer x).") stays.
+_AUTH_HEADER = re.compile(
+    r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?![a-z][a-z0-9-]*\s+\*\*\*)"
+    r"([a-z][a-z0-9-]*\s+)?"
+    r"(?!\*\*\*)([^\s'\"<>,;)}\]]+)"
+)
 # token=..., api_key=..., "access_token": "...", 'password': '...'. The form with spaces
 # needs a quoted value so that source lines in a traceback ("token = self._get()") and
 # human sentences ("token: missing") are left readable.
@@ -111,8 +117,4 @@ def scrub(text: str, extra: Iterable[str] = ()) -> str:
 
 
 def _mask_header(match: re.Match[str]) -> str:
-    value = match.group(2)
-    scheme = re.match(r"\s*[a-z]+\s+", value, flags=re.I)
-    if scheme:
-        return f"{match.group(1)}{scheme.group(0)}{MASK}"
-    return f"{match.group(1)}{MASK}"
+    return f"{match.group(1)}{match.group(2) or ''}{MASK}"

@@ -330,7 +330,7 @@ def error_from_response(
     if not is_json and body:
         excerpt = _excerpt(body, extra)
         if excerpt:
-            message = f"{message} (the server's answer was not JSON: {excerpt[:80]})"
+            message = f"{message} (the server's answer was not JSON: {shorten(excerpt, 80)})"
     field_errors_raw = doc.get(res.ERR_FIELDS)
     field_errors: dict[str, list[str]] | None = None
     if isinstance(field_errors_raw, Mapping):
@@ -362,5 +362,16 @@ def _excerpt(body: bytes, secrets: Iterable[str] = ()) -> str:
     text = scrub(text, tuple(secrets))
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
     text = re.sub(r"<[^>]*>", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return text[:EXCERPT_CHARS]
+    return shorten(re.sub(r"\s+", " ", text).strip(), EXCERPT_CHARS)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" when cut,
+    so no half word ("n" of "nginx") reads as what the server said."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
