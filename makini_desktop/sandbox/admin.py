@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any, Final
 
-from makini_desktop.sandbox.faults import FAULT_KINDS
+from makini_desktop.sandbox.faults import KEY_HELP, KIND_HELP
 from makini_desktop.sandbox.http import (
     Request,
     Response,
@@ -111,14 +111,20 @@ def _test_controls_page(server: SandboxServer, rid: str, rate: RateDecision) -> 
         "<p>Rate limit: "
         + (f"{limit} requests per minute per token." if limit else "none.") + "</p>"
         "<h2>How to change them</h2>"
-        "<p>A fault is <code>KIND[:key=value,...]</code>, KIND one of "
-        f"{escape(', '.join(FAULT_KINDS))}; keys: p (probability), every, count, after, "
-        "path (prefix), retry_after (seconds), ms. The same specs work with "
+        "<p>A fault is <code>KIND[:key=value,...]</code>. The same specs work with "
         "<code>makini-desktop sandbox --fault SPEC</code>.</p>"
+        f"<h3>Kinds</h3><dl id=\"kinds\">{_help_list(KIND_HELP)}</dl>"
+        f"<h3>Keys</h3><dl id=\"keys\">{_help_list(KEY_HELP)}</dl>"
         f"<dl>{rows}</dl></body></html>"
     )
     return Response(200, page.encode("utf-8"), rid, "text/html; charset=utf-8",
                     rate.headers())
+
+
+def _help_list(table: Mapping[str, str]) -> str:
+    """One ``<dt>``/``<dd>`` pair per entry of a help table (the one ``--help`` uses)."""
+    return "".join(f"<dt><code>{escape(name)}</code></dt><dd>{escape(text)}</dd>"
+                   for name, text in table.items())
 
 
 def _action(server: SandboxServer, route: str, method: str, body: Any) -> Any:

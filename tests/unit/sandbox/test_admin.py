@@ -129,3 +129,17 @@ def test_test_controls_page_lists_the_faults_in_force(server: SandboxServer) -> 
     assert f"curl -X DELETE {server.url}/__sandbox__/faults" in page
     server.clear_faults()
     assert "<li>None</li>" in httpx.get(server.url + "/__sandbox__/").text
+
+
+def test_test_controls_page_explains_every_fault_kind_and_key(server: SandboxServer) -> None:
+    """The page names every fault kind and every key a spec may use, as --help does."""
+    import re
+
+    page = httpx.get(server.url + "/__sandbox__/").text
+    named = set(re.findall(r"<dt><code>([^<]+)</code></dt>", page))
+    for key in ("p", "every", "count", "after", "path", "retry_after", "ms", "shape",
+                "bytes", "depth", "status"):
+        assert key in named, key
+    for kind in ("bad-data", "trickle", "surrogate", "xml-illegal", "deep", "echo-token",
+                 "short-total", "429", "reset", "latency"):
+        assert kind in named, kind
