@@ -36,6 +36,7 @@ from makini_desktop.api.errors import (
     MakiniConnectionError,
     MakiniError,
     MalformedResponseError,
+    SlowAnswerError,
     error_from_response,
     scrub_error,
 )
@@ -235,8 +236,8 @@ class MakiniClient:
                         **extra,
                     )
         except TimeoutError:
-            raise MakiniConnectionError(
-                0, "TIMEOUT", "network",
+            raise SlowAnswerError(
+                0, "TOO_SLOW", "network",
                 f"The server took too long to answer: no complete answer within "
                 f"{self.deadline:g} s.",
                 request_id=request_id, method=method, path=shown_path,

@@ -189,6 +189,23 @@ class MakiniConnectionError(MakiniError):
         return "The server could not be reached."
 
 
+class SlowAnswerError(MakiniError):
+    """The server answered, but not completely within the client's overall deadline (code
+    ``TOO_SLOW``): it sends its body a few bytes at a time, or a proxy stalls it.
+
+    Not a connection error: the server is reachable, so the app does not claim to be
+    offline. Not retried either: a server that trickled once would keep the user waiting
+    the whole deadline again on every retry.
+    """
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+    def summary(self) -> str:
+        return "The server answered too slowly, so its answer was not used."
+
+
 class MalformedResponseError(MakiniError):
     """A successful (2xx) answer that cannot be used as sent.
 
