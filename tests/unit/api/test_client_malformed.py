@@ -112,17 +112,22 @@ async def _trickle():
 
 
 def test_a_body_that_trickles_forever_ends_at_the_deadline():
-    """A body that never finishes ends in "took too long", whatever the read timeout."""
-    client, _, _ = make_client(
+    """A body that never finishes ends in "took too long", whatever the read timeout; the
+    server answered, so it is not a connection error, and it is not retried."""
+    from makini_desktop.api.errors import SlowAnswerError
+
+    client, calls, _ = make_client(
         lambda r: httpx.Response(200, content=_trickle(), headers={"X-Request-Id": "req_slow"}),
-        retry=ONE_TRY, deadline=0.3,
+        deadline=0.3,
     )
-    with pytest.raises(MakiniConnectionError) as info:
+    with pytest.raises(SlowAnswerError) as info:
         run(_walk(client))
     err = info.value
-    assert err.code == "TIMEOUT"
+    assert err.code == "TOO_SLOW"
     assert "took too long" in err.message
     assert err.request_id
+    assert not err.is_connection and not err.retryable
+    assert len(calls.requests) == 1
 
 
 def test_the_client_has_a_default_deadline():
