@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from makini_desktop.api.client import RetryPolicy
-from makini_desktop.api.errors import MakiniConnectionError, MakiniError, MalformedResponseError
+from makini_desktop.api.errors import MakiniError, MalformedResponseError
 from makini_desktop.redact import clear_secrets
 from tests.helpers.mockapi import TOKEN, error_body, list_page, make_client, run
 
