@@ -37,6 +37,7 @@ from makini_desktop.sync.tab_status import (
     held_text,
     offline_text,
 )
+from makini_desktop.ui.notifier import weak_listener
 from makini_desktop.ui.table_model import Lookups, ResourceTableModel
 
 SessionFactory = core.SessionFactory
@@ -222,7 +223,7 @@ class Workspace(QObject):
         self._core.on_connection = self._on_core_connection
         self._core.on_reach = self._on_core_reach
         self.notifier = self._core.notifier
-        self.notifier.subscribe(self._on_notifier_message)
+        self._listener = weak_listener(self, self.notifier)
         self.tabs: dict[str, TabController] = {
             name: TabController(loader, self) for name, loader in self._core.tabs.items()
         }
@@ -251,9 +252,6 @@ class Workspace(QObject):
             self.sig_reach_changed.emit()
 
     def _on_notifier_message(self, message: Message) -> None:
-        if not _alive(self):
-            self.notifier.unsubscribe(self._on_notifier_message)  # the window is gone
-            return
         if message.origin is self._core:
             self.sig_notice.emit(message.text)
 
