@@ -22,18 +22,13 @@ from urllib.parse import urlsplit
 import shiboken6
 from PySide6.QtCore import (
     QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRect,
-    QSize,
     Qt,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPainter, QPalette, QShortcut
+from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -48,8 +43,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -58,7 +51,7 @@ from qasync import asyncSlot
 
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
-from makini_desktop.redact import clean_token, register_secret, scrub, unregister_secret
+from makini_desktop.redact import clean_token, register_secret, unregister_secret
 from makini_desktop.store import cache as cache_store
 from makini_desktop.store.profiles import (
     MAX_NAME_LENGTH,
@@ -67,6 +60,8 @@ from makini_desktop.store.profiles import (
     ProfileStore,
 )
 from makini_desktop.store.secrets import SESSION_ONLY_NAME, TokenStore
+from makini_desktop.sync.connection_status import describe_error, describe_status, provider_name
+from makini_desktop.ui.connection_list import ID_ROLE, ConnectionDelegate, connection_item, host_of
 
 __all__ = [
     "NO_KEYCHAIN_TEXT",
@@ -85,9 +80,6 @@ NO_KEYCHAIN_TEXT = (
     " To keep tokens, install and unlock a keychain such as GNOME Keyring or KWallet."
     if sys.platform.startswith("linux") else ""
 )
-ID_ROLE = Qt.ItemDataRole.UserRole
-NAME_ROLE = Qt.ItemDataRole.UserRole + 1
-DETAIL_ROLE = Qt.ItemDataRole.UserRole + 2
 
 Tester = Callable[[str, str], Awaitable[Any]]
 
@@ -100,168 +92,15 @@ async def _default_tester(base_url: str, token: str) -> Any:
     return await test_connection(base_url, token)
 
 
-# Provider codes of /api/integrations/current as their makers spell them; an unknown code
-# is shown with its first letter capitalised.
-_PROVIDER_NAMES = {
-    "ioffice": "iOffice",
-    "eptura": "Eptura",
-    "planon": "Planon",
-    "archibus": "Archibus",
-    "fmsystems": "FM:Systems",
-    "maximo": "IBM Maximo",
-    "servicenow": "ServiceNow",
-    "spacewell": "Spacewell",
-    "upkeep": "UpKeep",
-    "maintainx": "MaintainX",
-    "fiix": "Fiix",
-    "limble": "Limble",
-}
-
-
-def provider_name(code: str) -> str:
-    """The customer's system as a person knows it: ``ioffice`` → ``iOffice``."""
-    text = " ".join(code.replace("_", " ").split())
-    if not text:
-        return ""
-    known = _PROVIDER_NAMES.get(text.lower().replace(" ", "").replace("-", ""))
-    return known or (text[0].upper() + text[1:])
-
-
-def describe_status(status: Any) -> str:
-    """A connection test's answer in words: state, then company and timing, then request ID.
-
-    Args:
-        status: an ``IntegrationStatus`` (duck-typed: the dialog may be handed a stand-in).
-    """
-    state = getattr(getattr(status, "state", None), "name", "")  # a ConnState member
-    system = provider_name(str(getattr(status, "provider", "") or ""))
-    on = f" — {system}" if system else ""
-    if state == "READY":
-        first = f"✓ Connected{on}, sync up to date"
-    elif state == "SYNCING":
-        first = f"✓ Connected{on}, sync in progress (lists may still be filling in)"
-    elif state == "DEGRADED":
-        first = f"⚠ Connected{on}, but its last sync failed: data may be out of date"
-    elif state == "NEEDS_RECONNECT":
-        which = system or "the customer's system"
-        first = (f"⚠ Connected, but Makini has lost access to {which}: "
-                 "reconnect it in the Makini dashboard")
-    else:
-        raw = str(getattr(status, "sync_status", "") or "")
-        first = f"⚠ Connected{on}, sync state unknown" + (f" (“{raw}”)" if raw else "")
-    facts = []
-    company = str(getattr(status, "company", "") or "")
-    latency = getattr(status, "latency_ms", None)
-    answered = f"Answered in {latency:.0f} ms." if latency is not None else ""
-    if company or answered:
-        facts.append(" · ".join(p for p in (company, answered) if p))
-    request_id = getattr(status, "request_id", "")
-    # The ID verbatim: support searches for it exactly as the server sent it.
-    facts.append(f"Request ID: {request_id}" if request_id else "No request ID was sent.")
-    return first + "\n" + "\n".join(facts)
-
-
-def describe_error(err: MakiniError) -> str:
-    """A failed connection test in sentences, with the request ID when there is one.
-
-    The same sentence as the error dialog (:meth:`MakiniError.summary`), then the server's
-    own message (scrubbed) when it adds something; never the bare code.
-    """
-    lines = [f"✗ {err.summary()}"]
-    message = scrub(" ".join(str(err.message or "").split()))
-    if message and message != err.summary():
-        if err.is_connection:
-            lines.append(message if message.endswith(".") else message + ".")
-        else:
-            lines.append(f"The server said: {message}")
-    if err.request_id:
-        lines.append(f"Request ID: {err.request_id}")
-    return "\n".join(lines)
-
-
 def _origin(base_url: str) -> tuple[str, str]:
     parts = urlsplit(base_url)
     return parts.scheme, parts.netloc
-
-
-def _host(base_url: str) -> str:
-    return urlsplit(base_url).netloc or base_url
 
 
 def _error_color(palette: QPalette) -> QColor:
     """A red that is readable on the current (light or dark) window background."""
     dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
     return QColor("#ff8a80") if dark else QColor("#b3261e")
-
-
-class _ConnectionDelegate(QStyledItemDelegate):
-    """Draws a connection as its name over a dimmer second line (host, "active").
-
-    The item's display text stays "name\\nhost" for screen readers and tests; only the
-    painting differs, so the two lines read as one entry instead of four equal lines.
-    """
-
-    def _metrics(self, option: QStyleOptionViewItem) -> tuple[int, int]:
-        line = option.fontMetrics.lineSpacing()
-        return line, max(2, line // 3)
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        size = super().sizeHint(option, index)
-        line, pad = self._metrics(option)
-        return QSize(size.width(), line * 2 + pad * 2)
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-
-        line, pad = self._metrics(option)
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, opt, widget) + 2
-        rect = option.rect.adjusted(margin * 2, pad, -margin * 2, -pad)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        group = (
-            QPalette.ColorGroup.Active
-            if opt.state & QStyle.StateFlag.State_Active
-            else QPalette.ColorGroup.Inactive
-        )
-        main_color = opt.palette.color(
-            group,
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text,
-        )
-        dim_color = QColor(main_color)
-        if not selected:
-            dim_color = opt.palette.color(group, QPalette.ColorRole.PlaceholderText)
-
-        name = str(index.data(NAME_ROLE) or "")
-        detail = str(index.data(DETAIL_ROLE) or "")
-        painter.save()
-        painter.setFont(opt.font)  # bold for the active connection (the item's FontRole)
-        painter.setPen(main_color)
-        top = QRect(rect.left(), rect.top(), rect.width(), line)
-        elide = Qt.TextElideMode.ElideRight
-        painter.drawText(
-            top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            opt.fontMetrics.elidedText(name, elide, rect.width()),
-        )
-        detail_font = QApplication.font(widget) if widget is not None else QApplication.font()
-        painter.setFont(detail_font)
-        painter.setPen(dim_color)
-        bottom = QRect(rect.left(), rect.top() + line, rect.width(), line)
-        painter.drawText(
-            bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            painter.fontMetrics().elidedText(detail, elide, rect.width()),
-        )
-        painter.restore()
 
 
 class ConnectionDialog(QDialog):
@@ -353,7 +192,7 @@ class ConnectionDialog(QDialog):
         self.connection_list.setUniformItemSizes(False)
         self.connection_list.setWordWrap(False)
         self.connection_list.setMinimumWidth(char * 26)
-        self.connection_list.setItemDelegate(_ConnectionDelegate(self.connection_list))
+        self.connection_list.setItemDelegate(ConnectionDelegate(self.connection_list))
         self.connection_list.currentItemChanged.connect(self._on_connection_list_current_changed)
         self.connection_list.itemDoubleClicked.connect(self._on_connection_list_double_clicked)
         self.add_button = QPushButton("Add", self)
@@ -593,18 +432,7 @@ class ConnectionDialog(QDialog):
         try:
             self.connection_list.clear()
             for profile in self.profiles.list():
-                host = _host(profile.base_url)
-                second = f"{host} · active" if profile.id == active else host
-                item = QListWidgetItem(f"{profile.name}\n{second}")
-                item.setData(ID_ROLE, profile.id)
-                item.setData(NAME_ROLE, profile.name)
-                item.setData(DETAIL_ROLE, second)
-                item.setToolTip(profile.base_url)
-                if profile.id == active:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
-                self.connection_list.addItem(item)
+                self.connection_list.addItem(connection_item(profile, active=profile.id == active))
         finally:
             self.connection_list.blockSignals(False)
 
@@ -911,7 +739,8 @@ class ConnectionDialog(QDialog):
         self._test_task = asyncio.current_task()
         self.last_test_result = None
         self.test_result.setToolTip("")
-        self.test_result.setText(f"Testing {_host(validate_base_url(self.base_url_field.text()))}…")
+        host = host_of(validate_base_url(self.base_url_field.text()))
+        self.test_result.setText(f"Testing {host}…")
         self._validate()
         register_secret(token)
 
