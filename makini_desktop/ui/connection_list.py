@@ -3,16 +3,20 @@ dimmer line (host, "active")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
+    QListWidget,
     QListWidgetItem,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QWidget,
 )
 
 from makini_desktop.store.profiles import ConnectionProfile
@@ -22,6 +26,7 @@ __all__ = [
     "ID_ROLE",
     "NAME_ROLE",
     "ConnectionDelegate",
+    "ConnectionList",
     "connection_item",
     "host_of",
 ]
@@ -120,3 +125,40 @@ class ConnectionDelegate(QStyledItemDelegate):
             painter.fontMetrics().elidedText(detail, elide, rect.width()),
         )
         painter.restore()
+
+
+class ConnectionList(QListWidget):
+    """The saved connections, one item each (its data under :data:`ID_ROLE` is the id).
+
+    Args:
+        parent: the connection manager.
+        min_chars: the narrowest the list gets, in average characters.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, min_chars: int = 26) -> None:
+        super().__init__(parent)
+        self.setObjectName("connectionList")
+        self.setAccessibleName("Saved connections")
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setUniformItemSizes(False)
+        self.setWordWrap(False)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * min_chars)
+        self.setItemDelegate(ConnectionDelegate(self))
+
+    def reload(self, profiles: Sequence[ConnectionProfile], active_id: str | None) -> None:
+        """List the profiles (no signal is emitted); the active one is in bold."""
+        self.blockSignals(True)
+        try:
+            self.clear()
+            for profile in profiles:
+                self.addItem(connection_item(profile, active=profile.id == active_id))
+        finally:
+            self.blockSignals(False)
+
+    def item_for(self, profile_id: str | None) -> QListWidgetItem | None:
+        """The item of a profile id, or None."""
+        for row in range(self.count()):
+            item = self.item(row)
+            if item.data(ID_ROLE) == profile_id:
+                return item
+        return None
