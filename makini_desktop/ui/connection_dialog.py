@@ -8,65 +8,44 @@ stored token: it shows where the token is kept, and a token typed there replaces
 The dialog is non-modal-friendly: open it with :meth:`ConnectionDialog.open_on` (or
 ``open()``/``show()``), never ``exec()`` it inside a coroutine. "Test connection" runs on the
 qasync loop and is cancelled when the dialog closes or another connection is selected.
+
+The dialog is the manager around two rooms: the list of saved connections
+(:mod:`~makini_desktop.ui.connection_list`) and the form with its inline validation and
+"Test connection" (:mod:`~makini_desktop.ui.connection_form`). What the test's answer says
+is :mod:`makini_desktop.sync.connection_status`'s (Qt-free; re-exported here).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import shiboken6
-from PySide6.QtCore import (
-    QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRect,
-    QSize,
-    Qt,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPainter, QPalette, QShortcut
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
-from makini_desktop.api.errors import MakiniError
-from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl, validate_base_url
-from makini_desktop.redact import clean_token, register_secret, scrub, unregister_secret
+from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl
+from makini_desktop.redact import register_secret, unregister_secret
 from makini_desktop.store import cache as cache_store
-from makini_desktop.store.profiles import (
-    MAX_NAME_LENGTH,
-    ConnectionProfile,
-    ProfileError,
-    ProfileStore,
-)
-from makini_desktop.store.secrets import SESSION_ONLY_NAME, TokenStore
+from makini_desktop.store.profiles import ConnectionProfile, ProfileError, ProfileStore
+from makini_desktop.store.secrets import TokenStore
+from makini_desktop.sync.connection_status import describe_error, describe_status, provider_name
+from makini_desktop.ui.connection_form import ConnectionForm, Tester
+from makini_desktop.ui.connection_list import ID_ROLE, ConnectionList
+from makini_desktop.ui.keyring_banner import NO_KEYCHAIN_TEXT, KeyringBanner
 
 __all__ = [
     "NO_KEYCHAIN_TEXT",
@@ -78,190 +57,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-NO_KEYCHAIN_TEXT = (
-    "No system keychain was found: the token will be kept for this session only "
-    "and asked again next time."
-) + (
-    " To keep tokens, install and unlock a keychain such as GNOME Keyring or KWallet."
-    if sys.platform.startswith("linux") else ""
-)
-ID_ROLE = Qt.ItemDataRole.UserRole
-NAME_ROLE = Qt.ItemDataRole.UserRole + 1
-DETAIL_ROLE = Qt.ItemDataRole.UserRole + 2
-
-Tester = Callable[[str, str], Awaitable[Any]]
-
-
-async def _default_tester(base_url: str, token: str) -> Any:
-    # Imported here: sync/ pulls in httpx and the cache, which a dialog that is only
-    # being constructed (or rendered for a screenshot) does not need.
-    from makini_desktop.sync.session import test_connection
-
-    return await test_connection(base_url, token)
-
-
-# Provider codes of /api/integrations/current as their makers spell them; an unknown code
-# is shown with its first letter capitalised.
-_PROVIDER_NAMES = {
-    "ioffice": "iOffice",
-    "eptura": "Eptura",
-    "planon": "Planon",
-    "archibus": "Archibus",
-    "fmsystems": "FM:Systems",
-    "maximo": "IBM Maximo",
-    "servicenow": "ServiceNow",
-    "spacewell": "Spacewell",
-    "upkeep": "UpKeep",
-    "maintainx": "MaintainX",
-    "fiix": "Fiix",
-    "limble": "Limble",
-}
-
-
-def provider_name(code: str) -> str:
-    """The customer's system as a person knows it: ``ioffice`` → ``iOffice``."""
-    text = " ".join(code.replace("_", " ").split())
-    if not text:
-        return ""
-    known = _PROVIDER_NAMES.get(text.lower().replace(" ", "").replace("-", ""))
-    return known or (text[0].upper() + text[1:])
-
-
-def describe_status(status: Any) -> str:
-    """A connection test's answer in words: state, then company and timing, then request ID.
-
-    Args:
-        status: an ``IntegrationStatus`` (duck-typed: the dialog may be handed a stand-in).
-    """
-    state = getattr(getattr(status, "state", None), "name", "")  # a ConnState member
-    system = provider_name(str(getattr(status, "provider", "") or ""))
-    on = f" — {system}" if system else ""
-    if state == "READY":
-        first = f"✓ Connected{on}, sync up to date"
-    elif state == "SYNCING":
-        first = f"✓ Connected{on}, sync in progress (lists may still be filling in)"
-    elif state == "DEGRADED":
-        first = f"⚠ Connected{on}, but its last sync failed: data may be out of date"
-    elif state == "NEEDS_RECONNECT":
-        which = system or "the customer's system"
-        first = (f"⚠ Connected, but Makini has lost access to {which}: "
-                 "reconnect it in the Makini dashboard")
-    else:
-        raw = str(getattr(status, "sync_status", "") or "")
-        first = f"⚠ Connected{on}, sync state unknown" + (f" (“{raw}”)" if raw else "")
-    facts = []
-    company = str(getattr(status, "company", "") or "")
-    latency = getattr(status, "latency_ms", None)
-    answered = f"Answered in {latency:.0f} ms." if latency is not None else ""
-    if company or answered:
-        facts.append(" · ".join(p for p in (company, answered) if p))
-    request_id = getattr(status, "request_id", "")
-    # The ID verbatim: support searches for it exactly as the server sent it.
-    facts.append(f"Request ID: {request_id}" if request_id else "No request ID was sent.")
-    return first + "\n" + "\n".join(facts)
-
-
-def describe_error(err: MakiniError) -> str:
-    """A failed connection test in sentences, with the request ID when there is one.
-
-    The same sentence as the error dialog (:meth:`MakiniError.summary`), then the server's
-    own message (scrubbed) when it adds something; never the bare code.
-    """
-    lines = [f"✗ {err.summary()}"]
-    message = scrub(" ".join(str(err.message or "").split()))
-    if message and message != err.summary():
-        if err.is_connection:
-            lines.append(message if message.endswith(".") else message + ".")
-        else:
-            lines.append(f"The server said: {message}")
-    if err.request_id:
-        lines.append(f"Request ID: {err.request_id}")
-    return "\n".join(lines)
-
-
-def _origin(base_url: str) -> tuple[str, str]:
-    parts = urlsplit(base_url)
-    return parts.scheme, parts.netloc
-
-
-def _host(base_url: str) -> str:
-    return urlsplit(base_url).netloc or base_url
-
 
 def _error_color(palette: QPalette) -> QColor:
     """A red that is readable on the current (light or dark) window background."""
     dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
     return QColor("#ff8a80") if dark else QColor("#b3261e")
-
-
-class _ConnectionDelegate(QStyledItemDelegate):
-    """Draws a connection as its name over a dimmer second line (host, "active").
-
-    The item's display text stays "name\\nhost" for screen readers and tests; only the
-    painting differs, so the two lines read as one entry instead of four equal lines.
-    """
-
-    def _metrics(self, option: QStyleOptionViewItem) -> tuple[int, int]:
-        line = option.fontMetrics.lineSpacing()
-        return line, max(2, line // 3)
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        size = super().sizeHint(option, index)
-        line, pad = self._metrics(option)
-        return QSize(size.width(), line * 2 + pad * 2)
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-
-        line, pad = self._metrics(option)
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, opt, widget) + 2
-        rect = option.rect.adjusted(margin * 2, pad, -margin * 2, -pad)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        group = (
-            QPalette.ColorGroup.Active
-            if opt.state & QStyle.StateFlag.State_Active
-            else QPalette.ColorGroup.Inactive
-        )
-        main_color = opt.palette.color(
-            group,
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text,
-        )
-        dim_color = QColor(main_color)
-        if not selected:
-            dim_color = opt.palette.color(group, QPalette.ColorRole.PlaceholderText)
-
-        name = str(index.data(NAME_ROLE) or "")
-        detail = str(index.data(DETAIL_ROLE) or "")
-        painter.save()
-        painter.setFont(opt.font)  # bold for the active connection (the item's FontRole)
-        painter.setPen(main_color)
-        top = QRect(rect.left(), rect.top(), rect.width(), line)
-        elide = Qt.TextElideMode.ElideRight
-        painter.drawText(
-            top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            opt.fontMetrics.elidedText(name, elide, rect.width()),
-        )
-        detail_font = QApplication.font(widget) if widget is not None else QApplication.font()
-        painter.setFont(detail_font)
-        painter.setPen(dim_color)
-        bottom = QRect(rect.left(), rect.top() + line, rect.width(), line)
-        painter.drawText(
-            bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            painter.fontMetrics().elidedText(detail, elide, rect.width()),
-        )
-        painter.restore()
 
 
 class ConnectionDialog(QDialog):
@@ -295,19 +95,6 @@ class ConnectionDialog(QDialog):
         super().__init__(parent)
         self.profiles = profiles
         self.tokens = tokens
-        self.tester: Tester = _default_tester
-        self.last_test_result: Any = None
-        self._current_id: str | None = None  # None while editing a new connection
-        # Whether the current connection has a stored token, read once per selection: the
-        # form validates on every keystroke and a keychain read is an IPC call (or a prompt).
-        self._has_stored_token = False
-        self._name_touched = False
-        self._url_touched = False
-        # After a Save that failed, every problem stays shown until the form is reloaded
-        # (focus moving between fields must not hide the reason the save was refused).
-        self._save_tried = False
-        self._test_task: asyncio.Task[Any] | None = None
-        self._test_generation = 0
         self._confirm_box: QMessageBox | None = None
         self._unsaved_box: QMessageBox | None = None
         self._unsaved_then: Callable[[], None] | None = None
@@ -328,32 +115,11 @@ class ConnectionDialog(QDialog):
         char = fm.averageCharWidth()
 
         # Banner: only when tokens cannot be kept across restarts.
-        self.banner = QFrame(self)
-        self.banner.setObjectName("keyringBanner")
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setAutoFillBackground(True)
-        banner_icon = QLabel(self.banner)
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        banner_icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
-        )
-        self.banner_label = QLabel(self.banner)
-        self.banner_label.setObjectName("keyringBannerText")
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setAccessibleName("Token storage warning")
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.addWidget(banner_icon, 0, Qt.AlignmentFlag.AlignTop)
-        banner_layout.addWidget(self.banner_label, 1)
+        self.banner = KeyringBanner(self)
+        self.banner_label = self.banner.label
 
         # Left: the saved connections.
-        self.connection_list = QListWidget(self)
-        self.connection_list.setObjectName("connectionList")
-        self.connection_list.setAccessibleName("Saved connections")
-        self.connection_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.connection_list.setUniformItemSizes(False)
-        self.connection_list.setWordWrap(False)
-        self.connection_list.setMinimumWidth(char * 26)
-        self.connection_list.setItemDelegate(_ConnectionDelegate(self.connection_list))
+        self.connection_list = ConnectionList(self, min_chars=26)
         self.connection_list.currentItemChanged.connect(self._on_connection_list_current_changed)
         self.connection_list.itemDoubleClicked.connect(self._on_connection_list_double_clicked)
         self.add_button = QPushButton("Add", self)
@@ -377,108 +143,19 @@ class ConnectionDialog(QDialog):
         left_layout.addLayout(list_buttons)
 
         # Right: the form.
-        self.form_title = QLabel(self)
-        self.form_title.setObjectName("formTitle")
-        self.form_title.setTextFormat(Qt.TextFormat.PlainText)
-        title_font = self.form_title.font()
-        title_font.setBold(True)
-        if title_font.pointSizeF() > 0:
-            title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
-        self.form_title.setFont(title_font)
-
-        self.name_field = QLineEdit(self)
-        self.name_field.setObjectName("nameField")
-        self.name_field.setAccessibleName("Connection name")
-        self.name_field.setPlaceholderText("e.g. Headquarters (iOffice)")
-        self.name_field.setMaxLength(MAX_NAME_LENGTH + 20)
-        self.name_field.textEdited.connect(self._on_name_field_text_edited)
-        self.name_field.editingFinished.connect(self._on_name_field_editing_finished)
-        self.name_error = self._error_label("nameError", "Name problem")
-
-        self.base_url_field = QLineEdit(self)
-        self.base_url_field.setObjectName("baseUrlField")
-        self.base_url_field.setAccessibleName("Base URL")
-        self.base_url_field.setPlaceholderText("https://api.makini.io")
-        self.base_url_field.setMinimumWidth(char * 40)
-        self.base_url_field.textEdited.connect(self._on_base_url_field_text_edited)
-        self.base_url_field.editingFinished.connect(self._on_base_url_field_editing_finished)
-        self.base_url_error = self._error_label("baseUrlError", "Base URL problem")
-
-        self.token_field = QLineEdit(self)
-        self.token_field.setObjectName("tokenField")
-        self.token_field.setAccessibleName("API token")
-        self.token_field.setEchoMode(QLineEdit.EchoMode.Password)
-        # No autocompletion or input-method history for a secret.
-        self.token_field.setInputMethodHints(
-            Qt.InputMethodHint.ImhSensitiveData
-            | Qt.InputMethodHint.ImhNoPredictiveText
-            | Qt.InputMethodHint.ImhHiddenText
-        )
-        self.token_field.textEdited.connect(self._on_token_field_text_edited)
-        self.show_token_button = QToolButton(self)
-        self.show_token_button.setObjectName("showTokenButton")
-        self.show_token_button.setText("Show")
-        self.show_token_button.setAccessibleName("Show token")
-        self.show_token_button.setToolTip("Show or hide the token you are typing")
-        self.show_token_button.setCheckable(True)
-        self.show_token_button.toggled.connect(self._on_show_token_button_toggled)
-        token_row = QHBoxLayout()
-        token_row.addWidget(self.token_field, 1)
-        token_row.addWidget(self.show_token_button)
-        self.token_hint = QLabel(self)
-        self.token_hint.setObjectName("tokenHint")
-        self.token_hint.setWordWrap(True)
-        self.token_hint.setAccessibleName("Token storage")
-        self.token_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.token_error = self._error_label("tokenError", "Token problem")
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        form.addRow("&Name:", self._stack(self.name_field, self.name_error))
-        form.addRow("Base &URL:", self._stack(self.base_url_field, self.base_url_error))
-        form.addRow("&Token:", self._stack(token_row, self.token_hint, self.token_error))
-        for row in range(form.rowCount()):
-            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            label = item.widget() if item is not None else None
-            if isinstance(label, QLabel):
-                label.setBuddy(
-                    (self.name_field, self.base_url_field, self.token_field)[row]
-                )
-
-        self.test_button = QPushButton("Test connection", self)
-        self.test_button.setObjectName("testConnectionButton")
-        self.test_button.setAccessibleName("Test connection")
-        self.test_button.setToolTip("Ask the server for this connection's status")
-        self.test_button.clicked.connect(self._on_test_button_clicked)
-        self.test_result = QLabel(self)
-        self.test_result.setObjectName("testResult")
-        self.test_result.setAccessibleName("Test result")
-        self.test_result.setTextFormat(Qt.TextFormat.PlainText)
-        self.test_result.setWordWrap(True)
-        # Selectable so the request ID can be copied for support.
-        self.test_result.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
-        self.test_result.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
-        test_row.addWidget(self.test_result, 1)
-
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.form_title)
-        right_layout.addLayout(form)
-        right_layout.addSpacing(fm.height() // 2)
-        right_layout.addLayout(test_row)
-        right_layout.addStretch(1)
+        form = self.form = ConnectionForm(self.profiles, self.tokens, self)
+        form.sig_validated.connect(self._on_form_sig_validated)
+        self.form_title = form.form_title
+        self.name_field = form.name_field
+        self.base_url_field = form.base_url_field
+        self.token_field = form.token_field
+        self.token_error = form.token_error
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.setObjectName("connectionSplitter")
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(form)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([char * 30, char * 60])
@@ -525,7 +202,7 @@ class ConnectionDialog(QDialog):
         # Tab moves list → list buttons → form in reading order → actions.
         order = [
             self.connection_list, self.add_button, self.remove_button, self.name_field,
-            self.base_url_field, self.token_field, self.show_token_button, self.test_button,
+            self.base_url_field, self.token_field, form.show_token_button, form.test_button,
             self.save_button, self.connect_button, self.close_button,
         ]
         for first, second in zip(order, order[1:], strict=False):
@@ -533,30 +210,6 @@ class ConnectionDialog(QDialog):
 
         self.resize(char * 112, fm.lineSpacing() * 28)
         self._apply_colors()
-
-    def _error_label(self, name: str, accessible: str) -> QLabel:
-        label = QLabel(self)
-        label.setObjectName(name)
-        label.setAccessibleName(accessible)
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        label.setProperty("errorLabel", True)
-        # The message appears while the user types (an http:// URL): its space is kept
-        # even while it is hidden, and it never grows, so the fields below never move
-        # under the mouse. Two lines hold every message; the tooltip has the whole text.
-        policy = label.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        label.setSizePolicy(policy)
-        label.setFixedHeight(self.fontMetrics().lineSpacing() * 2)
-        label.hide()
-        return label
-
-    @staticmethod
-    def _set_error(label: QLabel, message: str | None, visible: bool) -> None:
-        label.setText(message or "")
-        label.setToolTip(message or "")
-        label.setVisible(visible)
 
     def _apply_colors(self) -> None:
         """Colours derived from the current palette, so light and dark mode both read well."""
@@ -567,57 +220,17 @@ class ConnectionDialog(QDialog):
                 palette = label.palette()
                 palette.setColor(QPalette.ColorRole.WindowText, red)
                 label.setPalette(palette)
-        banner = self.banner.palette()
-        banner.setColor(QPalette.ColorRole.Window, base.color(QPalette.ColorRole.ToolTipBase))
-        banner.setColor(
-            QPalette.ColorRole.WindowText, base.color(QPalette.ColorRole.ToolTipText)
-        )
-        self.banner.setPalette(banner)
-
-    def _stack(self, *items: QWidget | QHBoxLayout) -> QVBoxLayout:
-        box = QVBoxLayout()
-        box.setSpacing(max(2, self.fontMetrics().height() // 6))
-        for item in items:
-            if isinstance(item, QWidget):
-                box.addWidget(item)
-            else:
-                box.addLayout(item)
-        return box
+        self.banner.apply_colors(base)
 
     # -- list -----------------------------------------------------------------------------
 
     def _reload_list(self) -> None:
         """Fill the list from the store, keeping the current selection if it still exists."""
-        active = self.profiles.active_id
-        self.connection_list.blockSignals(True)
-        try:
-            self.connection_list.clear()
-            for profile in self.profiles.list():
-                host = _host(profile.base_url)
-                second = f"{host} · active" if profile.id == active else host
-                item = QListWidgetItem(f"{profile.name}\n{second}")
-                item.setData(ID_ROLE, profile.id)
-                item.setData(NAME_ROLE, profile.name)
-                item.setData(DETAIL_ROLE, second)
-                item.setToolTip(profile.base_url)
-                if profile.id == active:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
-                self.connection_list.addItem(item)
-        finally:
-            self.connection_list.blockSignals(False)
-
-    def _item_for(self, profile_id: str | None) -> QListWidgetItem | None:
-        for row in range(self.connection_list.count()):
-            item = self.connection_list.item(row)
-            if item.data(ID_ROLE) == profile_id:
-                return item
-        return None
+        self.connection_list.reload(self.profiles.list(), self.profiles.active_id)
 
     def _select(self, profile_id: str | None) -> None:
         """Show a profile in the form; with no such profile, the first one or a new one."""
-        item = self._item_for(profile_id)
+        item = self.connection_list.item_for(profile_id)
         if item is None and self.connection_list.count():
             item = self.connection_list.item(0)
         if item is None:
@@ -643,169 +256,31 @@ class ConnectionDialog(QDialog):
         return self._current_id
 
     def _load_form(self, profile: ConnectionProfile | None) -> None:
-        self._cancel_test()
-        self._current_id = profile.id if profile is not None else None
-        self._has_stored_token = self._stored_token() is not None
-        self._name_touched = self._url_touched = self._save_tried = False
-        self.name_field.setText(profile.name if profile else "")
-        self.base_url_field.setText(profile.base_url if profile else "")
-        self.base_url_field.setCursorPosition(0)
-        self.token_field.clear()
-        self.show_token_button.setChecked(False)
-        self.form_title.setText(profile.name if profile else "New connection")
-        self.test_result.clear()
-        self.last_test_result = None
+        self.form.load(profile)
         self.status_label.clear()
-        self._update_token_hint()
-        self._validate()
 
-    def _stored_token(self) -> str | None:
-        if self._current_id is None:
-            return None
-        return self.tokens.get(self._current_id)
+    @property
+    def _current_id(self) -> str | None:  # None while editing a new connection
+        return self.form.current_id
 
-    def _update_token_hint(self, *, reconnect: bool = False) -> None:
-        stored = self._has_stored_token
-        session_only = not self.tokens.persistent
-        if stored:
-            where = (
-                "kept for this session only" if session_only
-                else f"stored in {self.tokens.backend_name}"
-            )
-            self.token_field.setPlaceholderText(f"•••• {where}")
-            self.token_hint.setText(
-                "Paste a new token to replace the stored one."
-                if not reconnect
-                else "The stored token was not accepted. Paste a new token, then Connect."
-            )
-        else:
-            self.token_field.setPlaceholderText("Paste the connection's API token")
-            self.token_hint.setText(
-                "Tokens come from the Makini dashboard (“Generate Token”)."
-                + ("" if not session_only else " It is kept for this session only.")
-            )
+    @property
+    def tester(self) -> Tester:
+        return self.form.tester
 
-    def _typed_token(self) -> str:
-        return clean_token(self.token_field.text())
+    @tester.setter
+    def tester(self, tester: Tester) -> None:
+        self.form.tester = tester
 
-    def _name_problem(self) -> str | None:
-        name = " ".join(self.name_field.text().split())
-        if not name:
-            return "Give the connection a name."
-        if len(name) > MAX_NAME_LENGTH:
-            return f"Use a shorter name (at most {MAX_NAME_LENGTH} characters)."
-        other = self.profiles.find_by_name(name)
-        if other is not None and other.id != self._current_id:
-            return f"A connection named “{other.name}” already exists. Choose another name."
-        return None
-
-    def _url_problem(self) -> ValueError | None:
-        try:
-            validate_base_url(self.base_url_field.text())
-        except (InsecureUrlError, InvalidBaseUrl) as exc:
-            return exc
-        return None
-
-    def _token_problem(self) -> str | None:
-        token = self._typed_token()
-        if token and any(ch.isspace() for ch in token):
-            return "A token has no spaces or line breaks. Paste it again."
-        if not token and self._current_id is None:
-            return "Paste the connection's API token."
-        if not token and self._server_changed():
-            # The stored token belongs to the old server; it must never be sent elsewhere.
-            return "The server changed: paste the token for the new server."
-        return None
-
-    def _server_changed(self) -> bool:
-        """True if the edited URL points at another origin than the saved profile's."""
-        profile = self.profiles.get(self._current_id) if self._current_id else None
-        if profile is None:
-            return False
-        try:
-            url = validate_base_url(self.base_url_field.text())
-        except ValueError:
-            return False
-        return _origin(url) != _origin(profile.base_url)
-
-    def _is_dirty(self) -> bool:
-        if self._current_id is None:
-            return True
-        profile = self.profiles.get(self._current_id)
-        if profile is None:
-            return True
-        try:
-            url = validate_base_url(self.base_url_field.text())
-        except ValueError:
-            url = self.base_url_field.text()
-        name = " ".join(self.name_field.text().split())
-        return bool(self._typed_token()) or name != profile.name or url != profile.base_url
+    @property
+    def last_test_result(self) -> Any:
+        return self.form.last_test_result
 
     def has_unsaved_changes(self) -> bool:
         """True if the form holds typed text that is not saved (a new or edited connection)."""
-        if self._current_id is None:
-            fields = (self.name_field, self.base_url_field, self.token_field)
-            return any(field.text().strip() for field in fields)
-        return self._is_dirty()
-
-    def _validate(self, *, show_all: bool = False) -> bool:
-        """Show each field's problem inline and enable the buttons accordingly.
-
-        A problem is shown once the user has left the field (or tried to save), so that
-        the first keystrokes of a URL are not greeted by an error. An insecure URL is shown
-        at once: it is the one mistake that could send a token in clear text.
-        """
-        name_problem = self._name_problem()
-        url_problem = self._url_problem()
-        token_problem = self._token_problem()
-        typed_token = bool(self._typed_token())
-        self._save_tried = self._save_tried or show_all
-        show_all = self._save_tried
-
-        show_name = name_problem is not None and (show_all or self._name_touched)
-        self._set_error(self.name_error, name_problem, show_name)
-
-        show_url = url_problem is not None and (
-            show_all or self._url_touched or isinstance(url_problem, InsecureUrlError)
-        )
-        self._set_error(self.base_url_error, str(url_problem) if url_problem else None, show_url)
-
-        # "Paste the token" is a hint until the user tries to save; a malformed token is
-        # an error as soon as it is typed.
-        show_token = token_problem is not None and (show_all or typed_token)
-        self._set_error(self.token_error, token_problem, show_token)
-
-        valid = name_problem is None and url_problem is None and token_problem is None
-        has_token = typed_token or (self._has_stored_token and not self._server_changed())
-        testing = self._test_task is not None
-        self.save_button.setEnabled(valid and self._is_dirty())
-        self.connect_button.setEnabled(valid and has_token)
-        self.test_button.setEnabled(
-            url_problem is None and token_problem is None and has_token and not testing
-        )
-        self.remove_button.setEnabled(self._current_id is not None)
-        return valid
-
-    def _focus_first_problem(self) -> None:
-        for field, label in (
-            (self.name_field, self.name_error),
-            (self.base_url_field, self.base_url_error),
-            (self.token_field, self.token_error),
-        ):
-            if label.isVisible():
-                field.setFocus(Qt.FocusReason.OtherFocusReason)
-                return
+        return self.form.has_unsaved_changes()
 
     def _update_banner(self) -> None:
-        if self.tokens.persistent:
-            self.banner.hide()
-            return
-        if self.tokens.backend_name == SESSION_ONLY_NAME or not self.tokens.last_problem:
-            text = NO_KEYCHAIN_TEXT
-        else:
-            text = self.tokens.last_problem
-        self.banner_label.setText(text)
-        self.banner.show()
+        self.banner.follow(self.tokens)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -815,12 +290,12 @@ class ConnectionDialog(QDialog):
         Returns:
             True if saved; False if a field has a problem (now shown beside it).
         """
-        if not self._validate(show_all=True):
-            self._focus_first_problem()
+        if not self.form.validate(show_all=True):
+            self.form.focus_first_problem()
             return False
         name = self.name_field.text()
         url = self.base_url_field.text()
-        token = self._typed_token()
+        token = self.form.typed_token()
         try:
             if self._current_id is None:
                 profile = self.profiles.add(name, url)
@@ -832,11 +307,11 @@ class ConnectionDialog(QDialog):
                 existing.base_url = url
                 profile = self.profiles.update(existing)
         except (InsecureUrlError, InvalidBaseUrl) as exc:
-            self._show_field_error(self.base_url_error, self.base_url_field, str(exc))
+            self.form.show_field_error(self.form.base_url_error, self.base_url_field, str(exc))
             return False
         except ProfileError as exc:
             if exc.field == "name":
-                self._show_field_error(self.name_error, self.name_field, exc.message)
+                self.form.show_field_error(self.form.name_error, self.name_field, exc.message)
             else:
                 self.status_label.setText(exc.message)
             return False
@@ -855,10 +330,6 @@ class ConnectionDialog(QDialog):
         )
         self.sig_profiles_changed.emit()
         return True
-
-    def _show_field_error(self, label: QLabel, field: QLineEdit, message: str) -> None:
-        self._set_error(label, message, True)
-        field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def remove_connection(self, profile_id: str) -> bool:
         """Remove a connection with its token and offline cache, without asking.
@@ -898,76 +369,7 @@ class ConnectionDialog(QDialog):
             The ``IntegrationStatus``, the ``MakiniError``, or None if the form is not
             testable or the test was cancelled.
         """
-        url_problem = self._url_problem()
-        # The stored token belongs to the saved server: never test it against another one.
-        stored = None if self._server_changed() else self._stored_token()
-        token = self._typed_token() or stored
-        if url_problem is not None or not token:
-            self._validate(show_all=True)
-            return None
-        self._cancel_test()
-        self._test_generation += 1
-        generation = self._test_generation
-        self._test_task = asyncio.current_task()
-        self.last_test_result = None
-        self.test_result.setToolTip("")
-        self.test_result.setText(f"Testing {_host(validate_base_url(self.base_url_field.text()))}…")
-        self._validate()
-        register_secret(token)
-
-        def still_wanted() -> bool:
-            # A result for a dialog that is gone, or for a connection no longer shown,
-            # is dropped.
-            return shiboken6.isValid(self) and generation == self._test_generation
-
-        result: Any = None
-        try:
-            status = await self.tester(self.base_url_field.text(), token)
-        except asyncio.CancelledError:
-            if still_wanted():
-                self.test_result.setText("Test cancelled.")
-            raise
-        except MakiniError as err:
-            result = err
-            text = self._describe_error(err)
-            # The code stays at hand for support, out of the sentence a person reads.
-            code = f"{err.code}, HTTP {err.status}" if err.status else err.code
-            if still_wanted():
-                self.test_result.setToolTip(f"Error code: {code}")
-        except (InsecureUrlError, InvalidBaseUrl, ValueError) as exc:
-            text = f"✗ {exc}"
-        except Exception:
-            # A bug: the crash dialog gets the traceback (via qasync and sys.excepthook);
-            # the form must not stay stuck on "Testing…".
-            if still_wanted():
-                self.test_result.setText("✗ The test failed unexpectedly.")
-            raise
-        else:
-            result = status
-            text = self._describe_status(status)
-        finally:
-            if still_wanted():
-                self._test_task = None
-                self._validate()
-        if not still_wanted():
-            return None
-        self.last_test_result = result
-        self.test_result.setText(text)
-        return result
-
-    @staticmethod
-    def _describe_status(status: Any) -> str:
-        return describe_status(status)
-
-    @staticmethod
-    def _describe_error(err: MakiniError) -> str:
-        return describe_error(err)
-
-    def _cancel_test(self) -> None:
-        self._test_generation += 1
-        task, self._test_task = self._test_task, None
-        if task is not None and not task.done():
-            task.cancel()
+        return await self.form.test_connection()
 
     def open_on(self, profile_id: str | None = None, focus_token: bool = False) -> None:
         """Show the dialog on a connection, e.g. to paste a new token after a 401.
@@ -987,7 +389,7 @@ class ConnectionDialog(QDialog):
             self.raise_()  # already open, maybe behind the main window
             self.activateWindow()
         if focus_token:
-            self._update_token_hint(reconnect=self._current_id is not None)
+            self.form.update_token_hint(reconnect=self._current_id is not None)
             self.token_field.setFocus(Qt.FocusReason.OtherFocusReason)
         elif self._current_id is None:
             self.name_field.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -1004,7 +406,7 @@ class ConnectionDialog(QDialog):
 
     def done(self, result: int) -> None:
         # Closing cancels a running test: its answer would have nowhere to go.
-        self._cancel_test()
+        self.form.cancel_test()
         for box in (self._confirm_box, self._unsaved_box):
             if box is not None and shiboken6.isValid(box):
                 box.reject()
@@ -1157,55 +559,21 @@ class ConnectionDialog(QDialog):
 
     @Slot()
     def _on_connect_button_clicked(self) -> None:
-        if self._is_dirty() and not self.save():
+        if self.form.is_dirty() and not self.save():
             return
         profile_id = self._current_id
         if profile_id is None:
             return
         if self.tokens.get(profile_id) is None:
-            self._show_field_error(
+            self.form.show_field_error(
                 self.token_error, self.token_field, "Paste the connection's API token."
             )
             return
         self.sig_activate.emit(profile_id)
         self.accept()
 
-    @asyncSlot()  # type: ignore[untyped-decorator]  # qasync ships no type hints
-    async def _on_test_button_clicked(self) -> None:
-        await self.test_connection()
-
-    @Slot(str)
-    def _on_name_field_text_edited(self, text: str) -> None:
-        self._validate()
-
-    @Slot()
-    def _on_name_field_editing_finished(self) -> None:
-        self._name_touched = True
-        self._validate()
-
-    @Slot(str)
-    def _on_base_url_field_text_edited(self, text: str) -> None:
-        # A different server: an earlier test result no longer applies.
-        self._cancel_test()
-        if self.last_test_result is not None or self.test_result.text():
-            self.test_result.clear()
-            self.last_test_result = None
-        self._validate()
-
-    @Slot()
-    def _on_base_url_field_editing_finished(self) -> None:
-        self._url_touched = True
-        self._validate()
-
-    @Slot(str)
-    def _on_token_field_text_edited(self, text: str) -> None:
-        self._validate()
-
-    @Slot(bool)
-    def _on_show_token_button_toggled(self, shown: bool) -> None:
-        self.token_field.setEchoMode(
-            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
-        )
-        self.show_token_button.setText("Hide" if shown else "Show")
-        self.show_token_button.setAccessibleName("Hide token" if shown else "Show token")
-
+    @Slot(bool, bool)
+    def _on_form_sig_validated(self, can_save: bool, can_connect: bool) -> None:
+        self.save_button.setEnabled(can_save)
+        self.connect_button.setEnabled(can_connect)
+        self.remove_button.setEnabled(self._current_id is not None)

@@ -500,3 +500,13 @@ def test_show_toggle_reveals_the_typed_token(qtbot, dialog):
     assert field.echoMode() == QLineEdit.EchoMode.Normal
     qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
     assert field.echoMode() == QLineEdit.EchoMode.Password
+
+
+def test_status_texts_stay_importable_from_the_dialog():
+    """The Qt-free texts moved to sync/; the dialog module still exports the same functions."""
+    from makini_desktop.sync import connection_status
+    from makini_desktop.ui import connection_dialog
+
+    for name in ("describe_error", "describe_status", "provider_name"):
+        assert name in connection_dialog.__all__
+        assert getattr(connection_dialog, name) is getattr(connection_status, name)

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QToolButton
 from makini_desktop.store.profiles import ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connectivity import Reach
+from makini_desktop.ui.banner import Banner
 from makini_desktop.ui.controllers import Phase, TabStatus, at_time, offline_text
-from makini_desktop.ui.main_window import Banner, MainWindow
+from makini_desktop.ui.main_window import MainWindow
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,231 @@
+"""One tab of the window: search box, row count, load status with Cancel, and the table."""
+
+from __future__ import annotations
+
+import asyncio
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from makini_desktop.ui.controllers import Phase, TabController
+from makini_desktop.ui.table_model import count_label
+from makini_desktop.ui.table_view import ResourceTableView
+
+__all__ = ["SEARCH_DEBOUNCE_MS", "STATUS_THROTTLE_MS", "ResourceTab"]
+
+SEARCH_DEBOUNCE_MS = 150
+"""Typing pauses this long before the table filters: a fast typist filters once."""
+STATUS_THROTTLE_MS = 100
+"""The status strip repaints at most this often while pages arrive."""
+
+
+class ResourceTab(QWidget):
+    """One tab: search box, count, load status with Cancel, and the table.
+
+    Args:
+        controller: the tab's controller (its model is shown).
+        parent: the Qt parent.
+    """
+
+    def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.view = controller.view
+        self.model = controller.model
+        self.setObjectName(f"{self.view.name}Tab")
+        self.setAccessibleName(self.view.title)
+        self._setup_ui()
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+        self._search_task: asyncio.Task[None] | None = None
+        # Progress arrives with every page (dozens a second); the strip repaints at most
+        # this often, since QProgressBar.setValue repaints synchronously.
+        self._status_throttle = QTimer(self)
+        self._status_throttle.setSingleShot(True)
+        self._status_throttle.setInterval(STATUS_THROTTLE_MS)
+        self._status_throttle.timeout.connect(self._show_status)
+        self._shown_phase: Phase | None = None
+        self.model.sig_counts_changed.connect(self._on_model_sig_counts_changed)
+        controller.sig_status_changed.connect(self._on_controller_sig_status_changed)
+        self._on_model_sig_counts_changed(self.model.rowCount(), self.model.total)
+        self._on_controller_sig_status_changed()
+
+    def _setup_ui(self) -> None:
+        name = self.view.name
+        self.search = QLineEdit(self)
+        self.search.setObjectName(f"{name}Search")
+        self.search.setAccessibleName(f"Search {self.view.title.lower()}")
+        self.search.setPlaceholderText(f"Search {self.view.title.lower()}…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(self.fontMetrics().averageCharWidth() * 32)
+        self.search.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+
+        self.count = QLabel(self)
+        self.count.setObjectName(f"{name}Count")
+        self.count.setAccessibleName(f"{self.view.title} shown")
+
+        self.status = QLabel(self)
+        self.status.setObjectName(f"{name}LoadStatus")
+        self.status.setAccessibleName(f"{self.view.title} load status")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName(f"{name}Progress")
+        self.progress.setAccessibleName(f"{self.view.title} loading progress")
+        self.progress.setMaximumWidth(self.fontMetrics().averageCharWidth() * 18)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+
+        self.cancel = QPushButton("Cancel", self)
+        self.cancel.setObjectName(f"{name}CancelButton")
+        self.cancel.setAccessibleName(f"Cancel loading {self.view.title.lower()}")
+        self.cancel.setToolTip("Stop loading; the data shown so far stays")
+        self.cancel.clicked.connect(self._on_cancel_clicked)
+        self.cancel.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.search)
+        top.addSpacing(self.fontMetrics().averageCharWidth() * 2)
+        top.addWidget(self.count)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addWidget(self.progress)
+        top.addWidget(self.cancel)
+
+        self.table = ResourceTableView(self.model, self)
+
+        self.unavailable = QLabel(self)
+        self.unavailable.setObjectName(f"{name}Unavailable")
+        self.unavailable.setAccessibleName(f"{self.view.title} not available")
+        self.unavailable.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.unavailable.setWordWrap(True)
+        self.unavailable.setEnabled(False)  # the platform's dimmed text colour
+
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName(f"{name}Stack")
+        self.stack.setAccessibleName(self.view.title)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.unavailable)
+
+        layout = QVBoxLayout(self)
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutTopMargin) // 2
+        layout.setContentsMargins(margin, margin, margin, margin)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+
+    def refresh_status_text(self) -> None:
+        """Recompute "last synced 5 min ago" (called periodically)."""
+        status = self.controller.status
+        self.status.setText(status.text())
+        self.status.setToolTip(status.tooltip())
+
+    def apply_search_now(self) -> None:
+        """Filter with the search box's text without waiting for the debounce."""
+        self._debounce.stop()
+        self._start_search()
+
+    async def apply_search(self) -> None:
+        """Filter the table by the search box, a slice of rows per turn of the event loop.
+
+        On 100k rows the whole filter takes longer than a frame; sliced, no turn of the loop
+        blocks for more than a few milliseconds, and typing on cancels the filter that is
+        running (the model changes only when a filter completes).
+        """
+        model = self.model
+        for _ in model.search_steps(self.search.text()):
+            await asyncio.sleep(0)
+            if not shiboken6.isValid(model):
+                return
+
+    def cancel_search(self) -> None:
+        """Drop a typed search that has not been applied yet (the window is closing)."""
+        self._debounce.stop()
+        if self._search_task is not None and not self._search_task.done():
+            self._search_task.cancel()
+
+    @property
+    def search_pending(self) -> bool:
+        """True while a typed search has not been applied to the table yet."""
+        task = self._search_task
+        return self._debounce.isActive() or (task is not None and not task.done())
+
+    def _start_search(self) -> None:
+        if self._search_task is not None and not self._search_task.done():
+            self._search_task.cancel()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a widget used on its own): filter at once
+            self.model.set_search(self.search.text())
+            return
+        self._search_task = asyncio.ensure_future(self.apply_search())
+
+    # -- slots ------------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._debounce.start()
+
+    @Slot()
+    def _on_search_return_pressed(self) -> None:
+        self.apply_search_now()
+
+    @Slot()
+    def _on_debounce_timeout(self) -> None:
+        self._start_search()
+
+    @Slot(int, int)
+    def _on_model_sig_counts_changed(self, shown: int, total: int) -> None:
+        self.count.setText(count_label(self.view, shown, total))
+
+    @Slot()
+    def _on_cancel_clicked(self) -> None:
+        self.controller.cancel()
+
+    @Slot()
+    def _on_controller_sig_status_changed(self) -> None:
+        if self.controller.status.phase is self._shown_phase and self._shown_phase is Phase.SYNCING:
+            if not self._status_throttle.isActive():
+                self._status_throttle.start()
+            return
+        self._show_status()
+
+    @Slot()
+    def _show_status(self) -> None:
+        self._status_throttle.stop()
+        status = self.controller.status
+        self._shown_phase = status.phase
+        self.refresh_status_text()
+        busy = status.busy
+        self.cancel.setVisible(busy)
+        self.progress.setVisible(busy)
+        if busy:
+            progress = status.progress
+            if progress is not None and progress.last_page:
+                self.progress.setRange(0, progress.last_page)
+                self.progress.setValue(progress.page)
+            else:
+                self.progress.setRange(0, 0)  # busy indicator until the page count is known
+        if status.phase is Phase.UNAVAILABLE:
+            self.unavailable.setText(status.message)
+            self.stack.setCurrentWidget(self.unavailable)
+            self.search.setEnabled(False)
+        else:
+            self.stack.setCurrentWidget(self.table)
+            self.search.setEnabled(True)
+

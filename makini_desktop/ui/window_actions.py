@@ -1,0 +1,258 @@
+"""The window's commands: QActions with their shortcuts, the menus and the toolbar.
+
+:class:`WindowActions` creates every action of the main window (Refresh, Full refresh,
+Work offline, Connections…, Export…, Quit, Find, About, one per tab) and lays them out in
+the menu bar and the toolbar, with the toolbar's two combo boxes
+(:class:`ConnectionSwitcher`, :class:`BuildingFilter`). What an action does is the
+window's: it connects its slots to these actions and combos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QMenuBar,
+    QMessageBox,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
+
+from makini_desktop import __version__
+from makini_desktop.api import resources as res
+from makini_desktop.store.profiles import ConnectionProfile
+from makini_desktop.sync.session import ConnectionInfo
+
+__all__ = ["BuildingFilter", "ConnectionSwitcher", "WindowActions", "open_about_box"]
+
+
+class WindowActions:
+    """The main window's actions, each with its object name, shortcuts, icon and tooltip.
+
+    Args:
+        window: the window the actions belong to (Quit closes it).
+        views: the tabs' views, in order: "Show <tab>" actions get Ctrl+1…Ctrl+9.
+        show_tab: called with a tab's index when its action is triggered.
+
+    Attributes:
+        tab_actions: one action per tab, in the tabs' order.
+        connection_switcher: the toolbar's connection switcher.
+        building_filter: the toolbar's building filter.
+    """
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        views: Sequence[res.View],
+        show_tab: Callable[[int], None],
+    ) -> None:
+        style = window.style()
+        self.refresh_action = QAction("&Refresh", window)
+        self.refresh_action.setObjectName("refreshAction")
+        refresh_keys = [QKeySequence(QKeySequence.StandardKey.Refresh), QKeySequence("Ctrl+R")]
+        self.refresh_action.setShortcuts(_unique(refresh_keys))
+        self.refresh_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.refresh_action.setToolTip("Fetch what changed in the current tab (F5)")
+
+        self.full_refresh_action = QAction("&Full refresh", window)
+        self.full_refresh_action.setObjectName("fullRefreshAction")
+        self.full_refresh_action.setShortcuts(
+            _unique([QKeySequence("Shift+F5"), QKeySequence("Ctrl+Shift+R")])
+        )
+        self.full_refresh_action.setToolTip("Download the whole list of the current tab again")
+
+        self.work_offline_action = QAction("Work &offline", window)
+        self.work_offline_action.setObjectName("workOfflineAction")
+        self.work_offline_action.setCheckable(True)
+        offline_icon = QIcon.fromTheme(QIcon.ThemeIcon.NetworkOffline)  # where the OS has one
+        if not offline_icon.isNull():
+            self.work_offline_action.setIcon(offline_icon)
+        self.work_offline_action.setToolTip(
+            "Use only the data on this computer: nothing is fetched until you turn it off")
+        self.work_offline_action.setStatusTip(self.work_offline_action.toolTip())
+
+        self.connections_action = QAction("&Connections…", window)
+        self.connections_action.setObjectName("connectionsAction")
+        self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.connections_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
+        self.connections_action.setToolTip("Add, edit or switch connections (Ctrl+Shift+O)")
+
+        self.export_action = QAction("&Export…", window)
+        self.export_action.setObjectName("exportAction")
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.export_action.setToolTip("Save the rows shown in this tab as CSV, Excel or JSON")
+
+        self.quit_action = QAction("&Quit", window)
+        self.quit_action.setObjectName("quitAction")
+        self.quit_action.setShortcuts(
+            _unique([QKeySequence(QKeySequence.StandardKey.Quit), QKeySequence("Ctrl+Q")])
+        )
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(window.close)
+
+        self.find_action = QAction("&Find", window)
+        self.find_action.setObjectName("findAction")
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+
+        self.about_action = QAction("&About makini-desktop", window)
+        self.about_action.setObjectName("aboutAction")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+        self.tab_actions: list[QAction] = []
+        for i, view in enumerate(views):
+            action = QAction(view.title, window)
+            action.setObjectName(f"show{view.title}Action")
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _checked=False, index=i: show_tab(index))
+            self.tab_actions.append(action)
+        self.connection_switcher = ConnectionSwitcher(window)
+        self.building_filter = BuildingFilter(window)
+
+    def fill_menu_bar(self, menu_bar: QMenuBar) -> None:
+        """File, View and Help."""
+        menu_bar.setAccessibleName("Menu bar")
+        file_menu = menu_bar.addMenu("&File")
+        file_menu.addAction(self.connections_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.work_offline_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = menu_bar.addMenu("&View")
+        view_menu.addAction(self.refresh_action)
+        view_menu.addAction(self.full_refresh_action)
+        view_menu.addAction(self.find_action)
+        view_menu.addSeparator()
+        for action in self.tab_actions:
+            view_menu.addAction(action)
+        help_menu = menu_bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def make_toolbar(self, window: QMainWindow) -> QToolBar:
+        """The main toolbar, with the connection switcher and the building filter."""
+        connection_switcher, building_filter = self.connection_switcher, self.building_filter
+        toolbar = QToolBar("Main toolbar", window)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setAccessibleName("Main toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addAction(self.refresh_action)
+        toolbar.addAction(self.work_offline_action)
+        toolbar.addAction(self.connections_action)
+        toolbar.addSeparator()
+        connection_caption = QLabel("Connection: ", toolbar)
+        connection_caption.setAccessibleName("Connection")
+        connection_caption.setBuddy(connection_switcher)
+        toolbar.addWidget(connection_caption)
+        toolbar.addWidget(connection_switcher)
+        toolbar.addSeparator()
+        building_caption = QLabel("Building: ", toolbar)
+        building_caption.setAccessibleName("Building")
+        building_caption.setBuddy(building_filter)
+        toolbar.addWidget(building_caption)
+        toolbar.addWidget(building_filter)
+        toolbar.addSeparator()
+        toolbar.addAction(self.export_action)
+        return toolbar
+
+
+class ConnectionSwitcher(QComboBox):
+    """The toolbar's choice of connection: every saved one, and the unsaved one in use.
+
+    Each item's data is its profile id (None for an unsaved connection).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("connectionSwitcher")
+        self.setAccessibleName("Active connection")
+        self.setToolTip("Switch to another saved connection")
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMinimumContentsLength(16)
+
+    def fill(self, profiles: Sequence[ConnectionProfile], info: ConnectionInfo | None) -> None:
+        """List the saved connections and select the one in use (no signal is emitted)."""
+        self.blockSignals(True)
+        self.clear()
+        current = -1
+        for profile in profiles:
+            self.addItem(profile.name, profile.id)
+            if info is not None and info.profile_id == profile.id:
+                current = self.count() - 1
+        if info is not None and info.profile_id is None:
+            self.insertItem(0, info.name, None)  # the unsaved (ad-hoc or demo) connection
+            current = 0
+        if self.count() == 0:
+            self.addItem("No connection", None)
+        self.setCurrentIndex(max(current, 0))
+        self.blockSignals(False)
+
+
+class BuildingFilter(QComboBox):
+    """The toolbar's building filter: "All buildings", then every building by name.
+
+    Each item's data is the building's key (None for all buildings).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("buildingFilter")
+        self.setAccessibleName("Building filter")
+        self.setToolTip("Show only the rows of one building, in every tab")
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMinimumContentsLength(18)
+        self.addItem("All buildings", None)
+
+    def fill(self, names: Mapping[str, str]) -> bool:
+        """List the buildings (key → name), keeping the selection (no signal is emitted).
+
+        Returns:
+            False when the selected building is no longer listed (now "All buildings").
+        """
+        selected = self.currentData()
+        self.blockSignals(True)
+        self.clear()
+        self.addItem("All buildings", None)
+        for key, name in sorted(names.items(), key=lambda kv: (kv[1].casefold(), kv[0])):
+            self.addItem(name or key, key)
+        index = self.findData(selected) if selected is not None else 0
+        self.setCurrentIndex(max(index, 0))
+        self.blockSignals(False)
+        return index >= 0
+
+
+def open_about_box(parent: QWidget) -> QMessageBox:
+    """Help → About: the app's name, version and what it is for (non-modal)."""
+    box = QMessageBox(parent)
+    box.setObjectName("aboutBox")
+    box.setAccessibleName("About makini-desktop")
+    box.setWindowTitle("About makini-desktop")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setText(f"<b>makini-desktop</b> {__version__}")
+    box.setInformativeText(
+        "Spaces, assets, moves and visitors of your workplace systems, "
+        "through the Makini unified API."
+    )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:
+    """Shortcuts without duplicates (on macOS Refresh already is Cmd+R)."""
+    seen: set[str] = set()
+    out = []
+    for key in keys:
+        text = key.toString()
+        if text and text not in seen:
+            seen.add(text)
+            out.append(key)
+    return out
