@@ -70,3 +70,14 @@ def wait_loaded(qtbot: Any, window: Any, timeout_ms: int = 30_000) -> None:
     ws = window.workspace
     qtbot.waitUntil(lambda: ws.load_task is not None and ws.load_task.done(), timeout=timeout_ms)
     qtbot.waitUntil(lambda: not ws.busy, timeout=timeout_ms)
+
+
+def quit_window(qtbot: Any, loop: Any, win: Any) -> None:
+    """Shut a window down as the app does (session closed), unless it is already gone."""
+    import shiboken6
+
+    if not shiboken6.isValid(win):
+        return
+    run_task(loop, qtbot, win.shutdown())
+    win.close()
+    win.deleteLater()

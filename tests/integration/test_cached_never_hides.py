@@ -5,48 +5,19 @@ offers Reconnect…; a connect or a sync that fails for any reason says what fai
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton
 
 from makini_desktop.api import resources as res
 from makini_desktop.sandbox.server import SandboxServer
-from makini_desktop.store.profiles import ConnectionProfile, ProfileStore
-from makini_desktop.store.secrets import TokenStore
+from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
-from tests.helpers.qt import fast_retries, run_task, wait_loaded
+from tests.helpers.qt import fast_retries, quit_window, wait_loaded
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def make_window(qtbot, qasync_loop, tmp_path):
-    """Opens main windows on the test's saved connections; all shut down after."""
-    made: list[MainWindow] = []
-
-    def make(factory=fast_retries) -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        win = MainWindow(ProfileStore(), TokenStore(), settings=settings,
-                         session_factory=factory)
-        win.show()
-        made.append(win)
-        return win
-
-    yield make
-    for win in made:
-        quit_window(qtbot, qasync_loop, win)
-
-
-def quit_window(qtbot, loop, win: MainWindow) -> None:
-    import shiboken6
-
-    if not shiboken6.isValid(win):
-        return
-    run_task(loop, qtbot, win.shutdown())
-    win.close()
-    win.deleteLater()
 
 
 def visible_counts(srv: SandboxServer) -> dict[str, int]:

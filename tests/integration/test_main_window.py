@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -17,30 +16,15 @@ from PySide6.QtWidgets import (
 )
 
 from makini_desktop.api import resources as res
-from makini_desktop.store.profiles import ProfileStore
-from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
 from makini_desktop.ui.table_model import SortRole
-from tests.helpers.qt import fast_retries, run_task, wait_loaded
+from tests.helpers.qt import run_task, wait_loaded
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
 
-
-
-@pytest.fixture
-def window(qtbot, qasync_loop, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(ProfileStore(), TokenStore(), settings=settings,
-                     session_factory=fast_retries)
-    win.show()
-    yield win
-    # Not qtbot.addWidget: it deletes the window before this teardown could close the session.
-    run_task(qasync_loop, qtbot, win.shutdown())
-    win.close()
-    win.deleteLater()
 
 
 def expected_rows(srv, view: res.View) -> list[dict[str, Any]]:

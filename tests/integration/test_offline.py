@@ -8,18 +8,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFrame, QLabel
 
 from makini_desktop.api import resources as res
 from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
 from makini_desktop.store.cache import Cache, cache_path_for, max_updated_at
-from makini_desktop.store.profiles import ProfileStore
-from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
-from tests.helpers.qt import fast_retries, run_task, wait_loaded
+from tests.helpers.qt import quit_window, run_task, wait_loaded
 
 TOKEN = "sandbox-token"
 LOAD_TIMEOUT_MS = 30_000
@@ -29,32 +27,9 @@ FAST_PROBES = (0.05, 0.2)
 
 
 @pytest.fixture
-def make_window(qtbot, qasync_loop, tmp_path):
-    """Opens main windows (a second one is the app started again); all shut down after."""
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        win = MainWindow(ProfileStore(), TokenStore(), settings=settings,
-                         session_factory=fast_retries)
-        win.workspace.probe_delays = FAST_PROBES
-        win.show()
-        made.append(win)
-        return win
-
-    yield make
-    for win in made:
-        quit_window(qtbot, qasync_loop, win)
-
-
-def quit_window(qtbot, loop, win: MainWindow) -> None:
-    import shiboken6
-
-    if not shiboken6.isValid(win):
-        return
-    run_task(loop, qtbot, win.shutdown())
-    win.close()
-    win.deleteLater()
+def make_window(make_window):
+    """Main windows whose offline probes come quickly."""
+    return lambda: make_window(probe_delays=FAST_PROBES)
 
 
 def connect(window: MainWindow, url: str, key: str = "it-offline") -> ConnectionInfo:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QSettings
-
 from makini_desktop.api import resources as res
-from makini_desktop.store.profiles import ProfileStore
-from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.session import ConnectionInfo
 from makini_desktop.ui.controllers import Phase
-from makini_desktop.ui.main_window import MainWindow
-from tests.helpers.qt import fast_retries, run_task, wait_loaded
+from tests.helpers.qt import wait_loaded
 
 TOKEN = "sandbox-token"
-
-
-@pytest.fixture
-def window(qtbot, qasync_loop, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(ProfileStore(), TokenStore(), settings=settings,
-                     session_factory=fast_retries)
-    win.show()
-    yield win
-    run_task(qasync_loop, qtbot, win.shutdown())
-    win.close()
-    win.deleteLater()
 
 
 def test_a_trickling_list_fails_its_tab_with_a_sentence_while_the_rest_load(

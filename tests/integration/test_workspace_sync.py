@@ -185,10 +185,12 @@ def test_resume_refreshes_only_the_tabs_that_are_not_current(sandbox):
         await ws.start_all()
         before = {name: tab.task for name, tab in ws.tabs.items()}
         moves = ws.tabs["moves"]
+        sandbox.set_latency(300)  # the small list would otherwise sync between two looks
         task = moves.start(full=True)
         await wait_for(lambda: moves.status.phase is Phase.SYNCING)
         moves.cancel()
         await asyncio.wait([task])
+        sandbox.set_latency(0)
         assert moves.status.phase is Phase.CANCELLED
         await ws.resume()
         assert moves.status.phase is Phase.UP_TO_DATE and moves.task is not task
