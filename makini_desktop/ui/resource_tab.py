@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.ui.controllers import Phase, TabController
 from makini_desktop.ui.table_model import count_label
 from makini_desktop.ui.table_view import ResourceTableView
@@ -51,7 +52,7 @@ class ResourceTab(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._on_debounce_timeout)
-        self._search_task: asyncio.Task[None] | None = None
+        self._tasks = TaskSlots()  # the search being applied, a newer one preempting it
         # Progress arrives with every page (dozens a second); the strip repaints at most
         # this often, since QProgressBar.setValue repaints synchronously.
         self._status_throttle = QTimer(self)
@@ -156,24 +157,21 @@ class ResourceTab(QWidget):
     def cancel_search(self) -> None:
         """Drop a typed search that has not been applied yet (the window is closing)."""
         self._debounce.stop()
-        if self._search_task is not None and not self._search_task.done():
-            self._search_task.cancel()
+        self._tasks.cancel("search")
 
     @property
     def search_pending(self) -> bool:
         """True while a typed search has not been applied to the table yet."""
-        task = self._search_task
-        return self._debounce.isActive() or (task is not None and not task.done())
+        return self._debounce.isActive() or self._tasks.running("search")
 
     def _start_search(self) -> None:
-        if self._search_task is not None and not self._search_task.done():
-            self._search_task.cancel()
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a widget used on its own): filter at once
+            self._tasks.cancel("search")
             self.model.set_search(self.search.text())
             return
-        self._search_task = asyncio.ensure_future(self.apply_search())
+        self._tasks.start("search", self.apply_search())
 
     # -- slots ------------------------------------------------------------------------------
 

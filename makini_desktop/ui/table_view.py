@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.ui.controllers import settle_garbage
 from makini_desktop.ui.table_model import ResourceTableModel
 
@@ -77,7 +78,7 @@ class ResourceTableView(QTableView):
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         header.sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
-        self._sort_task: asyncio.Task[None] | None = None
+        self._tasks = TaskSlots()  # the sort being applied, a newer one preempting it
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._on_header_context_menu_requested)
@@ -229,14 +230,13 @@ class ResourceTableView(QTableView):
 
     @Slot(int, Qt.SortOrder)
     def _on_header_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
-        if self._sort_task is not None and not self._sort_task.done():
-            self._sort_task.cancel()
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a table used on its own): sort at once
+            self._tasks.cancel("sort")
             self.resource_model.sort(column, order)
             return
-        self._sort_task = asyncio.ensure_future(self.sort_by(column, order))
+        self._tasks.start("sort", self.sort_by(column, order))
 
     async def sort_by(self, column: int, order: Qt.SortOrder) -> None:
         """Sort the table, building a new column's keys a slice per turn of the loop."""
@@ -253,11 +253,10 @@ class ResourceTableView(QTableView):
     @property
     def sort_pending(self) -> bool:
         """True while a requested sort has not been applied yet."""
-        return self._sort_task is not None and not self._sort_task.done()
+        return self._tasks.running("sort")
 
     def cancel_sort(self) -> None:
-        if self._sort_task is not None and not self._sort_task.done():
-            self._sort_task.cancel()
+        self._tasks.cancel("sort")
 
     @Slot()
     def _on_model_rows_appeared(self, *_args: Any) -> None:
