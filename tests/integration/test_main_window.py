@@ -461,7 +461,8 @@ def test_first_connection_saved_in_the_manager_is_opened(qtbot, window, sandbox)
     assert window.connection_switcher.currentText() == "Head office"
     assert window.connection_switcher.currentData() == profile.id
     assert window.refresh_action.isEnabled()
-    assert table(window, "assets").model().rowCount() == len(expected_rows(sandbox, res.ASSETS_VIEW))
+    assets = expected_rows(sandbox, res.ASSETS_VIEW)
+    assert table(window, "assets").model().rowCount() == len(assets)
 
 
 def test_connection_box_never_names_a_connection_that_is_not_open(qtbot, tmp_path, sandbox):
