@@ -50,6 +50,7 @@ from makini_desktop.ui.crash_dialog import (
 )
 from makini_desktop.ui.dialog_parts import (
     CopyButton,
+    WrappingLabel,
     bigger_bold,
     environment_lines,
     iso_utc,
@@ -171,8 +172,8 @@ class ErrorDialog(QDialog):
         self.connection_value = self._value_label("errorConnection", "Connection")
         self.code_value = self._value_label("errorCode", "Error code")
         self.status_value = self._value_label("errorStatus", "HTTP status")
-        self.message_value = self._value_label("errorMessage", "Message")
-        self.message_value.setWordWrap(True)
+        # Wrapped, with the height its lines need: never under the Request ID row.
+        self.message_value = self._value_label("errorMessage", "Message", WrappingLabel(self))
 
         self.request_id_field = QLineEdit(self)
         self.request_id_field.setObjectName("requestIdField")
@@ -251,13 +252,14 @@ class ErrorDialog(QDialog):
         self.setTabOrder(self.request_id_field, self.copy_request_id_button)
         self.setTabOrder(self.copy_request_id_button, self.details_toggle)
 
-    def _value_label(self, name: str, accessible: str) -> QLabel:
-        label = QLabel(self)
+    def _value_label(self, name: str, accessible: str, label: QLabel | None = None) -> QLabel:
+        if label is None:
+            label = QLabel(self)
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         label.setObjectName(name)
         label.setAccessibleName(accessible)
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         return label
 
     def _fill(self) -> None:

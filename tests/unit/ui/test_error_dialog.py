@@ -236,3 +236,37 @@ def test_connection_error_without_request_id(qtbot):
     qtbot.addWidget(dialog)
     assert "no response" in text_of(dialog, "errorStatus")
     assert not dialog.findChild(QPushButton, "copyRequestIdButton").isEnabled()
+
+
+def _rect_in(dialog, widget):
+    from PySide6.QtCore import QRect
+
+    return QRect(widget.mapTo(dialog, widget.rect().topLeft()), widget.size())
+
+
+def test_a_long_message_stays_whole_when_details_are_expanded(qtbot):
+    """A message of several lines wraps and keeps its height with Details open: it never
+    slides under the Request ID row."""
+    long = " ".join(["The upstream system refused the request for a reason it explained"] * 4)
+    dialog = ErrorDialog(server_error(message=long), connection_name="HQ",
+                         base_url="https://a.io")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.details_toggle.click()
+    details = dialog.findChild(QPlainTextEdit, "detailsText")
+    qtbot.waitUntil(details.isVisible)
+    QApplication.processEvents()
+    message = dialog.findChild(QLabel, "errorMessage")
+    row = dialog.findChild(QLineEdit, "requestIdField")
+    button = dialog.findChild(QPushButton, "copyRequestIdButton")
+    lines = message.fontMetrics().lineSpacing()
+    assert message.wordWrap()
+    assert message.height() >= message.heightForWidth(message.width())
+    assert message.height() >= 2 * lines  # the message really is several lines here
+    for other in (row, button):
+        assert not _rect_in(dialog, message).intersects(_rect_in(dialog, other))
+    dialog.details_toggle.click()  # closed again: the dialog shrinks, the message stays whole
+    qtbot.waitUntil(lambda: not details.isVisible())
+    qtbot.waitUntil(lambda: message.height() >= message.heightForWidth(message.width()))
+    assert not _rect_in(dialog, message).intersects(_rect_in(dialog, row))
