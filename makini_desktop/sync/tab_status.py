@@ -85,6 +85,9 @@ class TabStatus:
         if phase is Phase.CANCELLED:
             return f"Cancelled — cached data, {ago}" if ago else "Cancelled"
         if phase is Phase.OFFLINE:
+            held = _held_words(self.message)
+            if held:  # the server may be reachable: the connection is what cannot be used
+                return f"Cached — {held}, {ago}" if ago else f"Cached — {held}"
             return f"Offline — cached data, {ago}" if ago else "Offline"
         if phase is Phase.FAILED:
             return f"Refresh failed — cached data, {ago}" if ago else "Refresh failed"
@@ -101,6 +104,18 @@ class TabStatus:
         if self.request_id:
             lines.append(f"Request ID: {self.request_id}")
         return "\n".join(lines)
+
+
+def _held_words(message: str) -> str:
+    """"no token" / "token not accepted" when an offline tab's reason (its message, from
+    the workspace's held reason) is the token rather than the network; else ""."""
+    from makini_desktop.sync.session import NO_TOKEN_REASON  # session is the heavier import
+
+    if message.startswith(NO_TOKEN_REASON):
+        return "no token"
+    if message.startswith(TOKEN_REFUSED_REASON):
+        return "token not accepted"
+    return ""
 
 
 def _age(when: datetime, now: datetime | None) -> timedelta:

@@ -75,6 +75,7 @@ class ConnectionDialog(QDialog):
     Signals:
         sig_activate(str): the user chose "Connect" on this profile id (already saved).
         sig_profiles_changed(): a profile was added, changed or removed.
+        sig_saved(str, bool): the user saved this profile id; True when it has a token.
         sig_removing(str): a profile id is about to be removed (its cache file is deleted
             next: close it now).
 
@@ -87,6 +88,7 @@ class ConnectionDialog(QDialog):
 
     sig_activate = Signal(str)
     sig_profiles_changed = Signal()
+    sig_saved = Signal(str, bool)
     sig_removing = Signal(str)
 
     def __init__(
@@ -329,6 +331,7 @@ class ConnectionDialog(QDialog):
             f"Saved “{profile.name}”." + (f" Token {where}." if token else "")
         )
         self.sig_profiles_changed.emit()
+        self.sig_saved.emit(profile.id, self.tokens.get(profile.id) is not None)
         return True
 
     def remove_connection(self, profile_id: str) -> bool:
@@ -360,6 +363,7 @@ class ConnectionDialog(QDialog):
         self._select(None)
         self.status_label.setText(f"Removed “{profile.name}”.")
         self.sig_profiles_changed.emit()
+        self.sig_saved.emit(profile.id, self.tokens.get(profile.id) is not None)
         return True
 
     async def test_connection(self) -> Any:

@@ -158,6 +158,10 @@ class ConnectionForm(QWidget):
         self.token_hint.setWordWrap(True)
         self.token_hint.setAccessibleName("Token storage")
         self.token_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.token_hint.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # Its text changes on save (one line or two): two lines are always kept, so Test
+        # connection below never moves. Every hint fits in two; the tooltip has it whole.
+        self.token_hint.setFixedHeight(self.fontMetrics().lineSpacing() * 2)
         self.token_error = self._error_label("tokenError", "Token problem")
 
         form = QFormLayout()
@@ -273,17 +277,24 @@ class ConnectionForm(QWidget):
                 else f"stored in {self.tokens.backend_name}"
             )
             self.token_field.setPlaceholderText(f"•••• {where}")
-            self.token_hint.setText(
-                "Paste a new token to replace the stored one."
-                if not reconnect
-                else "The stored token was not accepted. Paste a new token, then Connect."
-            )
+            if reconnect:
+                hint = (
+                    "The token was not accepted. Paste a new token, then Connect."
+                    if session_only
+                    else "The stored token was not accepted. Paste a new token, then Connect."
+                )
+            elif session_only:  # nothing is stored: the token lives as long as the app
+                hint = "Paste a token again to replace it; it is kept until the app quits."
+            else:
+                hint = "Paste a new token to replace the stored one."
+            self.token_hint.setText(hint)
         else:
             self.token_field.setPlaceholderText("Paste the connection's API token")
             self.token_hint.setText(
                 "Tokens come from the Makini dashboard (“Generate Token”)."
                 + ("" if not session_only else " It is kept for this session only.")
             )
+        self.token_hint.setToolTip(self.token_hint.text())
 
     def typed_token(self) -> str:
         return clean_token(self.token_field.text())

@@ -12,13 +12,15 @@ import platform
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
 from makini_desktop import __version__
 
 __all__ = [
     "COPIED_FEEDBACK_MS",
     "CopyButton",
+    "WrappingLabel",
     "bigger_bold",
     "environment_lines",
     "iso_utc",
@@ -83,3 +85,33 @@ class CopyButton(QPushButton):
     def _on_restore_timeout(self) -> None:
         self.setText(self._text)
 
+
+
+class WrappingLabel(QLabel):
+    """A word-wrapped label that always gets the height its text needs at its width.
+
+    A wrapped label in a form inside a top-level dialog is otherwise given the height of
+    one line at its size-hint width: when the dialog is laid out again (Details opened) its
+    second line ends up under the next row. Each time the label is given a width, its
+    minimum height becomes the height for that width, so the layout keeps room for it.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._keep_height(self.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._keep_height(event.size().width())
+
+    def _keep_height(self, width: int) -> None:
+        needed = self.heightForWidth(width) if width > 0 else -1
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)

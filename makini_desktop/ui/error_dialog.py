@@ -1,10 +1,11 @@
-"""The error dialog: API errors that reach the user, one dialog per distinct error.
+"""The error dialog: API errors that reach the user, one dialog at a time per connection.
 
 * :class:`ErrorDialog` shows one :class:`~makini_desktop.api.errors.MakiniError` to a
   facilities manager (what happened, what the app already did) and to support (code, status,
   message, and the request ID, copyable exactly).
 * :class:`ErrorReporter` is the one way the rest of the UI shows such an error: it keeps
-  repeated errors from stacking dialogs and turns "Reconnect…" into a signal.
+  errors from stacking dialogs (one per connection, showing the latest error) and turns
+  "Reconnect…" into a signal.
 
 Unexpected crashes (bugs) have their own dialog in :mod:`~makini_desktop.ui.crash_dialog`;
 its names are re-exported here for the code that imported them from this module.
@@ -49,6 +50,7 @@ from makini_desktop.ui.crash_dialog import (
 )
 from makini_desktop.ui.dialog_parts import (
     CopyButton,
+    WrappingLabel,
     bigger_bold,
     environment_lines,
     iso_utc,
@@ -170,8 +172,8 @@ class ErrorDialog(QDialog):
         self.connection_value = self._value_label("errorConnection", "Connection")
         self.code_value = self._value_label("errorCode", "Error code")
         self.status_value = self._value_label("errorStatus", "HTTP status")
-        self.message_value = self._value_label("errorMessage", "Message")
-        self.message_value.setWordWrap(True)
+        # Wrapped, with the height its lines need: never under the Request ID row.
+        self.message_value = self._value_label("errorMessage", "Message", WrappingLabel(self))
 
         self.request_id_field = QLineEdit(self)
         self.request_id_field.setObjectName("requestIdField")
@@ -250,13 +252,14 @@ class ErrorDialog(QDialog):
         self.setTabOrder(self.request_id_field, self.copy_request_id_button)
         self.setTabOrder(self.copy_request_id_button, self.details_toggle)
 
-    def _value_label(self, name: str, accessible: str) -> QLabel:
-        label = QLabel(self)
+    def _value_label(self, name: str, accessible: str, label: QLabel | None = None) -> QLabel:
+        if label is None:
+            label = QLabel(self)
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         label.setObjectName(name)
         label.setAccessibleName(accessible)
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         return label
 
     def _fill(self) -> None:
@@ -279,14 +282,13 @@ class ErrorDialog(QDialog):
         self.request_id_field.setCursorPosition(0)
         self.copy_request_id_button.setEnabled(bool(err.request_id))
         self.reconnect_button.setVisible(err.is_auth)
-        if err.is_auth:
-            # On a 401 the one useful action is a new token: make Enter do that.
-            self.close_button.setDefault(False)
-            self.reconnect_button.setDefault(True)
+        # On a 401 the one useful action is a new token: make Enter do that.
+        self.reconnect_button.setDefault(err.is_auth)
+        self.close_button.setDefault(not err.is_auth)
         if self.count > 1:
             local = self.occurred_at.astimezone().strftime("%H:%M:%S")
             self.count_label.setText(f"Happened {self.count} times (last at {local}).")
-            self.count_label.show()
+        self.count_label.setVisible(self.count > 1)
         self.details_text.setPlainText(self.details())
 
     # -- public API -----------------------------------------------------------------------
@@ -305,6 +307,16 @@ class ErrorDialog(QDialog):
         self.error = err
         self.count += 1
         self.occurred_at = utc_now()
+        self._fill()
+
+    def replace_error(self, err: MakiniError, *, base_url: str) -> None:
+        """Another error on this connection: show it instead, as if the dialog were new
+        (its count, earlier request IDs and "Copy" buttons are the new error's)."""
+        self.error = err
+        self.base_url = base_url
+        self.count = 1
+        self.occurred_at = self.first_occurred_at = utc_now()
+        self._earlier_ids = []
         self._fill()
 
     def details(self) -> str:
@@ -384,7 +396,11 @@ def _error_key(err: MakiniError, connection_name: str) -> tuple[str, int, str, s
 
 
 class ErrorReporter(QObject):
-    """Shows API errors in :class:`ErrorDialog` windows without stacking repeats.
+    """Shows API errors in :class:`ErrorDialog` windows, one at a time per connection.
+
+    The same error again is counted on the open dialog; another error of the same
+    connection replaces the open dialog's content, so no stale error is ever left under
+    a newer one.
 
     Args:
         main_window: the window dialogs belong to (None for tests and headless use).
@@ -406,12 +422,15 @@ class ErrorReporter(QObject):
         self._window = main_window
         self.show_dialogs = show_dialogs
         self.reported: list[MakiniError] = []
-        self._dialogs: dict[tuple[str, int, str, str, str], ErrorDialog] = {}
+        # Per connection name: the open dialog and the key of the error it shows.
+        self._dialogs: dict[str, ErrorDialog] = {}
+        self._shown: dict[str, tuple[str, int, str, str, str]] = {}
 
     def report(
         self, err: MakiniError, *, connection_name: str, base_url: str
     ) -> ErrorDialog | None:
-        """Show an error, or count it on the dialog already open for the same error.
+        """Show an error in its connection's dialog: counted when it is the error already
+        shown, replacing it otherwise, in a new dialog when none is open.
 
         The same error means the same connection, HTTP status, code, method and path
         (without the query string).
@@ -430,9 +449,13 @@ class ErrorReporter(QObject):
         if not self.show_dialogs:
             return None
         key = _error_key(err, connection_name)
-        dialog = self._dialogs.get(key)
+        dialog = self._dialogs.get(connection_name)
         if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible():
-            dialog.add_occurrence(err)
+            if self._shown.get(connection_name) == key:
+                dialog.add_occurrence(err)
+            else:
+                dialog.replace_error(err, base_url=base_url)
+            self._shown[connection_name] = key
             # Already open, maybe behind the main window: bring it forward. A new dialog
             # is shown on top anyway.
             dialog.raise_()
@@ -441,8 +464,11 @@ class ErrorReporter(QObject):
             dialog = ErrorDialog(
                 err, connection_name=connection_name, base_url=base_url, parent=self._parent()
             )
-            self._dialogs[key] = dialog
-            dialog.finished.connect(lambda _result, k=key, d=dialog: self._forget(k, d))
+            self._dialogs[connection_name] = dialog
+            self._shown[connection_name] = key
+            dialog.finished.connect(
+                lambda _result, k=connection_name, d=dialog: self._forget(k, d)
+            )
             dialog.sig_reconnect_requested.connect(
                 lambda name=connection_name: self.sig_reconnect.emit(name)
             )
@@ -455,19 +481,21 @@ class ErrorReporter(QObject):
 
     def close_all(self, connection_name: str | None = None) -> None:
         """Close the error dialogs (of one connection, e.g. after it reconnected)."""
-        for key, dialog in list(self._dialogs.items()):
-            if connection_name is None or key[0] == connection_name:
+        for name, dialog in list(self._dialogs.items()):
+            if connection_name is None or name == connection_name:
                 if shiboken6.isValid(dialog):
                     dialog.reject()
-                self._dialogs.pop(key, None)
+                self._dialogs.pop(name, None)
+                self._shown.pop(name, None)
 
     def _parent(self) -> QWidget | None:
         if self._window is not None and shiboken6.isValid(self._window):
             return self._window
         return None
 
-    def _forget(self, key: tuple[str, int, str, str, str], dialog: ErrorDialog) -> None:
-        if self._dialogs.get(key) is dialog:
-            del self._dialogs[key]
+    def _forget(self, connection_name: str, dialog: ErrorDialog) -> None:
+        if self._dialogs.get(connection_name) is dialog:
+            del self._dialogs[connection_name]
+            self._shown.pop(connection_name, None)
         if shiboken6.isValid(dialog):
             dialog.deleteLater()

@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
             dialog.sig_activate.connect(self._on_connection_dialog_sig_activate)
             dialog.sig_profiles_changed.connect(self._on_connection_dialog_sig_profiles_changed)
             dialog.sig_removing.connect(self._on_connection_dialog_sig_removing)
+            dialog.sig_saved.connect(self._on_connection_dialog_sig_saved)
             self.connection_dialog = dialog
         dialog.open_on(profile_id, focus_token=focus_token)
         return dialog
@@ -500,6 +501,11 @@ class MainWindow(QMainWindow):
                 self.activate_profile(profile.id)
                 return
         self._fill_switcher()
+
+    @Slot(str, bool)
+    def _on_connection_dialog_sig_saved(self, profile_id: str, has_token: bool) -> None:
+        if self.workspace.info is None and has_token:
+            self.activate_profile(profile_id)  # nothing open: the saved one is the one wanted
 
     @Slot(str)
     def _on_connection_dialog_sig_removing(self, profile_id: str) -> None:

@@ -29,7 +29,17 @@ from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnectionInfo
 
-__all__ = ["BuildingFilter", "ConnectionSwitcher", "WindowActions", "open_about_box"]
+__all__ = [
+    "CHOOSE_CONNECTION_TEXT",
+    "NO_CONNECTION_TEXT",
+    "BuildingFilter",
+    "ConnectionSwitcher",
+    "WindowActions",
+    "open_about_box",
+]
+
+NO_CONNECTION_TEXT = "No connection"
+CHOOSE_CONNECTION_TEXT = "Choose a connection…"
 
 
 class WindowActions:
@@ -167,7 +177,8 @@ class WindowActions:
 class ConnectionSwitcher(QComboBox):
     """The toolbar's choice of connection: every saved one, and the unsaved one in use.
 
-    Each item's data is its profile id (None for an unsaved connection).
+    Each item's data is its profile id (None for an unsaved connection, and for the first
+    item "Choose a connection…" while none is open).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -191,7 +202,11 @@ class ConnectionSwitcher(QComboBox):
             self.insertItem(0, info.name, None)  # the unsaved (ad-hoc or demo) connection
             current = 0
         if self.count() == 0:
-            self.addItem("No connection", None)
+            self.addItem(NO_CONNECTION_TEXT, None)
+        elif info is None:
+            # Never name a connection that is not open: the first item asks for a choice.
+            self.insertItem(0, CHOOSE_CONNECTION_TEXT, None)
+            current = 0
         self.setCurrentIndex(max(current, 0))
         self.blockSignals(False)
 

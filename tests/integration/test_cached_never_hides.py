@@ -92,7 +92,7 @@ def test_missing_token_shows_every_cached_row_with_the_reason(
     assert reconnect.isVisible()
     assert not button(window, "tryNowButton").isVisible()
     for tab in window.workspace.tabs.values():
-        assert tab.status.text().startswith("Offline — cached data, last synced"), tab.view.name
+        assert tab.status.text().startswith("Cached — no token, last synced"), tab.view.name
         assert "No token for this connection" in tab.status.tooltip()
     if not work_offline:
         assert window.sync_status.text() == ConnState.NEEDS_RECONNECT.label

@@ -426,3 +426,39 @@ def test_quitting_when_save_fails_keeps_the_app(qtbot, window):
     qtbot.waitUntil(lambda: not box.isVisible())
     assert window.isVisible() and dialog.isVisible()
     assert window.profiles.list() == []
+
+
+def test_first_connection_saved_in_the_manager_is_opened(qtbot, window, sandbox):
+    """First start: a connection added with its token, saved and the manager closed is the
+    one the window opens: its rows load, Refresh works, the box names it."""
+    assert window.connection_switcher.currentData() is None
+    dialog = _half_filled_manager(qtbot, window, "Head office", sandbox.url, TOKEN)
+    qtbot.mouseClick(dialog.findChild(QPushButton, "saveButton"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.findChild(QPushButton, "closeButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    wait_loaded(qtbot, window)
+    profile = window.profiles.find_by_name("Head office")
+    assert window.workspace.info is not None
+    assert window.workspace.info.profile_id == profile.id
+    assert window.profiles.active_id == profile.id
+    assert window.connection_label.text() == "Head office"
+    assert window.connection_switcher.currentText() == "Head office"
+    assert window.connection_switcher.currentData() == profile.id
+    assert window.refresh_action.isEnabled()
+    assets = expected_rows(sandbox, res.ASSETS_VIEW)
+    assert table(window, "assets").model().rowCount() == len(assets)
+
+
+def test_connection_box_never_names_a_connection_that_is_not_open(qtbot, tmp_path, sandbox):
+    """Saved connections but none open: the box asks to choose one instead of naming one."""
+    profiles = ProfileStore()
+    profiles.add("Head office", sandbox.url)
+    settings = QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(profiles, TokenStore(), settings=settings)
+    qtbot.addWidget(win)
+    switcher = win.connection_switcher
+    assert win.workspace.info is None
+    assert switcher.currentText() == "Choose a connection…"
+    assert switcher.currentData() is None
+    assert [switcher.itemText(i) for i in range(switcher.count())] == [
+        "Choose a connection…", "Head office"]

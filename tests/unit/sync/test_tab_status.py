@@ -49,3 +49,34 @@ def test_an_installed_clock_writes_every_banner_time():
             "No token — showing cached data, last synced yesterday at T")
     finally:
         tab_status.set_clock(previous)
+
+
+def test_a_tab_without_a_token_says_cached_not_offline():
+    """With no token the tab says its rows are cached for that reason, never "Offline"."""
+    from makini_desktop.sync.session import NO_TOKEN_REASON
+    from makini_desktop.sync.tab_status import Phase, TabStatus
+
+    status = TabStatus(
+        Phase.OFFLINE, synced_at=NOW - timedelta(hours=2),
+        message=f"{NO_TOKEN_REASON} — showing cached data. Choose Reconnect… to enter a token.",
+    )
+    assert status.text(NOW) == "Cached — no token, last synced 2 h ago"
+    assert not status.text(NOW).startswith("Offline")
+
+
+def test_a_tab_whose_token_was_refused_says_cached_not_offline():
+    """A refused token is no network problem: the tab says its rows are cached, and why."""
+    from makini_desktop.sync.tab_status import TOKEN_REFUSED_REASON, Phase, TabStatus
+
+    status = TabStatus(Phase.OFFLINE, synced_at=NOW - timedelta(hours=2),
+                       message=f"{TOKEN_REFUSED_REASON} — showing cached data.")
+    assert status.text(NOW) == "Cached — token not accepted, last synced 2 h ago"
+
+
+def test_an_unreachable_server_still_says_offline():
+    """A tab that cannot reach the server keeps saying "Offline — cached data"."""
+    from makini_desktop.sync.tab_status import Phase, TabStatus
+
+    status = TabStatus(Phase.OFFLINE, synced_at=NOW - timedelta(hours=2),
+                       message="The server could not be reached.")
+    assert status.text(NOW) == "Offline — cached data, last synced 2 h ago"

@@ -510,3 +510,40 @@ def test_status_texts_stay_importable_from_the_dialog():
     for name in ("describe_error", "describe_status", "provider_name"):
         assert name in connection_dialog.__all__
         assert getattr(connection_dialog, name) is getattr(connection_status, name)
+
+
+def _test_button_top(dialog: ConnectionDialog) -> int:
+    button = child(dialog, QPushButton, "testConnectionButton")
+    return button.mapTo(dialog, button.rect().topLeft()).y()
+
+
+def test_session_only_hint_says_the_token_lasts_until_the_app_quits(
+    qtbot, make_dialog, profiles, _memory_keyring
+):
+    """Saved without a keychain, the hint under the token says it is kept until the app
+    quits, never that a token is "stored"."""
+    dialog = make_dialog(TokenStore(fail.Keyring()))
+    fill(qtbot, dialog, "HQ", "https://api.makini.io", TOKEN)
+    assert dialog.save()
+    hint = child(dialog, QLabel, "tokenHint").text()
+    assert "stored" not in hint
+    assert "until the app quits" in hint
+
+
+@pytest.mark.parametrize("persistent", [True, False], ids=["keychain", "session-only"])
+def test_saving_does_not_move_the_test_connection_button(
+    qtbot, make_dialog, profiles, _memory_keyring, persistent
+):
+    """The token hint changes on save, but Test connection stays where it was."""
+    dialog = make_dialog(TokenStore() if persistent else TokenStore(fail.Keyring()))
+    dialog.resize(dialog.sizeHint())
+    fill(qtbot, dialog, "HQ", "https://api.makini.io", TOKEN)
+    QApplication.processEvents()
+    before = _test_button_top(dialog)
+    hint_before = child(dialog, QLabel, "tokenHint").text()
+    assert dialog.save()
+    QApplication.processEvents()
+    hint = child(dialog, QLabel, "tokenHint")
+    assert hint.text() != hint_before
+    assert hint.heightForWidth(hint.width()) <= hint.height()  # the whole hint is shown
+    assert _test_button_top(dialog) == before

@@ -137,16 +137,55 @@ def test_repeated_error_does_not_stack_dialogs(qtbot, reporter):
     assert "Earlier request IDs: " + REQUEST_ID + ", req_2" in first.details()
 
 
-def test_different_errors_get_their_own_dialogs(qtbot, reporter):
-    """Another path, status or connection opens a separate dialog."""
+def test_another_error_replaces_the_open_dialog_of_its_connection(qtbot, reporter):
+    """A different error on the same connection replaces the open dialog's content: one
+    dialog per connection, never a stale error under a new one."""
+    first = reporter.report(server_error(), connection_name="HQ", base_url="https://a.io")
+    qtbot.addWidget(first)
+    reporter.report(server_error(request_id="req_again"), connection_name="HQ",
+                    base_url="https://a.io")  # counted: "Happened 2 times"
+    newer = reporter.report(
+        server_error(status=503, code="SERVICE_UNAVAILABLE", message="Down for upkeep.",
+                     request_id="req_new", path="/api/eam/sites"),
+        connection_name="HQ", base_url="https://a.io")
+    assert reporter.open_dialogs() == [newer]
+    assert text_of(newer, "errorCode") == "SERVICE_UNAVAILABLE"
+    assert text_of(newer, "errorMessage") == "Down for upkeep."
+    assert text_of(newer, "errorStatus") == "503 Service Unavailable"
+    assert not newer.findChild(QLabel, "occurrenceLabel").isVisible()
+    QApplication.clipboard().clear()
+    qtbot.mouseClick(newer.findChild(QPushButton, "copyRequestIdButton"),
+                     Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == "req_new"
+    qtbot.mouseClick(newer.findChild(QPushButton, "copyDetailsButton"),
+                     Qt.MouseButton.LeftButton)
+    details = QApplication.clipboard().text()
+    assert "Request ID: req_new" in details and "Code: SERVICE_UNAVAILABLE" in details
+    assert REQUEST_ID not in details and "req_again" not in details
+    assert "Occurrences" not in details
+
+
+def test_a_new_auth_error_offers_reconnect_and_a_later_server_error_does_not(qtbot, reporter):
+    """The replaced dialog's buttons follow the error shown: Reconnect… only on a 401."""
+    dialog = reporter.report(auth_error(), connection_name="HQ", base_url="https://a.io")
+    qtbot.addWidget(dialog)
+    assert dialog.findChild(QPushButton, "reconnectButton").isVisible()
+    dialog = reporter.report(server_error(), connection_name="HQ", base_url="https://a.io")
+    assert reporter.open_dialogs() == [dialog]
+    assert not dialog.findChild(QPushButton, "reconnectButton").isVisible()
+    assert dialog.findChild(QPushButton, "closeButton").isDefault()
+
+
+def test_each_connection_has_its_own_dialog(qtbot, reporter):
+    """Errors of two connections open two dialogs, one each."""
     a = reporter.report(server_error(), connection_name="HQ", base_url="https://a.io")
     b = reporter.report(server_error(path="/api/eam/sites"), connection_name="HQ",
                         base_url="https://a.io")
     c = reporter.report(server_error(), connection_name="London", base_url="https://b.io")
     for d in (a, b, c):
         qtbot.addWidget(d)
-    assert len({id(a), id(b), id(c)}) == 3
-    assert len(reporter.open_dialogs()) == 3
+    assert len(reporter.open_dialogs()) == 2
+    assert b in reporter.open_dialogs() and c in reporter.open_dialogs()
 
 
 def test_closed_dialog_is_forgotten(qtbot, reporter):
@@ -197,3 +236,37 @@ def test_connection_error_without_request_id(qtbot):
     qtbot.addWidget(dialog)
     assert "no response" in text_of(dialog, "errorStatus")
     assert not dialog.findChild(QPushButton, "copyRequestIdButton").isEnabled()
+
+
+def _rect_in(dialog, widget):
+    from PySide6.QtCore import QRect
+
+    return QRect(widget.mapTo(dialog, widget.rect().topLeft()), widget.size())
+
+
+def test_a_long_message_stays_whole_when_details_are_expanded(qtbot):
+    """A message of several lines wraps and keeps its height with Details open: it never
+    slides under the Request ID row."""
+    long = " ".join(["The upstream system refused the request for a reason it explained"] * 4)
+    dialog = ErrorDialog(server_error(message=long), connection_name="HQ",
+                         base_url="https://a.io")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.details_toggle.click()
+    details = dialog.findChild(QPlainTextEdit, "detailsText")
+    qtbot.waitUntil(details.isVisible)
+    QApplication.processEvents()
+    message = dialog.findChild(QLabel, "errorMessage")
+    row = dialog.findChild(QLineEdit, "requestIdField")
+    button = dialog.findChild(QPushButton, "copyRequestIdButton")
+    lines = message.fontMetrics().lineSpacing()
+    assert message.wordWrap()
+    assert message.height() >= message.heightForWidth(message.width())
+    assert message.height() >= 2 * lines  # the message really is several lines here
+    for other in (row, button):
+        assert not _rect_in(dialog, message).intersects(_rect_in(dialog, other))
+    dialog.details_toggle.click()  # closed again: the dialog shrinks, the message stays whole
+    qtbot.waitUntil(lambda: not details.isVisible())
+    qtbot.waitUntil(lambda: message.height() >= message.heightForWidth(message.width()))
+    assert not _rect_in(dialog, message).intersects(_rect_in(dialog, row))
