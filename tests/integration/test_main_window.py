@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from makini_desktop.api import resources as res
+from makini_desktop.store.profiles import ProfileStore
+from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
