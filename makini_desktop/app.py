@@ -322,7 +322,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         load: asyncio.Task[None] | None = None
         want_manager = False
         if ns.demo:
-            window.statusBar().showMessage("Starting the demo sandbox…")
+            window.tell("Starting the demo sandbox…", lasting=True)
             sandbox = await asyncio.to_thread(_start_sandbox)
             window.statusBar().clearMessage()
             info = ConnectionInfo(DEMO_NAME, sandbox.url, DEMO_CACHE_KEY, demo=True)  # one cache

@@ -41,6 +41,8 @@ class Message:
         source: which part of the app said it (``"workspace"``, ``"export"``...).
         origin: the object that published it (a subscriber that follows one workspace
             filters on it); None when it does not matter.
+        lasting: True when the message stays until the next one (work under way, or a
+            result that differs from what the user sees); else it fades after a while.
     """
 
     level: Level
@@ -48,6 +50,7 @@ class Message:
     request_id: str | None = None
     source: str = "app"
     origin: object | None = None
+    lasting: bool = False
 
 
 Listener = Callable[[Message], None]
@@ -77,9 +80,11 @@ class Notifier:
         request_id: str | None = None,
         source: str = "app",
         origin: object | None = None,
+        lasting: bool = False,
     ) -> Message:
         """Tell every subscriber; a subscriber that fails is logged, the others still hear."""
-        message = Message(level, text, request_id=request_id, source=source, origin=origin)
+        message = Message(level, text, request_id=request_id, source=source, origin=origin,
+                          lasting=lasting)
         log.log(_LOG_LEVELS[level], "%s: %s", source, text)
         for listener in list(self._listeners):
             try:

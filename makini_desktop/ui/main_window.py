@@ -41,10 +41,12 @@ from makini_desktop.api.errors import MakiniError
 from makini_desktop.store.profiles import ProfileError, ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connectivity import Reach
+from makini_desktop.sync.notify import Level, Message
 from makini_desktop.sync.session import ConnectionInfo, Session
 from makini_desktop.ui.banner import Banner, OfflineBanner
 from makini_desktop.ui.controllers import Workspace
 from makini_desktop.ui.error_dialog import ErrorReporter
+from makini_desktop.ui.notifier import weak_listener
 from makini_desktop.ui.resource_tab import ResourceTab
 from makini_desktop.ui.tab_export import TabExporter
 from makini_desktop.ui.table_view import ResourceTableView
@@ -61,6 +63,10 @@ log = logging.getLogger(__name__)
 APP_TITLE = "makini-desktop"
 DEMO_BADGE_TEXT = "Demo data"
 RELATIVE_TIME_REFRESH_MS = 30_000
+
+
+STATUS_MESSAGE_MS = {Level.INFO: 8_000, Level.WARNING: 10_000, Level.ERROR: 15_000}
+"""How long the status bar shows a message that is not lasting."""
 
 
 class MainWindow(QMainWindow):
@@ -99,7 +105,7 @@ class MainWindow(QMainWindow):
         self.reporter = ErrorReporter(self, show_dialogs=show_error_dialogs)
         self.connection_dialog: Any = None
         self.tabs: dict[str, ResourceTab] = {}
-        self.exporter = TabExporter(self, self.workspace.models)
+        self.exporter = TabExporter(self, self.workspace.models, self.tell)
         self._quit_confirmed = False  # the manager's unsaved connection was dealt with
         self.setObjectName("mainWindow")
         self.setAccessibleName("makini-desktop")
@@ -116,6 +122,9 @@ class MainWindow(QMainWindow):
             # The banner names when the data shown was cached: it follows the tabs.
             controller.sig_status_changed.connect(self._on_controller_sig_status_changed)
         self.workspace.sig_notice.connect(self._on_workspace_sig_notice)
+        # The status bar shows what the window has to say: it hears the bus, like the
+        # banner (the workspace's notices) and the error dialogs (its errors).
+        self._status_listener = weak_listener(self, self.workspace.notifier)
         self.workspace.lookups.sig_changed.connect(self._on_lookups_sig_changed)
         self.reporter.sig_reconnect.connect(self._on_reporter_sig_reconnect)
         self._clock = QTimer(self)
@@ -251,7 +260,7 @@ class MainWindow(QMainWindow):
         try:
             task = self.open_connection(ConnectionInfo.from_profile(profile), token)
         except ValueError as exc:  # a malformed token or URL: let the user fix it
-            self.statusBar().showMessage(f"Cannot open “{profile.name}”: {exc}", 10_000)
+            self.tell(f"Cannot open “{profile.name}”: {exc}", level=Level.WARNING)
             self.show_connections(profile_id, focus_token=True)
             return None
         try:
@@ -393,6 +402,23 @@ class MainWindow(QMainWindow):
         self.offline_banner.follow(self.workspace)
         self._update_banner_area()
 
+    def tell(self, text: str, *, level: Level = Level.INFO, lasting: bool = False) -> None:
+        """Say something to the user: published on the bus; the status bar shows it.
+
+        Args:
+            text: the sentence.
+            level: how much it matters.
+            lasting: keep it until the next message (work under way, or a result that
+                differs from what the table shows); else it fades after a few seconds.
+        """
+        self.workspace.notifier.publish(level, text, source="window", origin=self,
+                                        lasting=lasting)
+
+    def _on_notifier_message(self, message: Message) -> None:
+        if message.origin is self:
+            fade_ms = 0 if message.lasting else STATUS_MESSAGE_MS[message.level]
+            self.statusBar().showMessage(message.text, fade_ms)
+
     def _update_banner_area(self) -> None:
         shown = not self.offline_banner.isHidden() or not self.cache_notice.isHidden()
         self.banner_area.setVisible(shown)
@@ -426,13 +452,11 @@ class MainWindow(QMainWindow):
         """True (and says why) when Work offline or a missing token keeps a refresh from
         running."""
         if self.workspace.token_missing:
-            self.statusBar().showMessage(
-                "No token for this connection: choose Reconnect… to enter one.", 8000)
+            self.tell("No token for this connection: choose Reconnect… to enter one.")
             return True
         if self.workspace.reach is not Reach.WORK_OFFLINE:
             return False
-        self.statusBar().showMessage(
-            "Working offline: turn “Work offline” off to refresh.", 8000)
+        self.tell("Working offline: turn “Work offline” off to refresh.")
         return True
 
     @Slot(object)

@@ -8,7 +8,7 @@ message or the "Export failed" box.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import shiboken6
@@ -27,13 +27,19 @@ class TabExporter(QObject):
     """Exports a tab's shown rows (search and filter applied) to a file.
 
     Args:
-        window: the main window: the dialogs' parent, and its status bar tells the outcome.
+        window: the main window: the dialogs' parent.
         models: the tabs' models by view name.
+        tell: says something to the user (the window's ``tell``: the bus, then the status
+            bar), with ``lasting=True`` for a message that stays until the next.
     """
 
-    def __init__(self, window: QMainWindow, models: Mapping[str, ResourceTableModel]) -> None:
+    def __init__(
+        self, window: QMainWindow, models: Mapping[str, ResourceTableModel],
+        tell: Callable[..., None],
+    ) -> None:
         super().__init__(window)
         self._window = window
+        self._tell = tell
         self._models = models
         self._view_name = ""
         self._writing: asyncio.Task[Any] | None = None
@@ -77,7 +83,7 @@ class TabExporter(QObject):
         rows = model.visible_rows()
         fmt = format_for_path(path)
         view = model.view
-        window.statusBar().showMessage(f"Exporting {len(rows):,} {view.noun[1]}…")
+        self._tell(f"Exporting {len(rows):,} {view.noun[1]}…", lasting=True)
         self._writing = asyncio.ensure_future(
             asyncio.to_thread(write_export, path, fmt, view, rows)
         )
@@ -98,10 +104,10 @@ class TabExporter(QObject):
             message = f"Exported {len(rows):,} {noun} to {path}"
             note = result.note()
             if note is None:
-                window.statusBar().showMessage(message, 8000)
+                self._tell(message)
             else:
                 # Kept until the next message: the file differs from what the table shows.
-                window.statusBar().showMessage(f"{message} — {note}.")
+                self._tell(f"{message} — {note}.", lasting=True)
         return True
 
     async def wait(self) -> None:
