@@ -37,6 +37,19 @@ class TaskSlots:
         self._tasks[key] = task
         return task
 
+    def claim(self, key: Hashable) -> asyncio.Task[Any]:
+        """Make the calling task the one of ``key``, cancelling the previous one: for work
+        that runs in its caller's task (a button's coroutine) rather than one started here.
+        """
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("TaskSlots.claim needs a running task")
+        old = self._tasks.get(key)
+        if old is not None and old is not task and not old.done():
+            old.cancel()
+        self._tasks[key] = task
+        return task
+
     def ensure(self, key: Hashable, make: Callable[[], Job]) -> asyncio.Task[None]:
         """The running task of ``key``; when none runs, a new one of ``make()``."""
         task = self._tasks.get(key)

@@ -36,6 +36,7 @@ from makini_desktop.redact import clean_token, register_secret
 from makini_desktop.store.profiles import MAX_NAME_LENGTH, ConnectionProfile, ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connection_status import describe_error, describe_status
+from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.ui.connection_list import host_of
 
 __all__ = ["ConnectionForm", "Tester"]
@@ -55,6 +56,8 @@ def _origin(base_url: str) -> tuple[str, str]:
     parts = urlsplit(base_url)
     return parts.scheme, parts.netloc
 
+
+_TEST = "test"  # the TaskSlots key of the connection test
 
 class ConnectionForm(QWidget):
     """One connection's fields with their inline problems, and "Test connection".
@@ -94,8 +97,7 @@ class ConnectionForm(QWidget):
         # After a Save that failed, every problem stays shown until the form is reloaded
         # (focus moving between fields must not hide the reason the save was refused).
         self._save_tried = False
-        self._test_task: asyncio.Task[Any] | None = None
-        self._test_generation = 0
+        self._tasks = TaskSlots()  # "test": the connection test under way, a newer one wins
         self.setObjectName("connectionForm")
         self.setAccessibleName("Connection details")
         self._setup_ui()
@@ -388,7 +390,7 @@ class ConnectionForm(QWidget):
 
         valid = name_problem is None and url_problem is None and token_problem is None
         has_token = typed_token or (self._has_stored_token and not self._server_changed())
-        testing = self._test_task is not None
+        testing = self._tasks.running(_TEST)
         self.test_button.setEnabled(
             url_problem is None and token_problem is None and has_token and not testing
         )
@@ -423,10 +425,7 @@ class ConnectionForm(QWidget):
         if url_problem is not None or not token:
             self.validate(show_all=True)
             return None
-        self.cancel_test()
-        self._test_generation += 1
-        generation = self._test_generation
-        self._test_task = asyncio.current_task()
+        task = self._tasks.claim(_TEST)  # a test still running for other input is cancelled
         self.last_test_result = None
         self.test_result.setToolTip("")
         host = host_of(validate_base_url(self.base_url_field.text()))
@@ -437,7 +436,7 @@ class ConnectionForm(QWidget):
         def still_wanted() -> bool:
             # A result for a dialog that is gone, or for a connection no longer shown,
             # is dropped.
-            return shiboken6.isValid(self) and generation == self._test_generation
+            return shiboken6.isValid(self) and self._tasks.owns(_TEST, task)
 
         result: Any = None
         try:
@@ -465,20 +464,19 @@ class ConnectionForm(QWidget):
             result = status
             text = describe_status(status)
         finally:
-            if still_wanted():
-                self._test_task = None
+            wanted = still_wanted()
+            if wanted:
+                self._tasks.release(_TEST, task)
                 self.validate()
-        if not still_wanted():
+        if not wanted:
             return None
         self.last_test_result = result
         self.test_result.setText(text)
         return result
 
     def cancel_test(self) -> None:
-        self._test_generation += 1
-        task, self._test_task = self._test_task, None
-        if task is not None and not task.done():
-            task.cancel()
+        """Cancel a connection test under way; its result, if any, is dropped."""
+        self._tasks.discard(_TEST)
 
     # -- slots ----------------------------------------------------------------------------
 

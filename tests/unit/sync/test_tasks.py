@@ -123,3 +123,37 @@ def test_cancel_all_returns_the_running_tasks_and_shutdown_waits_for_them():
         assert slots.cancel_all() == []
 
     asyncio.run(go())
+
+
+def test_a_claiming_task_preempts_the_previous_one_and_owns_its_key():
+    """A coroutine running in its caller's task claims a key: the earlier claimant is
+    cancelled and no longer owns it; release empties the slot without cancelling."""
+
+    async def go():
+        slots, log = TaskSlots(), []
+        owned: list[bool] = []
+
+        async def claimant(name: str, stop: asyncio.Event) -> None:
+            task = slots.claim("test")
+            try:
+                await stop.wait()
+            except asyncio.CancelledError:
+                log.append(f"{name} cancelled")
+                owned.append(slots.owns("test", task))
+                raise
+            owned.append(slots.owns("test", task))
+            slots.release("test", task)
+
+        first_stop, second_stop = asyncio.Event(), asyncio.Event()
+        first = asyncio.ensure_future(claimant("first", first_stop))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(claimant("second", second_stop))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert first.cancelled() and log == ["first cancelled"] and owned == [False]
+        assert slots.running("test")
+        second_stop.set()
+        await second
+        assert owned == [False, True] and not slots.running("test") and slots.get("test") is None
+
+    asyncio.run(go())
