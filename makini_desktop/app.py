@@ -45,6 +45,11 @@ BENCH_FIRST_PAINT_ENV = "MAKINI_DESKTOP_BENCH_EXIT_AFTER_FIRST_PAINT"
 """Benchmark hook: set to a tab's view name (``assets``), the app shows that tab, prints
 ``first-cached-paint <unix time> <rows>`` when its table first paints cached rows, and quits.
 """
+BENCH_ALL_TABS_ENV = "MAKINI_DESKTOP_BENCH_WAIT_ALL_TABS"
+"""Benchmark hook, with :data:`BENCH_FIRST_PAINT_ENV`: after the first paint the app goes on
+until every tab shows its cached rows, prints ``all-tabs-filled <unix time> <rows>`` and
+``peak-rss-kb <VmHWM>``, and quits.
+"""
 
 
 class StartupError(Exception):
@@ -385,10 +390,38 @@ def _exit_after_first_paint(window: MainWindow, view_name: str) -> None:
 
     def report() -> None:
         print(f"first-cached-paint {time.time():.6f} {tab.model.rowCount()}", flush=True)
-        window.close()
+        if os.environ.get(BENCH_ALL_TABS_ENV):
+            _exit_when_all_tabs_filled(window)
+        else:
+            window.close()
 
     probe = FirstPaint(window)
     viewport.installEventFilter(probe)
+
+
+def _exit_when_all_tabs_filled(window: MainWindow) -> None:
+    """The benchmark hook (see :data:`BENCH_ALL_TABS_ENV`): never installed otherwise."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from makini_desktop.sync.tab_status import Phase
+
+    def poll() -> None:
+        tabs = window.workspace.tabs.values()
+        if any(t.status.phase in (Phase.IDLE, Phase.READING_CACHE) for t in tabs):
+            QTimer.singleShot(5, poll)
+            return
+        rows = sum(t.model.total for t in tabs)
+        print(f"all-tabs-filled {time.time():.6f} {rows}", flush=True)
+        status = Path("/proc/self/status")
+        if status.exists():
+            hwm = next((line.split()[1] for line in status.read_text().splitlines()
+                        if line.startswith("VmHWM:")), "0")
+            print(f"peak-rss-kb {hwm}", flush=True)
+        window.close()
+
+    poll()
 
 
 def _start_sandbox() -> SandboxServer:

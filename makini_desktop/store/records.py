@@ -120,19 +120,44 @@ _scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once
 
 
 def decode_rows(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:
-    """Decode stored rows; a row that is not a JSON object is skipped, never a crash."""
-    scan = _scan_json
-    try:
-        rows = [scan(text, 0)[0] for (text,) in texts]
-    # The scanner raises StopIteration on junk, RecursionError on a very deep record.
-    except (ValueError, TypeError, StopIteration, RecursionError):
-        rows = []
-        for (text,) in texts:
-            try:
-                rows.append(jsontext.loads(text))
-            except (ValueError, TypeError):
-                log.warning("Skipping an unreadable cached row")
-    if not all(type(row) is dict for row in rows):
-        rows = [row for row in rows if isinstance(row, dict)]
-    return rows
+    """Decode stored rows; a row that is not a JSON object is skipped, never a crash.
 
+    The rows are decoded as one JSON array, in one call of the scanner: its memo of object
+    keys lasts one call, so the rows of a chunk share one string per field name. Decoded
+    one call per row, every row held its own copy of each of its ~20 field names: about
+    1.1 kB per row, 190 MB of the 175k rows of a large portfolio.
+    """
+    if not texts:
+        return []
+    if all(text[:1] == "{" and text[-1:] == "}" for (text,) in texts):
+        try:
+            rows, end = _scan_json("[" + ",".join([text for (text,) in texts]) + "]", 0)
+        # The scanner raises StopIteration on junk, RecursionError on a very deep record.
+        except (ValueError, TypeError, StopIteration, RecursionError):
+            pass
+        else:
+            # Every text began with "{" and ended with "}" and the array has as many objects
+            # as there are texts: each object is one text, read whole. (Only junk crafted to
+            # do so can join into as many objects across texts; it still gives dicts.)
+            if type(rows) is list and len(rows) == len(texts) and all(
+                type(row) is dict for row in rows
+            ):
+                return rows
+    return _decode_one_by_one(texts)
+
+
+def _decode_one_by_one(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:
+    """Decode each row on its own: the path of a chunk with an unreadable row in it."""
+    scan = _scan_json
+    rows: list[Any] = []
+    for (text,) in texts:
+        try:
+            rows.append(scan(text, 0)[0])
+            continue
+        except (ValueError, TypeError, StopIteration, RecursionError):
+            pass
+        try:
+            rows.append(jsontext.loads(text))  # a very deep record, or junk
+        except (ValueError, TypeError):
+            log.warning("Skipping an unreadable cached row")
+    return [row for row in rows if isinstance(row, dict)]

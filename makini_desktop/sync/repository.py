@@ -157,11 +157,12 @@ class Repository:
             return None
         return CacheMeta(info.last_sync, info.last_full_sync, info.row_count)
 
-    def iter_cached(self, chunk: int = 2000) -> Iterator[list[Row]]:
-        """The cached rows in stored order, ``chunk`` at a time (nothing when not cached)."""
+    def iter_cached(self, chunk: int = 2000, *, first: int | None = None) -> Iterator[list[Row]]:
+        """The cached rows in stored order, ``chunk`` at a time, the first chunk ``first``
+        rows (default ``chunk``); nothing when not cached."""
         if self.cache is None:
             return iter(())
-        return self.cache.iter_load(self.dataset.name, chunk)
+        return self.cache.iter_load(self.dataset.name, chunk, first=first)
 
     def cached_rows(self) -> list[Row]:
         """Every cached row at once (the CLI's offline export)."""

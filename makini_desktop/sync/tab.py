@@ -37,8 +37,12 @@ log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 
-CACHE_CHUNK = 500
-"""Cached rows read and added per step (about 10 ms of work)."""
+CACHE_FIRST_CHUNK = 500
+"""Cached rows read and added in the first step: the first screenful, painted at once."""
+CACHE_CHUNK = 5000
+"""Cached rows read and added per later step. Each step costs a table a fixed amount of
+work besides its rows (a layout change, a merge into the sorted order, a repaint): at 500
+rows a step, that was half the time a large cache took to show (measured: 12 s -> 6.6 s)."""
 FILL_CHUNK = 500
 """Rows added to a model per step when a whole list arrives at once."""
 DIFF_CHUNK = 5000
@@ -257,7 +261,7 @@ class TabLoader:
         first = True
         chunks: Iterator[list[Row]] = iter(())
         try:
-            chunks = repo.iter_cached(chunk=CACHE_CHUNK)
+            chunks = repo.iter_cached(chunk=CACHE_CHUNK, first=CACHE_FIRST_CHUNK)
             for rows in chunks:
                 if not self._current(session):
                     return False
@@ -465,6 +469,7 @@ def _nothing_sync() -> None:
 
 __all__ = [
     "CACHE_CHUNK",
+    "CACHE_FIRST_CHUNK",
     "DIFF_CHUNK",
     "FILL_CHUNK",
     "MODULE_NAMES",

@@ -2,9 +2,9 @@
 
 :class:`RowIndex` keeps
 
-* every row once (:attr:`RowIndex.rows`, addressed by a stable row id), with a casefolded
-  search text and, for the current sort column, a sort key, both computed when the row
-  arrives;
+* every row once (:attr:`RowIndex.rows`, addressed by a stable row id), with, for the
+  current sort column, a sort key computed when the row arrives, and a casefolded search
+  text computed when a search first needs it;
 * ``_order``: the live row ids in sort order (arrival order when unsorted);
 * :attr:`RowIndex.visible`: ``_order`` narrowed by the building filter and the search, i.e.
   the rows shown.
@@ -449,6 +449,8 @@ class RowIndex:
         base = self.visible if narrowing else self._order
         version = self._version
         step = slice_rows if slice_rows > 0 else max(1, len(base))
+        if slice_rows > 0 and terms:
+            yield from self._search.prepare_steps(base)  # texts not yet computed, in slices
         shown: list[int] = []
         for start in range(0, len(base), step):
             shown.extend(self._filter(base[start:start + step], terms=terms,

@@ -4,16 +4,25 @@ References (a building's or a floor's key) are not part of a row's text: a term 
 against the lookup's names once, giving a set of keys, and a row matches when its key is in
 that set. So when the sites or locations arrive (or change) no row's text is recomputed,
 only the matches are forgotten (:meth:`SearchText.forget_matches`).
+
+A row's text is computed when it is first searched, not when the row arrives: formatting
+every cell of 100k rows costs more than a second, and a start from the cache would spend it
+before the user typed anything. :meth:`SearchText.prepare_steps` computes the texts a
+search is about to need in slices, so the first search does not block the loop either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.cells import Cells, Row
 
 _RefMatch = tuple[list[str | None], frozenset[str]]
+
+PREPARE_SLICE_ROWS = 2000
+"""Rows whose search text is computed between two turns of the event loop (~15 ms)."""
 
 
 class SearchText:
@@ -33,7 +42,9 @@ class SearchText:
         ]
         self.searchable: list[int] = sorted(set(searchable))
         self._reader = cells.search_text(self.searchable)
-        self._text: list[str] = []
+        # Per row id: its text, or the row itself until the text is computed (pending).
+        self._text: list[Any] = []
+        self._pending = 0
         self._refkeys: dict[int, list[str | None]] = {i: [] for i, _ in self._ref_cols}
         # term -> per searchable reference column: its keys by row, the keys named by term
         self._matches: dict[str, list[_RefMatch]] = {}
@@ -41,23 +52,55 @@ class SearchText:
     def clear(self) -> None:
         """Forget every row."""
         self._text = []
+        self._pending = 0
         for refkeys in self._refkeys.values():
             refkeys.clear()
 
+    @property
+    def pending(self) -> int:
+        """Rows whose text is not computed yet."""
+        return self._pending
+
     def append(self, row: Row) -> None:
-        """Index a new row (its id is the next one)."""
-        self._text.append("")
+        """Index a new row (its id is the next one); its text is computed when needed."""
+        self._text.append(row)
+        self._pending += 1
         for refkeys in self._refkeys.values():
             refkeys.append(None)
-        self.store(len(self._text) - 1, row)
 
     def store(self, rid: int, row: Row) -> None:
-        """Index the row of id ``rid`` (new or changed)."""
-        self._text[rid] = self._reader(row)
-        columns = self._cells.columns
-        for col, refkeys in self._refkeys.items():
-            raw = columns[col].raw(row)
-            refkeys[rid] = None if raw is None else str(raw)
+        """Index the row of id ``rid`` (new or changed); its text is computed when needed."""
+        if self._text[rid].__class__ is str:
+            self._pending += 1
+        self._text[rid] = row
+
+    def prepare_steps(
+        self, ids: Sequence[int], slice_rows: int = PREPARE_SLICE_ROWS
+    ) -> Generator[None, None, None]:
+        """Compute the pending texts of ``ids``, yielding after each slice of work."""
+        if not self._pending:
+            return
+        step = max(1, slice_rows)
+        for start in range(0, len(ids), step):
+            if self._prepare(ids[start:start + step]) and self._pending:
+                yield
+
+    def _prepare(self, ids: Iterable[int]) -> int:
+        """Compute the pending texts (and reference keys) of ``ids``; how many there were."""
+        text = self._text
+        todo = [i for i in ids if text[i].__class__ is not str]
+        if not todo:
+            return 0
+        reader = self._reader
+        refs = [(self._cells.columns[col].raw, keys) for col, keys in self._refkeys.items()]
+        for i in todo:
+            row = text[i]
+            for raw_of, keys in refs:
+                raw = raw_of(row)
+                keys[i] = None if raw is None else str(raw)
+            text[i] = reader(row)
+        self._pending -= len(todo)
+        return len(todo)
 
     def set_columns(self, columns: Iterable[int], rows: Sequence[Row | None]) -> bool:
         """Search ``columns`` from now on, recomputing the text of ``rows`` (by id); False
@@ -67,8 +110,9 @@ class SearchText:
             return False
         self.searchable = wanted
         self._matches = {}
-        reader = self._reader = self._cells.search_text(wanted)
-        self._text = [reader(row) if row is not None else "" for row in rows]
+        self._reader = self._cells.search_text(wanted)
+        self._text = [row if row is not None else "" for row in rows]
+        self._pending = sum(1 for row in rows if row is not None)
         return True
 
     def searches(self, columns: Iterable[int]) -> bool:
@@ -85,6 +129,8 @@ class SearchText:
 
     def matching(self, ids: list[int], terms: Sequence[str]) -> list[int]:
         """The ids of ``ids`` where every term appears in the text or a reference's name."""
+        if self._pending:
+            self._prepare(ids)
         text = self._text
         for term in terms:
             sets = self._ref_matches(term)

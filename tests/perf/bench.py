@@ -245,11 +245,19 @@ def bench_ui(quick: bool) -> None:
            f"{sum(cold['rows'].values()):,} rows)")
 
 
+def bench_cachestart(quick: bool) -> None:
+    """Start from the cache: first rows / bare window, every tab filled, peak RSS."""
+    from tests.perf import bench_cache
+
+    bench_cache.measure("medium" if quick else "large", runs=1 if quick else 3)
+
+
 BENCHES: dict[str, Callable[[bool], None]] = {
     "client": bench_client,
     "ratelimit": bench_ratelimit,
     "incremental": bench_incremental,
     "ui": bench_ui,
+    "cachestart": bench_cachestart,
 }
 
 

@@ -159,3 +159,14 @@ def test_closed_cache_raises_cache_error(cache: Cache) -> None:
     with pytest.raises(CacheError) as info:
         cache.load("assets")
     assert info.value.reason == "closed"
+
+
+def test_iter_load_first_chunk_may_be_smaller(cache: Cache) -> None:
+    """The first chunk (a table's first screenful) can be smaller than the ones after it,
+    and every row still comes, once, in stored order."""
+    snapshot(cache, "assets", [rec(str(n)) for n in range(25)])
+    chunks = list(cache.iter_load("assets", chunk=10, first=3))
+    assert [len(c) for c in chunks] == [3, 10, 10, 2]
+    assert [r["key"] for c in chunks for r in c] == [str(n) for n in range(25)]
+    with pytest.raises(ValueError):
+        cache.iter_load("assets", chunk=10, first=0)

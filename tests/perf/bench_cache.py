@@ -1,0 +1,149 @@
+"""Start from the cache: figures for issue 8's goals, against a baseline in the same run.
+
+The cache of a connection is filled once with the ``large`` sandbox data (50k spaces, 100k
+assets, 5k moves, 12.5k visits), in a process of its own. Then, ``runs`` times, alternating,
+each in a fresh process:
+
+* a bare PySide6 window (a QMainWindow with one empty QTableView) until its first paint;
+* the app, offscreen, on that cache with the server down (a port nothing listens on), until
+  the Assets tab has painted its first cached rows, then until every tab shows its cached
+  rows; and the peak RSS of that process (``VmHWM``) at that moment.
+
+Goals: first rows painted / bare window <= 2.5; every tab filled <= 1.5 s; peak RSS
+<= 350 MB. Nothing here asserts a time: the figures are printed.
+
+Run: ``python -m tests.perf.bench_cache [--scale large] [--runs 3]``, or
+``python -m tests.perf.bench --only cachestart``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+_FILL = """
+import sys
+from tests.perf.bench_ui import _fill_cache
+counts = _fill_cache(sys.argv[1], sys.argv[2])
+print("filled", sum(counts.values()), flush=True)
+"""
+
+
+def _free_url() -> str:
+    with socket.socket() as sock:  # a port nothing listens on: the server is down
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def _lines(cmd: list[str], env: dict[str, str], prefixes: tuple[str, ...]) -> dict[str, Any]:
+    """Start ``cmd``; per prefix, (seconds since the start, the rest of its line's words)."""
+    started = time.time()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    assert proc.stdout is not None
+    found: dict[str, Any] = {}
+    for line in proc.stdout:
+        words = line.split()
+        if words and words[0] in prefixes:
+            found[words[0]] = words[1:]
+            if len(found) == len(prefixes):
+                break
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    missing = [p for p in prefixes if p not in found]
+    if missing:
+        raise RuntimeError(f"{cmd[:3]} printed no {missing} line")
+    found["started"] = started
+    return found
+
+
+def _spread(values: list[float], unit: str, digits: int = 0) -> str:
+    med = statistics.median(values)
+    runs = ", ".join(f"{v:.{digits}f}" for v in values)
+    return f"{med:.{digits}f} {unit}  (runs {runs}; spread {min(values):.{digits}f}–" \
+           f"{max(values):.{digits}f})"
+
+
+def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
+    """Fill a cache, then time the bare window and the app's start from it ``runs`` times."""
+    from makini_desktop.app import BENCH_ALL_TABS_ENV, BENCH_FIRST_PAINT_ENV
+    from makini_desktop.cli import TOKEN_ENV
+    from makini_desktop.sync.session import ConnectionInfo
+
+    home = Path(tempfile.mkdtemp(prefix="makini-bench-cache-"))
+    url, token = _free_url(), "bench-token"
+    info = ConnectionInfo.adhoc(url, token)
+    env = dict(os.environ, MAKINI_DESKTOP_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+               QT_API="pyside6", **{TOKEN_ENV: token, BENCH_FIRST_PAINT_ENV: "assets",
+                                    BENCH_ALL_TABS_ENV: "1"})
+    try:
+        print(f"filling the offline cache with the {scale} data (own process)…", flush=True)
+        fill = subprocess.run([sys.executable, "-c", _FILL, info.cache_key, scale], env=env,
+                              capture_output=True, text=True, check=True)
+        print(f"  {fill.stdout.strip()} rows", flush=True)
+        bare_cmd = [sys.executable, "-c", _bare_window()]
+        app_cmd = [sys.executable, "-m", "makini_desktop.cli", "--base-url", url]
+        bare, first, filled, rss = [], [], [], []
+        rows = ""
+        for n in range(runs):
+            b = _lines(bare_cmd, env, ("first-paint",))
+            bare.append((float(b["first-paint"][0]) - b["started"]) * 1000)
+            a = _lines(app_cmd, env, ("first-cached-paint", "all-tabs-filled", "peak-rss-kb"))
+            first.append((float(a["first-cached-paint"][0]) - a["started"]) * 1000)
+            filled.append(float(a["all-tabs-filled"][0]) - a["started"])
+            rss.append(int(a["peak-rss-kb"][0]) / 1024)
+            rows = a["all-tabs-filled"][1]
+            print(f"  run {n + 1}: bare {bare[-1]:.0f} ms, first cached rows {first[-1]:.0f} ms"
+                  f" ({first[-1] / bare[-1]:.2f}x), every tab {filled[-1]:.2f} s, "
+                  f"peak RSS {rss[-1]:.0f} MB", flush=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    ratios = [f / b for f, b in zip(first, bare, strict=True)]
+    out = {
+        "rows": rows,
+        "bare_ms": bare,
+        "first_ms": first,
+        "ratio": ratios,
+        "filled_s": filled,
+        "rss_mb": rss,
+    }
+    ratio = statistics.median(first) / statistics.median(bare)
+    print(f"start from the cache ({scale}, {rows} rows, server down, {runs} runs):")
+    print(f"  bare PySide6 window to first paint             {_spread(bare, 'ms')}")
+    print(f"  app to first cached rows painted               {_spread(first, 'ms')}")
+    print(f"  first rows / bare window (goal <= 2.5)         {ratio:.2f}  "
+          f"(per run {', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"  every tab filled (goal <= 1.5 s)               {_spread(filled, 's', 2)}")
+    print(f"  peak RSS, VmHWM (goal <= 350 MB)               {_spread(rss, 'MB')}", flush=True)
+    return out
+
+
+def _bare_window() -> str:
+    from tests.perf.bench_ui import _BARE_WINDOW
+
+    return _BARE_WINDOW
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="large")
+    parser.add_argument("--runs", type=int, default=3)
+    ns = parser.parse_args(argv)
+    measure(ns.scale, ns.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
