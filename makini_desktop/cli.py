@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="render every window offscreen to PNG files in DIR and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from makini_desktop.sandbox.cli import add_sandbox_arguments
+    from makini_desktop.sandbox.options import add_sandbox_arguments  # not the server
 
     sp = sub.add_parser("sandbox", help="run the built-in Makini sandbox server")
     add_sandbox_arguments(sp)

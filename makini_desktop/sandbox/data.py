@@ -26,7 +26,7 @@ from makini_desktop.api import resources as res
 from makini_desktop.sandbox import names as catalog
 from makini_desktop.sandbox.gen_activity import gen_moves, gen_visits
 from makini_desktop.sandbox.gen_assets import gen_assets
-from makini_desktop.sandbox.gen_common import SCALES, Run, Scale
+from makini_desktop.sandbox.gen_common import Run
 from makini_desktop.sandbox.gen_places import gen_locations, gen_sites
 from makini_desktop.sandbox.records import (
     DATASET_NAMES,
@@ -36,6 +36,7 @@ from makini_desktop.sandbox.records import (
     format_ts,
     parse_ts,
 )
+from makini_desktop.sandbox.scales import SCALES, Scale
 
 __all__ = [
     "DATASET_NAMES",

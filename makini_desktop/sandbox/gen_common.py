@@ -18,37 +18,12 @@ from typing import Final
 
 from makini_desktop.sandbox import names as catalog
 from makini_desktop.sandbox.records import DAY, Record
+from makini_desktop.sandbox.scales import Scale
 
 _SQFT_TO_M2: Final = 0.09290304
 _ALNUM: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # no I/O: serials avoid them too
 DESK_TYPES: Final = ("workstation", "office")
 """Space types a person sits at (occupied desks own laptops, moves go between them)."""
-
-
-@dataclass(frozen=True)
-class Scale:
-    """How much data a scale produces.
-
-    Attributes:
-        sites: buildings.
-        spaces: spaces (Locations that are not floors); floors come on top.
-        assets: assets.
-        moves: move requests.
-        visits: visitor registrations.
-    """
-
-    sites: int
-    spaces: int
-    assets: int
-    moves: int
-    visits: int
-
-
-SCALES: Final[dict[str, Scale]] = {
-    "small": Scale(sites=2, spaces=300, assets=500, moves=60, visits=150),
-    "medium": Scale(sites=5, spaces=3_000, assets=6_000, moves=300, visits=1_000),
-    "large": Scale(sites=25, spaces=50_000, assets=100_000, moves=5_000, visits=20_000),
-}
 
 
 def split(total: int, weights: Sequence[float]) -> list[int]:

@@ -50,6 +50,7 @@ from makini_desktop.sandbox.http import (
     new_request_id,
     with_fault,
 )
+from makini_desktop.sandbox.options import DEFAULT_TOKEN
 from makini_desktop.sandbox.query import QueryError
 from makini_desktop.sandbox.ratelimit import RateLimiter
 from makini_desktop.sandbox.records import SandboxData
@@ -57,7 +58,6 @@ from makini_desktop.sandbox.routes import ApiRoutes
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TOKEN: Final = "sandbox-token"
 _SYNC_STATUSES: Final = ("inprogress", "done", "fulldone", "error", "fail")
 
 

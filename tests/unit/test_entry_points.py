@@ -81,3 +81,18 @@ def test_a_start_up_error_of_the_window_exits_2_through_cli(
     assert cli.main(["--base-url", "https://api.makini.io"]) == cli.EXIT_USAGE
     assert cli.TOKEN_ENV in capsys.readouterr().err
     assert len(shown) == 1
+
+
+def test_parsing_the_command_line_loads_no_sandbox_server():
+    """The window's start parses its arguments without importing the sandbox's server or
+    data generator (they cost a quarter of a second); only `sandbox` itself loads them."""
+    import ast
+
+    code = ("import sys, makini_desktop.cli as cli; cli.build_parser().parse_args(['--demo']); "
+            "print(sorted(m for m in sys.modules if m.startswith('makini_desktop.sandbox.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    loaded = ast.literal_eval(out)  # the module names the child printed
+    assert "makini_desktop.sandbox.server" not in loaded
+    assert "makini_desktop.sandbox.data" not in loaded
+    assert "makini_desktop.sandbox.options" in loaded
