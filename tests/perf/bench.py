@@ -245,11 +245,19 @@ def bench_ui(quick: bool) -> None:
            f"{sum(cold['rows'].values()):,} rows)")
 
 
+def bench_firstload(quick: bool) -> None:
+    """The window's first load of every tab (empty cache) vs a bare httpx loop."""
+    from tests.perf import bench_load
+
+    bench_load.report_first_load(report, quick)
+
+
 BENCHES: dict[str, Callable[[bool], None]] = {
     "client": bench_client,
     "ratelimit": bench_ratelimit,
     "incremental": bench_incremental,
     "ui": bench_ui,
+    "firstload": bench_firstload,
 }
 
 
