@@ -5,8 +5,11 @@ whose names other tabs show, the shared :class:`~makini_desktop.table.lookups.Lo
 never creates a widget: the UI's ``TabController`` turns its ``on_status`` callback into a signal.
 
 The loop never stalls for long: cached rows are read and added in chunks with a yield to the
-loop between them, pages from the server are added as they arrive, and comparing a refreshed
-list with what the table already shows is done in slices.
+loop between them. A full sync's pages come one way only (``on_page``), while the next page
+is fetched and the previous one staged in the cache's writer thread: into an empty table
+they go a few thousand rows at a time; over rows already shown each page is compared as it
+arrives and only the difference is kept. When the list is whole (and committed), that
+difference, and the rows the new list no longer has, are applied at once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,10 +43,13 @@ Row = dict[str, Any]
 
 CACHE_CHUNK = 500
 """Cached rows read and added per step (about 10 ms of work)."""
-FILL_CHUNK = 500
-"""Rows added to a model per step when a whole list arrives at once."""
-DIFF_CHUNK = 5000
-"""Rows compared per step when a refreshed list replaces what a table shows."""
+FEED_ROWS = 2000
+"""Rows arriving from the server that are gathered before they go into an empty table.
+
+A page at a time, 1,000 pages of assets would mean 1,000 merges into a sorted table and
+as many garbage settlements; a few thousand rows at once cost the loop a few ms."""
+FEED_SECONDS = 0.25
+"""The longest rows wait for the table while pages arrive slowly."""
 NAMES_CHUNK = 2000
 """Cached rows read per step when only their names are needed."""
 
@@ -281,8 +288,9 @@ class TabLoader:
     async def refresh(self, *, full: bool = False) -> SyncResult | None:
         """Bring the tab up to date from the server.
 
-        Rows appear as pages arrive when the table is empty; otherwise the refreshed list
-        replaces the shown one at the end, touching only rows that changed.
+        Rows appear as pages arrive when the table is empty; otherwise the rows that
+        changed, and those gone, are applied once the whole list arrived (a sync that
+        fails leaves the table as it was).
 
         Returns:
             The sync's result, or None when it failed or its tab was reset meanwhile.
@@ -302,12 +310,12 @@ class TabLoader:
         self._set_status(TabStatus(Phase.SYNCING, synced_at=synced_at))
         self.workspace.tab_busy_changed()
 
+        feed = _PageFeed(self, streaming)
+
         def on_page(rows: list[Row], progress: Progress) -> None:
             if not self._current(session):
                 return
-            if streaming:
-                self._feed(rows, replace_all=False)
-                settle_garbage()
+            feed.add(rows)
             self._set_status(replace(self.status, progress=progress))
 
         try:
@@ -334,11 +342,8 @@ class TabLoader:
             return None
         if not self._current(session):
             return None
-        if result.rows is not None:  # a full sync: the whole new list
-            if streaming and self.model.total == 0:
-                await self._fill(result.rows, session)
-            else:
-                await self._replace(result.rows, session)
+        if result.keys is not None:  # a full sync: its rows came page by page
+            feed.finish(result.keys)
         elif self._complete:  # incremental: apply the changes to what is shown
             if self.feeds_lookups:
                 self.lookups.update_rows(self.dataset.name, result.upserts, result.deleted_keys)
@@ -374,51 +379,6 @@ class TabLoader:
             self.model.set_rows(rows)
         else:
             self.model.append_rows(rows)
-
-    async def _fill(self, rows: Sequence[Row], session: Session) -> None:
-        """Add a whole list to an empty model in slices, yielding between them."""
-        for start in range(0, len(rows), FILL_CHUNK):
-            if not self._current(session):
-                return
-            self._feed(list(rows[start:start + FILL_CHUNK]), replace_all=start == 0)
-            settle_garbage()
-            await asyncio.sleep(0)
-        if not rows and self._current(session):
-            self._feed([], replace_all=True)
-
-    async def _replace(self, rows: Sequence[Row], session: Session) -> None:
-        """Bring the model to ``rows``, comparing in slices so the loop keeps turning."""
-        model = self.model
-        if self.feeds_lookups:
-            await self._replace_names(rows, session)
-        if model.total == 0:
-            await self._fill(rows, session)
-            return
-        upserts: list[Row] = []
-        seen: set[str] = set()
-        for start in range(0, len(rows), DIFF_CHUNK):
-            if not self._current(session):
-                return
-            upserts.extend(model.changed_rows(rows[start:start + DIFF_CHUNK], seen))
-            await asyncio.sleep(0)
-        if not self._current(session):
-            return
-        deleted = model.keys_not_in(seen)
-        model.apply_changes(upserts, deleted)
-        settle_garbage()
-
-    async def _replace_names(self, rows: Sequence[Row], session: Session) -> None:
-        """Replace the lookups' names of this dataset, a slice at a time."""
-        seen: set[str] = set()
-        for start in range(0, len(rows), DIFF_CHUNK):
-            if not self._current(session):
-                return
-            chunk = rows[start:start + DIFF_CHUNK]
-            seen.update(str(r[res.F_KEY]) for r in chunk if r.get(res.F_KEY) is not None)
-            self.lookups.update_rows(self.dataset.name, chunk)
-            await asyncio.sleep(0)
-        if self._current(session):
-            self.lookups.retain(self.dataset.name, seen)
 
     def _failed(self, err: MakiniError, synced_at: datetime | None) -> None:
         if err.is_not_found and self.dataset.optional_module:
@@ -459,14 +419,72 @@ class TabLoader:
         self.on_status()
 
 
+class _PageFeed:
+    """A full sync's pages on their way into one tab's table (and the lookups).
+
+    Into an empty table (``streaming``) rows go in batches of :data:`FEED_ROWS` (or after
+    :data:`FEED_SECONDS`), so the user sees them arrive. Over rows already shown, each page
+    is compared with them as it arrives and only the new and changed rows are kept, to be
+    applied when the list is whole: a failed or cancelled sync leaves the table as it was.
+    """
+
+    def __init__(self, loader: TabLoader, streaming: bool) -> None:
+        self.loader = loader
+        self.streaming = streaming
+        self._batch: list[Row] = []
+        self._since = time.monotonic()
+        self._upserts: list[Row] = []
+        self._names: list[Mapping[str, Any]] = []
+        self._seen: set[str] = set()
+
+    def add(self, rows: list[Row]) -> None:
+        """One page's rows (each row of the list once, again only when it changed)."""
+        loader = self.loader
+        if self.streaming:
+            self._batch.extend(rows)
+            now = time.monotonic()
+            if len(self._batch) >= FEED_ROWS or now - self._since >= FEED_SECONDS:
+                self._flush(now)
+            return
+        self._upserts.extend(loader.model.changed_rows(rows, self._seen))
+        if loader.feeds_lookups:
+            self._names.extend(loader.lookups.changed_rows(loader.dataset.name, rows))
+
+    def _flush(self, now: float) -> None:
+        batch, self._batch = self._batch, []
+        self._since = now
+        if batch:
+            self.loader._feed(batch, replace_all=False)
+            settle_garbage()
+
+    def finish(self, keys: list[str]) -> None:
+        """The list is whole and committed: apply what is left and drop what is gone."""
+        loader = self.loader
+        model, name = loader.model, loader.dataset.name
+        self._flush(time.monotonic())
+        if self.streaming and model.total == 0 and not keys:
+            loader._feed([], replace_all=True)  # an empty list: the table says so
+            return
+        keep = set(keys)
+        if loader.feeds_lookups:
+            if self._names:
+                loader.lookups.update_rows(name, self._names)
+            loader.lookups.retain(name, keep)
+        upserts, self._upserts = self._upserts, []
+        gone = model.keys_not_in(keep)
+        if upserts or gone:
+            model.apply_changes(upserts, gone)
+            settle_garbage()
+
+
 def _nothing_sync() -> None:
     """No listener."""
 
 
 __all__ = [
     "CACHE_CHUNK",
-    "DIFF_CHUNK",
-    "FILL_CHUNK",
+    "FEED_ROWS",
+    "FEED_SECONDS",
     "MODULE_NAMES",
     "NAMES_CHUNK",
     "LOOKUP_DATASETS",
