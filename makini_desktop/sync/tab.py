@@ -19,6 +19,7 @@ import gc
 import logging
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -43,13 +44,16 @@ Row = dict[str, Any]
 
 CACHE_CHUNK = 500
 """Cached rows read and added per step (about 10 ms of work)."""
-FEED_ROWS = 2000
-"""Rows arriving from the server that are gathered before they go into an empty table.
-
-A page at a time, 1,000 pages of assets would mean 1,000 merges into a sorted table and
-as many garbage settlements; a few thousand rows at once cost the loop a few ms."""
-FEED_SECONDS = 0.25
-"""The longest rows wait for the table while pages arrive slowly."""
+FEED_SLICE_SECONDS = 0.008
+"""How long one slice of arriving rows may take to go into a table (then the loop turns)."""
+FEED_FIRST_SLICE = 200
+"""Rows in the first slice, before the cost of a row is known."""
+FEED_MIN_SLICE = 100
+FEED_MAX_SLICE = 2000
+"""Bounds of a slice: a merge into a sorted table costs a copy of its order per slice, and
+fewer rows than ``BULK_INSERT_ROWS`` would go in (and be painted) one insert at a time."""
+FEED_SETTLE_ROWS = 2000
+"""Rows added between two garbage settlements (each costs a young-generation walk)."""
 NAMES_CHUNK = 2000
 """Cached rows read per step when only their names are needed."""
 
@@ -302,7 +306,6 @@ class TabLoader:
         if not self._current(session):
             return None
         me = asyncio.current_task()
-        repo = session.repository(self.dataset.name)
         synced_at = self.status.synced_at
         streaming = self.model.total == 0
         if streaming:
@@ -310,7 +313,17 @@ class TabLoader:
         self._set_status(TabStatus(Phase.SYNCING, synced_at=synced_at))
         self.workspace.tab_busy_changed()
 
-        feed = _PageFeed(self, streaming)
+        feed = _PageFeed(self, session, streaming)
+        try:
+            return await self._sync_into(feed, session, me, full=full, synced_at=synced_at)
+        finally:
+            feed.close()  # a sync that failed or was cancelled feeds nothing more
+
+    async def _sync_into(
+        self, feed: _PageFeed, session: Session, me: asyncio.Task[Any] | None, *,
+        full: bool, synced_at: datetime | None,
+    ) -> SyncResult | None:
+        repo = session.repository(self.dataset.name)
 
         def on_page(rows: list[Row], progress: Progress) -> None:
             if not self._current(session):
@@ -343,7 +356,7 @@ class TabLoader:
         if not self._current(session):
             return None
         if result.keys is not None:  # a full sync: its rows came page by page
-            feed.finish(result.keys)
+            await feed.finish(result.keys)
         elif self._complete:  # incremental: apply the changes to what is shown
             if self.feeds_lookups:
                 self.lookups.update_rows(self.dataset.name, result.upserts, result.deleted_keys)
@@ -422,17 +435,22 @@ class TabLoader:
 class _PageFeed:
     """A full sync's pages on their way into one tab's table (and the lookups).
 
-    Into an empty table (``streaming``) rows go in batches of :data:`FEED_ROWS` (or after
-    :data:`FEED_SECONDS`), so the user sees them arrive. Over rows already shown, each page
-    is compared with them as it arrives and only the new and changed rows are kept, to be
-    applied when the list is whole: a failed or cancelled sync leaves the table as it was.
+    Into an empty table (``streaming``) rows are added by a task of their own, in slices of
+    about :data:`FEED_SLICE_SECONDS` with a turn of the loop between them, so the user sees
+    them arrive while the next pages are fetched and staged, and no page waits for the
+    table. Over rows already shown, each page is compared with them as it arrives and only
+    the new and changed rows are kept, to be applied when the list is whole: a failed or
+    cancelled sync leaves the table as it was.
     """
 
-    def __init__(self, loader: TabLoader, streaming: bool) -> None:
+    def __init__(self, loader: TabLoader, session: Session, streaming: bool) -> None:
         self.loader = loader
+        self.session = session
         self.streaming = streaming
-        self._batch: list[Row] = []
-        self._since = time.monotonic()
+        self._pending: deque[Row] = deque()
+        self._slice = FEED_FIRST_SLICE
+        self._unsettled = 0
+        self._task: asyncio.Task[None] | None = None
         self._upserts: list[Row] = []
         self._names: list[Mapping[str, Any]] = []
         self._seen: set[str] = set()
@@ -441,27 +459,55 @@ class _PageFeed:
         """One page's rows (each row of the list once, again only when it changed)."""
         loader = self.loader
         if self.streaming:
-            self._batch.extend(rows)
-            now = time.monotonic()
-            if len(self._batch) >= FEED_ROWS or now - self._since >= FEED_SECONDS:
-                self._flush(now)
+            self._pending.extend(rows)
+            if self._task is None or self._task.done():
+                self._task = asyncio.ensure_future(self._drain())
             return
         self._upserts.extend(loader.model.changed_rows(rows, self._seen))
         if loader.feeds_lookups:
             self._names.extend(loader.lookups.changed_rows(loader.dataset.name, rows))
 
-    def _flush(self, now: float) -> None:
-        batch, self._batch = self._batch, []
-        self._since = now
-        if batch:
-            self.loader._feed(batch, replace_all=False)
-            settle_garbage()
+    async def _drain(self) -> None:
+        """Add the rows waiting, a slice per turn of the loop."""
+        while self._pending:
+            if not self.loader._current(self.session):
+                self._pending.clear()
+                return
+            self._feed_slice()
+            await asyncio.sleep(0)
 
-    def finish(self, keys: list[str]) -> None:
-        """The list is whole and committed: apply what is left and drop what is gone."""
+    def _feed_slice(self) -> None:
+        pending = self._pending
+        n = min(len(pending), self._slice)
+        rows = [pending.popleft() for _ in range(n)]
+        started = time.perf_counter()
+        self.loader._feed(rows, replace_all=False)
+        self._unsettled += n
+        if self._unsettled >= FEED_SETTLE_ROWS or not pending:
+            self._unsettled = 0
+            settle_garbage()
+        spent = time.perf_counter() - started
+        # Rows cost more as the table grows (and on a busy machine): size the next slice
+        # by what this one cost.
+        per_row = spent / n if n else 0.0
+        wanted = int(FEED_SLICE_SECONDS / per_row) if per_row > 0 else FEED_MAX_SLICE
+        self._slice = max(FEED_MIN_SLICE, min(FEED_MAX_SLICE, wanted))
+
+    def close(self) -> None:
+        """Stop feeding (the sync ended otherwise than whole)."""
+        self._pending.clear()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def finish(self, keys: list[str]) -> None:
+        """The list is whole and committed: add what is left and drop what is gone."""
         loader = self.loader
         model, name = loader.model, loader.dataset.name
-        self._flush(time.monotonic())
+        if self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+        await self._drain()
+        if not loader._current(self.session):
+            return
         if self.streaming and model.total == 0 and not keys:
             loader._feed([], replace_all=True)  # an empty list: the table says so
             return
@@ -483,8 +529,7 @@ def _nothing_sync() -> None:
 
 __all__ = [
     "CACHE_CHUNK",
-    "FEED_ROWS",
-    "FEED_SECONDS",
+    "FEED_SLICE_SECONDS",
     "MODULE_NAMES",
     "NAMES_CHUNK",
     "LOOKUP_DATASETS",
