@@ -10,15 +10,23 @@ when the file is opened.
 The writer works inside its :class:`~makini_desktop.store.cache.Cache`: it takes the
 cache's lock and transactions, and the cache remembers which writer is current for each
 dataset, so a newer sync supersedes an unfinished one.
+
+:class:`StagingThread` runs one writer from an event loop: pages are queued to ONE worker
+thread that lives as long as the snapshot, in order, and the loop never waits for a page
+to be written (only when too many are queued, which bounds memory). The next page is
+fetched and shown while the previous one is staged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from makini_desktop.store.cache_errors import CacheError
 from makini_desktop.store.records import (
@@ -34,7 +42,12 @@ from makini_desktop.store.records import (
 if TYPE_CHECKING:
     from makini_desktop.store.cache import Cache
 
-__all__ = ["SnapshotWriter"]
+__all__ = ["MAX_QUEUED_PAGES", "SnapshotWriter", "StagingThread"]
+
+MAX_QUEUED_PAGES = 16
+"""Pages queued for staging before :meth:`StagingThread.stage` waits (bounds memory)."""
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -206,3 +219,121 @@ class SnapshotWriter:
     ) -> None:
         if not self._done:
             self.abort()
+
+
+class StagingThread:
+    """A :class:`SnapshotWriter` fed from an event loop through one worker thread.
+
+    Create with :meth:`begin`. :meth:`stage` queues a page and returns at once; the worker
+    writes the pages in the order they were queued. :meth:`commit` waits for every queued
+    page, then swaps the snapshot in on the same thread. A page that failed to stage makes
+    the next :meth:`stage` (or the :meth:`commit`) raise its error; the previous snapshot
+    is untouched. :meth:`abort` (or :meth:`abort_now`, without awaiting) discards it.
+
+    Attributes:
+        writer: the snapshot being written.
+    """
+
+    def __init__(self, writer: SnapshotWriter, executor: ThreadPoolExecutor) -> None:
+        self.writer = writer
+        self._executor = executor
+        self._queued: deque[Future[int]] = deque()
+
+    @classmethod
+    async def begin(cls, cache: Cache, dataset: str) -> StagingThread:
+        """Start a snapshot of ``dataset`` (see :meth:`Cache.begin_snapshot`) on a new
+        worker thread.
+
+        Raises:
+            CacheError: the staging area cannot be cleared (disk, lock).
+        """
+        executor = ThreadPoolExecutor(1, thread_name_prefix=f"makini-snapshot-{dataset}")
+        try:
+            future = executor.submit(cache.begin_snapshot, dataset)
+            writer = await asyncio.wrap_future(future)
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        return cls(writer, executor)
+
+    @property
+    def done(self) -> bool:
+        """True once the snapshot was committed or aborted."""
+        return self.writer.done
+
+    async def stage(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Queue one page for staging; waits only while the queue is full.
+
+        Raises:
+            CacheError: an earlier page could not be staged.
+        """
+        self._reap()
+        while len(self._queued) >= MAX_QUEUED_PAGES:
+            await asyncio.wrap_future(self._queued[0])
+            self._reap()
+        self._queued.append(self._executor.submit(self.writer.add, list(rows)))
+
+    def _reap(self) -> None:
+        """Forget pages staged; raise the error of one that failed."""
+        while self._queued and self._queued[0].done():
+            self._queued.popleft().result()
+
+    async def commit(
+        self, *, server_total: int | None, watermark: Callable[[str | None], str | None],
+        synced_at: datetime,
+    ) -> int:
+        """Wait for every queued page, then swap the snapshot in (one transaction).
+
+        Args:
+            server_total: the server's total.
+            watermark: the watermark to keep, from the newest ``updatedAt`` staged.
+            synced_at: when the list was fetched.
+
+        Returns:
+            The dataset's row count afterwards.
+
+        Raises:
+            CacheError: a page or the swap could not be written; the previous snapshot and
+                its timestamps are unchanged.
+        """
+        writer = self.writer
+
+        def finish() -> int:
+            return writer.commit(
+                server_total=server_total, watermark=watermark(writer.max_updated_at),
+                synced_at=synced_at,
+            )
+
+        try:
+            while self._queued:
+                await asyncio.wrap_future(self._queued[0])
+                self._reap()
+            return await self._run(finish)
+        finally:
+            self._close()
+
+    async def abort(self) -> None:
+        """Discard the snapshot (the previous one stays), after the page being written."""
+        self._cancel_queued()
+        try:
+            await self._run(self.writer.abort)
+        finally:
+            self._close()
+
+    def abort_now(self) -> None:
+        """:meth:`abort` without awaiting (a cancelled sync): waits at most for the page
+        the worker is writing."""
+        self._cancel_queued()
+        self.writer.abort()
+        self._close()
+
+    async def _run(self, fn: Callable[[], _T]) -> _T:
+        return await asyncio.wrap_future(self._executor.submit(fn))
+
+    def _cancel_queued(self) -> None:
+        for future in self._queued:
+            future.cancel()
+        self._queued.clear()
+
+    def _close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -29,6 +29,7 @@ from makini_desktop.api import resources as res
 from makini_desktop.api.client import FULL_WALK_ATTEMPTS, MakiniClient, WalkTally
 from makini_desktop.api.values import format_utc, parse_datetime
 from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
+from makini_desktop.store.snapshot import StagingThread
 from makini_desktop.sync.connectivity import Connectivity, work_offline_error
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ FULL_SYNC_MAX_AGE = timedelta(hours=24)
 WATERMARK_OVERLAP = timedelta(seconds=1)
 
 Row = dict[str, Any]
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,10 @@ class SyncResult:
     """What a refresh did.
 
     Attributes:
-        rows: after a full sync, the dataset's complete new list in order; after an
-            incremental one, None (the caller applies ``upserts`` and ``deleted_keys`` to
-            what it shows, which is far cheaper than reloading a 100k-row list).
+        keys: after a full sync, the keys of the dataset's new list in the server's order
+            (its rows were handed to ``on_page`` as they arrived and are in the cache: they
+            are never handed over a second time); after an incremental one, None (the
+            caller applies ``upserts`` and ``deleted_keys`` to what it shows).
         synced_at: when the list was fetched.
         mode: ``full`` or ``incremental``.
         upserts: records added or changed (incremental).
@@ -81,7 +84,7 @@ class SyncResult:
         requests: HTTP requests made.
     """
 
-    rows: list[Row] | None
+    keys: list[str] | None
     synced_at: datetime
     mode: str
     upserts: list[Row] = field(default_factory=list)
@@ -93,7 +96,7 @@ class SyncResult:
     @property
     def changed(self) -> int:
         """Records fetched (full) or added and changed (incremental)."""
-        return len(self.rows) if self.rows is not None else len(self.upserts)
+        return len(self.keys) if self.keys is not None else len(self.upserts)
 
     @property
     def deleted(self) -> int:
@@ -227,8 +230,9 @@ class Repository:
 
     async def _full(self, on_page: PageCallback | None) -> SyncResult:
         """Walk the whole list and commit it; an incomplete walk is made once more, then
-        reported. Rows already handed to ``on_page`` are not handed on again."""
-        handed: set[str] = set()
+        reported. Rows already handed to ``on_page`` are not handed on again unless they
+        changed."""
+        handed: dict[str, Any] = {}  # key -> the updatedAt handed on
         for attempt in range(1, FULL_WALK_ATTEMPTS + 1):
             result, check = await self._full_walk(on_page, handed)
             if result is not None:
@@ -239,19 +243,23 @@ class Repository:
         raise err
 
     async def _full_walk(
-        self, on_page: PageCallback | None, handed: set[str]
+        self, on_page: PageCallback | None, handed: dict[str, Any]
     ) -> tuple[SyncResult | None, WalkTally]:
         """One walk of the list; the result when it was whole and is committed, else None
-        (nothing committed, the staging discarded)."""
+        (nothing committed, the staging discarded).
+
+        Fetching, staging and showing overlap: each page is queued to the snapshot's
+        writer thread and handed to ``on_page`` at once, and the next page is taken while
+        the writer stages it; the walker keeps its window of requests in flight meanwhile.
+        """
         assert self.client is not None
         synced_at = self._clock()
         walk_started: datetime | None = None
-        rows: list[Row] = []
-        seen: dict[str, int] = {}
+        seen: dict[str, None] = {}  # the list's keys, in the server's order
         check = WalkTally()
-        writer = None
+        staging: StagingThread | None = None
         if self.cache is not None:
-            writer = await asyncio.to_thread(self.cache.begin_snapshot, self.dataset.name)
+            staging = await StagingThread.begin(self.cache, self.dataset.name)
         try:
             async for page in self.client.iter_pages(self.dataset.path):
                 walk_started = walk_started or page.server_date or synced_at
@@ -260,36 +268,34 @@ class Repository:
                 for row in page.rows:
                     if row.get(res.F_DELETED):
                         continue
-                    at = seen.get(row[res.F_KEY])
-                    if at is None:
-                        seen[row[res.F_KEY]] = len(rows)
-                        rows.append(row)
-                    else:  # moved between pages while we walked: the later copy wins
-                        rows[at] = row
-                    if row[res.F_KEY] not in handed:
-                        handed.add(row[res.F_KEY])
+                    key = row[res.F_KEY]
+                    seen[key] = None
+                    # Handed on once, and again only when it changed (it moved between
+                    # pages while we walked, or changed before a walk made once more).
+                    stamp = row.get(res.F_UPDATED)
+                    if handed.get(key, _UNSEEN) != stamp:
+                        handed[key] = stamp
                         fresh.append(row)
-                if writer is not None:
-                    await asyncio.to_thread(writer.add, page.rows)
+                if staging is not None:
+                    await staging.stage(page.rows)  # waits only when the writer lags far
                 if on_page is not None:
-                    on_page(fresh, Progress(page.number, page.last_page, len(rows), check.total))
+                    on_page(fresh, Progress(page.number, page.last_page, len(seen), check.total))
             if not check.complete:
-                if writer is not None:
-                    await asyncio.to_thread(writer.abort)
+                if staging is not None:
+                    await staging.abort()
                 return None, check
-            if writer is not None:
-                # The watermark scan is part of the thread's work: 100k rows take ~40 ms.
+            if staging is not None:
                 # The writer tracked the newest updatedAt as pages were staged: no rescan.
-                watermark = capped_watermark(writer.max_updated_at, walk_started or synced_at)
-                await asyncio.to_thread(
-                    writer.commit, server_total=check.total, watermark=watermark,
-                    synced_at=synced_at,
+                started = walk_started or synced_at
+                await staging.commit(
+                    server_total=check.total, synced_at=synced_at,
+                    watermark=lambda newest: capped_watermark(newest, started),
                 )
         except BaseException:
-            if writer is not None and not writer.done:
-                writer.abort()
+            if staging is not None and not staging.done:
+                staging.abort_now()
             raise
-        return SyncResult(rows, synced_at, "full", total=check.total), check
+        return SyncResult(list(seen), synced_at, "full", total=check.total), check
 
     async def _incremental(self, info: DatasetInfo) -> SyncResult | None:
         """Fetch and apply changes since the watermark; None when a full sync is needed."""

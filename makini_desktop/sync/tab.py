@@ -5,8 +5,11 @@ whose names other tabs show, the shared :class:`~makini_desktop.table.lookups.Lo
 never creates a widget: the UI's ``TabController`` turns its ``on_status`` callback into a signal.
 
 The loop never stalls for long: cached rows are read and added in chunks with a yield to the
-loop between them, pages from the server are added as they arrive, and comparing a refreshed
-list with what the table already shows is done in slices.
+loop between them. A full sync's pages come one way only (``on_page``), while the next page
+is fetched and the previous one staged in the cache's writer thread: into an empty table
+they go a few thousand rows at a time; over rows already shown each page is compared as it
+arrives and only the difference is kept. When the list is whole (and committed), that
+difference, and the rows the new list no longer has, are applied at once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,10 +48,16 @@ CACHE_CHUNK = 5000
 """Cached rows read and added per later step. Each step costs a table a fixed amount of
 work besides its rows (a layout change, a merge into the sorted order, a repaint): at 500
 rows a step, that was half the time a large cache took to show (measured: 12 s -> 6.6 s)."""
-FILL_CHUNK = 500
-"""Rows added to a model per step when a whole list arrives at once."""
-DIFF_CHUNK = 5000
-"""Rows compared per step when a refreshed list replaces what a table shows."""
+FEED_SLICE_SECONDS = 0.008
+"""How long one slice of arriving rows may take to go into a table (then the loop turns)."""
+FEED_FIRST_SLICE = 200
+"""Rows in the first slice, before the cost of a row is known."""
+FEED_MIN_SLICE = 100
+FEED_MAX_SLICE = 2000
+"""Bounds of a slice: a merge into a sorted table costs a copy of its order per slice, and
+fewer rows than ``BULK_INSERT_ROWS`` would go in (and be painted) one insert at a time."""
+FEED_SETTLE_ROWS = 2000
+"""Rows added between two garbage settlements (each costs a young-generation walk)."""
 NAMES_CHUNK = 2000
 """Cached rows read per step when only their names are needed."""
 
@@ -285,8 +296,9 @@ class TabLoader:
     async def refresh(self, *, full: bool = False) -> SyncResult | None:
         """Bring the tab up to date from the server.
 
-        Rows appear as pages arrive when the table is empty; otherwise the refreshed list
-        replaces the shown one at the end, touching only rows that changed.
+        Rows appear as pages arrive when the table is empty; otherwise the rows that
+        changed, and those gone, are applied once the whole list arrived (a sync that
+        fails leaves the table as it was).
 
         Returns:
             The sync's result, or None when it failed or its tab was reset meanwhile.
@@ -298,7 +310,6 @@ class TabLoader:
         if not self._current(session):
             return None
         me = asyncio.current_task()
-        repo = session.repository(self.dataset.name)
         synced_at = self.status.synced_at
         streaming = self.model.total == 0
         if streaming:
@@ -306,12 +317,22 @@ class TabLoader:
         self._set_status(TabStatus(Phase.SYNCING, synced_at=synced_at))
         self.workspace.tab_busy_changed()
 
+        feed = _PageFeed(self, session, streaming)
+        try:
+            return await self._sync_into(feed, session, me, full=full, synced_at=synced_at)
+        finally:
+            feed.close()  # a sync that failed or was cancelled feeds nothing more
+
+    async def _sync_into(
+        self, feed: _PageFeed, session: Session, me: asyncio.Task[Any] | None, *,
+        full: bool, synced_at: datetime | None,
+    ) -> SyncResult | None:
+        repo = session.repository(self.dataset.name)
+
         def on_page(rows: list[Row], progress: Progress) -> None:
             if not self._current(session):
                 return
-            if streaming:
-                self._feed(rows, replace_all=False)
-                settle_garbage()
+            feed.add(rows)
             self._set_status(replace(self.status, progress=progress))
 
         try:
@@ -338,11 +359,8 @@ class TabLoader:
             return None
         if not self._current(session):
             return None
-        if result.rows is not None:  # a full sync: the whole new list
-            if streaming and self.model.total == 0:
-                await self._fill(result.rows, session)
-            else:
-                await self._replace(result.rows, session)
+        if result.keys is not None:  # a full sync: its rows came page by page
+            await feed.finish(result.keys)
         elif self._complete:  # incremental: apply the changes to what is shown
             if self.feeds_lookups:
                 self.lookups.update_rows(self.dataset.name, result.upserts, result.deleted_keys)
@@ -378,51 +396,6 @@ class TabLoader:
             self.model.set_rows(rows)
         else:
             self.model.append_rows(rows)
-
-    async def _fill(self, rows: Sequence[Row], session: Session) -> None:
-        """Add a whole list to an empty model in slices, yielding between them."""
-        for start in range(0, len(rows), FILL_CHUNK):
-            if not self._current(session):
-                return
-            self._feed(list(rows[start:start + FILL_CHUNK]), replace_all=start == 0)
-            settle_garbage()
-            await asyncio.sleep(0)
-        if not rows and self._current(session):
-            self._feed([], replace_all=True)
-
-    async def _replace(self, rows: Sequence[Row], session: Session) -> None:
-        """Bring the model to ``rows``, comparing in slices so the loop keeps turning."""
-        model = self.model
-        if self.feeds_lookups:
-            await self._replace_names(rows, session)
-        if model.total == 0:
-            await self._fill(rows, session)
-            return
-        upserts: list[Row] = []
-        seen: set[str] = set()
-        for start in range(0, len(rows), DIFF_CHUNK):
-            if not self._current(session):
-                return
-            upserts.extend(model.changed_rows(rows[start:start + DIFF_CHUNK], seen))
-            await asyncio.sleep(0)
-        if not self._current(session):
-            return
-        deleted = model.keys_not_in(seen)
-        model.apply_changes(upserts, deleted)
-        settle_garbage()
-
-    async def _replace_names(self, rows: Sequence[Row], session: Session) -> None:
-        """Replace the lookups' names of this dataset, a slice at a time."""
-        seen: set[str] = set()
-        for start in range(0, len(rows), DIFF_CHUNK):
-            if not self._current(session):
-                return
-            chunk = rows[start:start + DIFF_CHUNK]
-            seen.update(str(r[res.F_KEY]) for r in chunk if r.get(res.F_KEY) is not None)
-            self.lookups.update_rows(self.dataset.name, chunk)
-            await asyncio.sleep(0)
-        if self._current(session):
-            self.lookups.retain(self.dataset.name, seen)
 
     def _failed(self, err: MakiniError, synced_at: datetime | None) -> None:
         if err.is_not_found and self.dataset.optional_module:
@@ -463,6 +436,97 @@ class TabLoader:
         self.on_status()
 
 
+class _PageFeed:
+    """A full sync's pages on their way into one tab's table (and the lookups).
+
+    Into an empty table (``streaming``) rows are added by a task of their own, in slices of
+    about :data:`FEED_SLICE_SECONDS` with a turn of the loop between them, so the user sees
+    them arrive while the next pages are fetched and staged, and no page waits for the
+    table. Over rows already shown, each page is compared with them as it arrives and only
+    the new and changed rows are kept, to be applied when the list is whole: a failed or
+    cancelled sync leaves the table as it was.
+    """
+
+    def __init__(self, loader: TabLoader, session: Session, streaming: bool) -> None:
+        self.loader = loader
+        self.session = session
+        self.streaming = streaming
+        self._pending: deque[Row] = deque()
+        self._slice = FEED_FIRST_SLICE
+        self._unsettled = 0
+        self._task: asyncio.Task[None] | None = None
+        self._upserts: list[Row] = []
+        self._names: list[Mapping[str, Any]] = []
+        self._seen: set[str] = set()
+
+    def add(self, rows: list[Row]) -> None:
+        """One page's rows (each row of the list once, again only when it changed)."""
+        loader = self.loader
+        if self.streaming:
+            self._pending.extend(rows)
+            if self._task is None or self._task.done():
+                self._task = asyncio.ensure_future(self._drain())
+            return
+        self._upserts.extend(loader.model.changed_rows(rows, self._seen))
+        if loader.feeds_lookups:
+            self._names.extend(loader.lookups.changed_rows(loader.dataset.name, rows))
+
+    async def _drain(self) -> None:
+        """Add the rows waiting, a slice per turn of the loop."""
+        while self._pending:
+            if not self.loader._current(self.session):
+                self._pending.clear()
+                return
+            self._feed_slice()
+            await asyncio.sleep(0)
+
+    def _feed_slice(self) -> None:
+        pending = self._pending
+        n = min(len(pending), self._slice)
+        rows = [pending.popleft() for _ in range(n)]
+        started = time.perf_counter()
+        self.loader._feed(rows, replace_all=False)
+        self._unsettled += n
+        if self._unsettled >= FEED_SETTLE_ROWS or not pending:
+            self._unsettled = 0
+            settle_garbage()
+        spent = time.perf_counter() - started
+        # Rows cost more as the table grows (and on a busy machine): size the next slice
+        # by what this one cost.
+        per_row = spent / n if n else 0.0
+        wanted = int(FEED_SLICE_SECONDS / per_row) if per_row > 0 else FEED_MAX_SLICE
+        self._slice = max(FEED_MIN_SLICE, min(FEED_MAX_SLICE, wanted))
+
+    def close(self) -> None:
+        """Stop feeding (the sync ended otherwise than whole)."""
+        self._pending.clear()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def finish(self, keys: list[str]) -> None:
+        """The list is whole and committed: add what is left and drop what is gone."""
+        loader = self.loader
+        model, name = loader.model, loader.dataset.name
+        if self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+        await self._drain()
+        if not loader._current(self.session):
+            return
+        if self.streaming and model.total == 0 and not keys:
+            loader._feed([], replace_all=True)  # an empty list: the table says so
+            return
+        keep = set(keys)
+        if loader.feeds_lookups:
+            if self._names:
+                loader.lookups.update_rows(name, self._names)
+            loader.lookups.retain(name, keep)
+        upserts, self._upserts = self._upserts, []
+        gone = model.keys_not_in(keep)
+        if upserts or gone:
+            model.apply_changes(upserts, gone)
+            settle_garbage()
+
+
 def _nothing_sync() -> None:
     """No listener."""
 
@@ -470,8 +534,7 @@ def _nothing_sync() -> None:
 __all__ = [
     "CACHE_CHUNK",
     "CACHE_FIRST_CHUNK",
-    "DIFF_CHUNK",
-    "FILL_CHUNK",
+    "FEED_SLICE_SECONDS",
     "MODULE_NAMES",
     "NAMES_CHUNK",
     "LOOKUP_DATASETS",

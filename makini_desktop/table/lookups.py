@@ -106,6 +106,25 @@ class Lookups:
         if changed:
             self._changed(dataset)
 
+    def changed_rows(
+        self, dataset: str, rows: Iterable[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        """The rows whose name (or, for sites, area unit) differs from what is held: what
+        :meth:`update_rows` would change. Nothing is changed."""
+        names = self._names.get(dataset, {})
+        units = self._units if dataset == res.SITES.name else None
+        out: list[Mapping[str, Any]] = []
+        for row in rows:
+            raw = row.get(res.F_KEY)
+            if raw is None:
+                continue
+            key = str(raw)
+            if names.get(key) != self._row_name(row) or (
+                units is not None and units.get(key) != row.get(res.F_AREA_UNIT)
+            ):
+                out.append(row)
+        return out
+
     def retain(self, dataset: str, keys: set[str]) -> None:
         """Forget the names of a dataset's records whose keys are not in ``keys``."""
         names = self._names.get(dataset)

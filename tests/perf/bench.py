@@ -198,14 +198,14 @@ def bench_incremental(quick: bool) -> None:
     ) as url:
         os.environ["MAKINI_DESKTOP_HOME"] = home
         full = asyncio.run(_sync_assets(url, full=True))
-        count = max(1, len(full.rows) // 100)
+        count = max(1, len(full.keys) // 100)
         r = httpx.post(f"{url}/__sandbox__/mutate",
                        json={"dataset": "assets", "count": count, "delete_share": 0.2})
         r.raise_for_status()
         inc = asyncio.run(_sync_assets(url, full=False))
         del os.environ["MAKINI_DESKTOP_HOME"]
     assert inc.mode == "incremental", inc.mode
-    report("assets in the list / changed", f"{len(full.rows):,} / {count:,}")
+    report("assets in the list / changed", f"{len(full.keys):,} / {count:,}")
     report("full sync: s / MB / requests",
            f"{full.elapsed:.2f} / {full.nbytes / 1e6:.1f} / {full.requests}")
     report("incremental: s / MB / requests",
@@ -252,12 +252,20 @@ def bench_cachestart(quick: bool) -> None:
     bench_cache.measure("medium" if quick else "large", runs=1 if quick else 3)
 
 
+def bench_firstload(quick: bool) -> None:
+    """The window's first load of every tab (empty cache) vs a bare httpx loop."""
+    from tests.perf import bench_load
+
+    bench_load.report_first_load(report, quick)
+
+
 BENCHES: dict[str, Callable[[bool], None]] = {
     "client": bench_client,
     "ratelimit": bench_ratelimit,
     "incremental": bench_incremental,
     "ui": bench_ui,
     "cachestart": bench_cachestart,
+    "firstload": bench_firstload,
 }
 
 

@@ -36,7 +36,7 @@ def test_full_sync_caches_exactly_the_servers_list(sandbox, dataset):
     result = run(_refresh(_session(sandbox), dataset))
     expected = sandbox.data.visible(dataset)
     assert result.mode == "full"
-    assert _keys(result.rows) == _keys(expected)
+    assert result.keys == _keys(expected)
     cached = _session(sandbox).repository(dataset).cached_rows()
     assert cached == expected
 
@@ -57,7 +57,7 @@ def test_incremental_refresh_applies_changes_and_tombstones(sandbox):
     changed = sandbox.mutate("assets", 25, delete_share=0.3)
     assert changed
     result = run(_refresh(_session(sandbox), "assets"))
-    assert result.mode == "incremental" and result.rows is None
+    assert result.mode == "incremental" and result.keys is None
     assert result.deleted > 0 and result.changed > 0
     # every changed record came back (plus, at most, a few from the 1 s overlap window)
     assert set(changed) <= set(result.deleted_keys + _keys(result.upserts))
@@ -79,9 +79,10 @@ def test_incremental_refresh_moves_far_fewer_bytes_than_a_full_one(sandbox):
 
 def test_a_failure_part_way_keeps_the_previous_snapshot_and_its_time(sandbox):
     """A 500 that outlasts the retries on page 3 leaves the cached list and time untouched."""
-    first = run(_refresh(_session(sandbox), "assets"))
+    run(_refresh(_session(sandbox), "assets"))
     before = _session(sandbox).repository("assets")
     meta_before = before.cached_meta()
+    first_rows = before.cached_rows()
     before.cache.close()
     sandbox.mutate("assets", 10, delete_share=0.0)
     sandbox.set_faults(["500:path=/api/eam/assets,after=2"])
@@ -91,12 +92,13 @@ def test_a_failure_part_way_keeps_the_previous_snapshot_and_its_time(sandbox):
     sandbox.clear_faults()
     repo = _session(sandbox).repository("assets")
     assert repo.cached_meta() == meta_before
-    assert repo.cached_rows() == first.rows
+    assert repo.cached_rows() == first_rows
 
 
 def test_cancelling_a_sync_keeps_the_previous_snapshot(sandbox):
     """Cancelling a full sync part-way leaves the old list in the cache."""
-    first = run(_refresh(_session(sandbox), "assets"))
+    run(_refresh(_session(sandbox), "assets"))
+    first_rows = _session(sandbox).repository("assets").cached_rows()
 
     async def cancel_after_two_pages():
         session = _session(sandbox)
@@ -112,7 +114,7 @@ def test_cancelling_a_sync_keeps_the_previous_snapshot(sandbox):
 
     run(cancel_after_two_pages())
     repo = _session(sandbox).repository("assets")
-    assert repo.cached_rows() == first.rows
+    assert repo.cached_rows() == first_rows
 
 
 def test_a_total_that_disagrees_after_an_incremental_pass_forces_a_full_resync(sandbox):
@@ -125,7 +127,7 @@ def test_a_total_that_disagrees_after_an_incremental_pass_forces_a_full_resync(s
     repo.cache.close()
     result = run(_refresh(_session(sandbox), "sites"))
     assert result.mode == "full"
-    assert _keys(result.rows) == _keys(sandbox.data.visible("sites"))
+    assert result.keys == _keys(sandbox.data.visible("sites"))
 
 
 def test_a_last_full_sync_older_than_a_day_forces_a_full_sync(sandbox):
@@ -205,7 +207,7 @@ def test_a_change_on_a_page_already_fetched_is_not_lost(sandbox):
 
     result = run(_refresh(_session(sandbox), "assets", on_page=change_during_walk))
     assert result.mode == "full"
-    names = {r["key"]: r["name"] for r in result.rows}
+    names = {r["key"]: r["name"] for r in _session(sandbox).repository("assets").cached_rows()}
     assert names[last] == "Renamed later in the walk"
     assert names[first] != "Renamed while page 1 was on screen"  # missed by this walk...
     again = run(_refresh(_session(sandbox), "assets"))

@@ -134,7 +134,7 @@ def test_a_walk_that_comes_back_whole_on_the_retry_is_committed(cache):
     script.drop, script.drop_walks = 60, 1
     result = run(_refresh(_repo(script, cache), full=True))
     assert script.walks == 2
-    assert [r["key"] for r in result.rows] == [r["key"] for r in _records(350)]
+    assert result.keys == [r["key"] for r in _records(350)]
     assert cache.load("sites").rows == _records(350)
 
 
@@ -192,7 +192,7 @@ def test_an_honest_list_with_keyless_records_still_syncs(cache):
     records: list[Any] = [*_records(150), {"name": "no key"}, "not a record"]
     script = Script(records)
     result = run(_refresh(_repo(script, cache), full=True))
-    assert len(result.rows) == 150
+    assert len(result.keys) == 150
     assert cache.load("sites").rows == _records(150)
 
 

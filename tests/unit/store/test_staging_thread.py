@@ -1,0 +1,96 @@
+"""A snapshot fed from the event loop: pages staged in order on one thread, then swapped in."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from makini_desktop.store.cache import Cache, CacheError
+from makini_desktop.store.snapshot import MAX_QUEUED_PAGES, SnapshotWriter, StagingThread
+from tests.unit.store.cache_rows import T0, T1, keys, rec, snapshot
+
+
+def _pages(n: int, size: int = 3) -> list[list[dict]]:
+    return [[rec(f"{p:03d}-{i}") for i in range(size)] for p in range(n)]
+
+
+def test_pages_are_staged_in_order_on_one_thread_and_committed_once(cache: Cache) -> None:
+    """Many pages queued without waiting end in the cache in the order they were queued,
+    every one written by the same worker thread, not the loop's."""
+    threads: set[str] = set()
+    real_add = SnapshotWriter.add
+
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return real_add(self, rows)
+
+    pages = _pages(MAX_QUEUED_PAGES * 3)
+
+    async def go() -> int:
+        staging = await StagingThread.begin(cache, "assets")
+        for page in pages:
+            await staging.stage(page)
+        return await staging.commit(server_total=None, watermark=lambda w: w, synced_at=T1)
+
+    SnapshotWriter.add = add  # type: ignore[method-assign]
+    try:
+        count = asyncio.run(go())
+    finally:
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
+    assert count == sum(len(p) for p in pages)
+    assert keys(cache.load("assets").rows) == [r["key"] for p in pages for r in p]
+    assert len(threads) == 1 and threading.main_thread().name not in threads
+    assert cache.load("assets").last_full_sync == T1
+
+
+def test_a_page_that_fails_to_stage_keeps_the_previous_snapshot(cache: Cache) -> None:
+    """A page the worker could not write makes the sync fail; the old rows stay."""
+    snapshot(cache, "assets", [rec("old")], at=T0)
+    before = cache.load("assets")
+    real_add = SnapshotWriter.add
+    calls = 0
+
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise CacheError("disk full", reason="full")
+        return real_add(self, rows)
+
+    async def go() -> None:
+        staging = await StagingThread.begin(cache, "assets")
+        try:
+            for page in _pages(4):
+                await staging.stage(page)
+            await staging.commit(server_total=None, watermark=lambda w: w, synced_at=T1)
+        finally:
+            if not staging.done:
+                staging.abort_now()
+
+    SnapshotWriter.add = add  # type: ignore[method-assign]
+    try:
+        with pytest.raises(CacheError):
+            asyncio.run(go())
+    finally:
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
+    assert cache.load("assets") == before
+
+
+def test_aborting_discards_what_was_staged(cache: Cache) -> None:
+    """An aborted snapshot leaves the previous rows and no staging behind."""
+    snapshot(cache, "assets", [rec("old")], at=T0)
+    before = cache.load("assets")
+
+    async def go() -> None:
+        staging = await StagingThread.begin(cache, "assets")
+        for page in _pages(3):
+            await staging.stage(page)
+        await staging.abort()
+        assert staging.done
+
+    asyncio.run(go())
+    assert cache.load("assets") == before
+    assert cache._conn is not None
+    assert cache._conn.execute("SELECT count(*) FROM staging").fetchone()[0] == 0
