@@ -251,7 +251,8 @@ class TabLoader:
         names_known = self.workspace.take_cached_names(self.dataset.name)
         if not await self._load_cache(session, names_known=names_known):
             return False
-        self._set_status(TabStatus(self._cached_phase(), synced_at=meta.synced_at))
+        self._set_status(TabStatus(self._cached_phase(), synced_at=meta.synced_at,
+                                   held=self.workspace.held_words))
         return True
 
     def _cached_phase(self) -> Phase:
@@ -428,7 +429,8 @@ class TabLoader:
         """The server cannot be reached (or must not be): say the rows shown are cached."""
         if self.status.phase in SETTLED or self.status.phase is Phase.OFFLINE:
             self._set_status(TabStatus(
-                Phase.OFFLINE, synced_at=self.status.synced_at, message=message
+                Phase.OFFLINE, synced_at=self.status.synced_at, message=message,
+                held=self.workspace.held_words,
             ))
 
     def _set_status(self, status: TabStatus) -> None:

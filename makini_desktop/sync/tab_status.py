@@ -50,6 +50,8 @@ class TabStatus:
         progress: the refresh's progress, while syncing.
         message: a sentence for the user (an error, the unavailable module).
         request_id: the failed request's ID, when a refresh failed.
+        held: when the connection, not the network, keeps the tab on cached rows, why in a
+            few words ("no token", "token not accepted"); else "".
     """
 
     phase: Phase = Phase.IDLE
@@ -57,6 +59,7 @@ class TabStatus:
     progress: Progress | None = None
     message: str = ""
     request_id: str = ""
+    held: str = ""
 
     @property
     def busy(self) -> bool:
@@ -85,7 +88,7 @@ class TabStatus:
         if phase is Phase.CANCELLED:
             return f"Cancelled — cached data, {ago}" if ago else "Cancelled"
         if phase is Phase.OFFLINE:
-            held = _held_words(self.message)
+            held = self.held
             if held:  # the server may be reachable: the connection is what cannot be used
                 return f"Cached — {held}, {ago}" if ago else f"Cached — {held}"
             return f"Offline — cached data, {ago}" if ago else "Offline"
@@ -104,18 +107,6 @@ class TabStatus:
         if self.request_id:
             lines.append(f"Request ID: {self.request_id}")
         return "\n".join(lines)
-
-
-def _held_words(message: str) -> str:
-    """"no token" / "token not accepted" when an offline tab's reason (its message, from
-    the workspace's held reason) is the token rather than the network; else ""."""
-    from makini_desktop.sync.session import NO_TOKEN_REASON  # session is the heavier import
-
-    if message.startswith(NO_TOKEN_REASON):
-        return "no token"
-    if message.startswith(TOKEN_REFUSED_REASON):
-        return "token not accepted"
-    return ""
 
 
 def _age(when: datetime, now: datetime | None) -> timedelta:

@@ -172,6 +172,11 @@ class Workspace:
         """Why this connection cannot fetch anything until the user acts ("" when it can)."""
         return texts.held_reason(self)
 
+    @property
+    def held_words(self) -> str:
+        """:attr:`held_reason` in a few words, for a tab's status line ("no token")."""
+        return texts.held_words(self)
+
     def offline_message(self) -> str:
         """What a tab that shows cached rows says about why (its tooltip)."""
         return texts.offline_message(self)
@@ -528,8 +533,9 @@ class Workspace:
             err: the error.
             show: False to only update the state (the tab or the banner says it already).
         """
-        if err.is_auth:
+        if err.is_auth:  # every tab says its rows are cached because of the token
             self.problem = ConnState.NEEDS_RECONNECT
+            self._mark_offline()
         self._stop_countdown()
         self._emit_state()
         if show and self.alive():

@@ -29,6 +29,16 @@ def held_reason(ws: Workspace) -> str:
     return ""
 
 
+def held_words(ws: Workspace) -> str:
+    """:func:`held_reason` in the few words a tab's status line has room for."""
+    reason = held_reason(ws)
+    if reason == NO_TOKEN_REASON:
+        return "no token"
+    if reason == TOKEN_REFUSED_REASON:
+        return "token not accepted"
+    return ""
+
+
 def offline_message(ws: Workspace) -> str:
     """What a tab that shows cached rows says about why (its tooltip)."""
     reason = ws.held_reason

@@ -145,6 +145,8 @@ def test_revoked_token_keeps_the_cached_rows_with_the_reason(
     assert button(window, "reconnectButton").isVisible()
     assert window.sync_status.text() == ConnState.NEEDS_RECONNECT.label
     assert any(e[2] == 401 for e in sandbox.recent_exchanges())
+    for tab in window.workspace.tabs.values():  # the server answered: not "Offline"
+        assert tab.status.text().startswith("Cached — token not accepted"), tab.view.name
 
 
 def test_revoked_token_during_a_refresh_keeps_the_rows(

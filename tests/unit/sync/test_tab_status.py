@@ -59,6 +59,7 @@ def test_a_tab_without_a_token_says_cached_not_offline():
     status = TabStatus(
         Phase.OFFLINE, synced_at=NOW - timedelta(hours=2),
         message=f"{NO_TOKEN_REASON} — showing cached data. Choose Reconnect… to enter a token.",
+        held="no token",
     )
     assert status.text(NOW) == "Cached — no token, last synced 2 h ago"
     assert not status.text(NOW).startswith("Offline")
@@ -69,7 +70,8 @@ def test_a_tab_whose_token_was_refused_says_cached_not_offline():
     from makini_desktop.sync.tab_status import TOKEN_REFUSED_REASON, Phase, TabStatus
 
     status = TabStatus(Phase.OFFLINE, synced_at=NOW - timedelta(hours=2),
-                       message=f"{TOKEN_REFUSED_REASON} — showing cached data.")
+                       message=f"{TOKEN_REFUSED_REASON} — showing cached data.",
+                       held="token not accepted")
     assert status.text(NOW) == "Cached — token not accepted, last synced 2 h ago"
 
 
