@@ -398,14 +398,9 @@ class MakiniClient:
     def iter_pages(
         self, path: str, params: Mapping[str, str] | None = None
     ) -> AsyncIterator[Page]:
-        """Every page of a list, in order, each handed on as soon as it and those before it
-        have arrived.
-
-        Once page 1 tells the page count, the rest are fetched concurrently in a window that
-        halves on a 429 and grows back slowly. A server that paginates by cursor is followed
-        one page at a time. Pages that do not advance, or more pages than ``max_pages``,
-        end the walk with a typed error rather than a silently wrong list.
-        """
+        """Every page of a list, in order, as soon as it and those before it have arrived
+        (concurrently, through this client's retries and rate control): see
+        :meth:`~makini_desktop.api.pagination.PageWalker.walk`."""
         walker = PageWalker(
             self.request,
             per_page=self.per_page,
