@@ -92,15 +92,16 @@ def run(ns: argparse.Namespace) -> int:
 
     log_path = setup_logging()  # <log folder>/makini-desktop.log, scrubbed of secrets
     log.info("makini-desktop %s starting (log %s)", _version(), log_path)
-    preload_modules()
     app = QApplication.instance()
     created = app is None
+    if app is None and (problem := startup_problem()) is not None:
+        # Qt would abort: say why instead, before paying for the imports below.
+        log.error("%s", problem)
+        print(problem, file=sys.stderr)
+        teardown_logging()
+        return EXIT_FAILED
+    preload_modules()
     if app is None:
-        if (problem := startup_problem()) is not None:  # Qt would abort: say why instead
-            log.error("%s", problem)
-            print(problem, file=sys.stderr)
-            teardown_logging()
-            return EXIT_FAILED
         app = _create_application()
     assert isinstance(app, QApplication)
     quit_on_close = app.quitOnLastWindowClosed()
@@ -153,11 +154,15 @@ def show_startup_error_box(message: str) -> None:
     ``exec()`` blocks nothing else. Left out on platforms without a screen (offscreen,
     as in tests and ``--screenshots`` runs), where nobody could see or close the box.
     """
-    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in _HEADLESS_PLATFORMS:
+    from makini_desktop.platform_check import requested_platform, startup_problem
+
+    if requested_platform(os.environ) in _HEADLESS_PLATFORMS:
         return
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is None:
+        if startup_problem() is not None:  # no box can open; stderr already said why
+            return
         _create_application()
     startup_error_box(message).exec()
 

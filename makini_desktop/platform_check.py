@@ -107,7 +107,7 @@ def find_plugin(environ: Mapping[str, str]) -> Path | None:
     return next((d / PLUGIN_FILE for d in dirs if (d / PLUGIN_FILE).is_file()), None)
 
 
-def _platform(environ: Mapping[str, str]) -> str:
+def requested_platform(environ: Mapping[str, str]) -> str:
     """The platform Qt is asked for first (``xcb:opt;wayland`` -> ``xcb``), '' when unset."""
     first = environ.get("QT_QPA_PLATFORM", "").strip().split(";")[0]
     return first.split(":")[0].strip().lower()
@@ -131,7 +131,7 @@ def startup_problem(
     system = sys.platform if system is None else system
     if not system.startswith("linux"):
         return None
-    platform = _platform(environ)
+    platform = requested_platform(environ)
     if platform not in ("", "xcb") or (platform == "" and environ.get("WAYLAND_DISPLAY")):
         return None
     if not environ.get("DISPLAY"):
@@ -173,14 +173,6 @@ def _missing_message(missing: Sequence[str], has_apt: bool) -> str:
         return f"{line} — install them with: {apt_command(packages)}"
     return (f"{line} — Debian/Ubuntu packages: {' '.join(packages)} "
             "(install your distribution's equivalents)")
-
-
-def exit_if_qt_cannot_start() -> None:
-    """Print the one line and exit 1 when Qt's platform plugin cannot start here."""
-    problem = startup_problem()
-    if problem is not None:
-        print(problem, file=sys.stderr)
-        raise SystemExit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -176,3 +176,21 @@ def test_startup_error_box_says_what_failed(qtbot):
     assert box.text() == "makini-desktop could not start."
     assert box.informativeText() == "No saved connection named 'Nowhere'."
     box.close()
+
+
+def test_no_startup_box_is_tried_where_qt_cannot_start(monkeypatch):
+    """Where the xcb plugin cannot load, the start-up error stays on stderr: no box is
+    attempted, so Qt's own abort never replaces the line that names what is missing."""
+    from PySide6.QtWidgets import QApplication
+
+    from makini_desktop import platform_check
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(QApplication, "instance", staticmethod(lambda: None))
+    monkeypatch.setattr(platform_check, "startup_problem", lambda: "missing libxcb-cursor0")
+
+    def must_not_create() -> None:
+        raise AssertionError("a QApplication was created where Qt cannot start")
+
+    monkeypatch.setattr(app_module, "_create_application", must_not_create)
+    app_module.show_startup_error_box("no saved connection named 'Nowhere'")
