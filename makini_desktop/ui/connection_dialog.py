@@ -118,7 +118,6 @@ class ConnectionDialog(QDialog):
 
         # Banner: only when tokens cannot be kept across restarts.
         self.banner = KeyringBanner(self)
-        self.banner_label = self.banner.label
 
         # Left: the saved connections.
         self.connection_list = ConnectionList(self, min_chars=26)
@@ -255,15 +254,11 @@ class ConnectionDialog(QDialog):
     @property
     def current_profile_id(self) -> str | None:
         """The profile in the form, or None while a new connection is being entered."""
-        return self._current_id
+        return self.form.current_id
 
     def _load_form(self, profile: ConnectionProfile | None) -> None:
         self.form.load(profile)
         self.status_label.clear()
-
-    @property
-    def _current_id(self) -> str | None:  # None while editing a new connection
-        return self.form.current_id
 
     @property
     def tester(self) -> Tester:
@@ -299,10 +294,10 @@ class ConnectionDialog(QDialog):
         url = self.base_url_field.text()
         token = self.form.typed_token()
         try:
-            if self._current_id is None:
+            if self.current_profile_id is None:
                 profile = self.profiles.add(name, url)
             else:
-                existing = self.profiles.get(self._current_id)
+                existing = self.profiles.get(self.current_profile_id)
                 if existing is None:
                     raise ProfileError("This connection no longer exists.")
                 existing.name = name
@@ -320,10 +315,7 @@ class ConnectionDialog(QDialog):
         if token:
             register_secret(token)
             self.tokens.set(profile.id, token)
-        where = (
-            "kept for this session only" if not self.tokens.persistent
-            else f"stored in {self.tokens.backend_name}"
-        )
+        where = self.form.token_location()
         self._update_banner()
         self._reload_list()
         self._select(profile.id)
@@ -393,9 +385,9 @@ class ConnectionDialog(QDialog):
             self.raise_()  # already open, maybe behind the main window
             self.activateWindow()
         if focus_token:
-            self.form.update_token_hint(reconnect=self._current_id is not None)
+            self.form.update_token_hint(reconnect=self.current_profile_id is not None)
             self.token_field.setFocus(Qt.FocusReason.OtherFocusReason)
-        elif self._current_id is None:
+        elif self.current_profile_id is None:
             self.name_field.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.connection_list.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -469,7 +461,7 @@ class ConnectionDialog(QDialog):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Unsaved connection")
         name = " ".join(self.name_field.text().split())
-        if self._current_id is not None:
+        if self.current_profile_id is not None:
             box.setText(f"Save your changes to “{self.form_title.text()}”?")
         else:
             box.setText(f"Save the new connection “{name}”?" if name else
@@ -491,7 +483,8 @@ class ConnectionDialog(QDialog):
                 self._close_now()
             elif choice == buttons.Discard:
                 # Back to what is saved: a typed token must not linger in a hidden dialog.
-                current = self.profiles.get(self._current_id) if self._current_id else None
+                shown = self.current_profile_id
+                current = self.profiles.get(shown) if shown else None
                 self._load_form(current)
                 self._close_now()
             else:
@@ -524,10 +517,10 @@ class ConnectionDialog(QDialog):
 
     @Slot()
     def _on_remove_button_clicked(self) -> None:
-        if self._current_id is None:
+        if self.current_profile_id is None:
             self._select(None)  # abandon the new connection being entered
             return
-        profile = self.profiles.get(self._current_id)
+        profile = self.profiles.get(self.current_profile_id)
         if profile is None:
             return
         box = QMessageBox(self)
@@ -565,7 +558,7 @@ class ConnectionDialog(QDialog):
     def _on_connect_button_clicked(self) -> None:
         if self.form.is_dirty() and not self.save():
             return
-        profile_id = self._current_id
+        profile_id = self.current_profile_id
         if profile_id is None:
             return
         if self.tokens.get(profile_id) is None:
@@ -580,4 +573,4 @@ class ConnectionDialog(QDialog):
     def _on_form_sig_validated(self, can_save: bool, can_connect: bool) -> None:
         self.save_button.setEnabled(can_save)
         self.connect_button.setEnabled(can_connect)
-        self.remove_button.setEnabled(self._current_id is not None)
+        self.remove_button.setEnabled(self.current_profile_id is not None)

@@ -38,6 +38,7 @@ from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connection_status import describe_error, describe_status
 from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.ui.connection_list import host_of
+from makini_desktop.ui.dialog_parts import bigger_bold
 
 __all__ = ["ConnectionForm", "Tester"]
 
@@ -110,11 +111,7 @@ class ConnectionForm(QWidget):
         self.form_title = QLabel(self)
         self.form_title.setObjectName("formTitle")
         self.form_title.setTextFormat(Qt.TextFormat.PlainText)
-        title_font = self.form_title.font()
-        title_font.setBold(True)
-        if title_font.pointSizeF() > 0:
-            title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
-        self.form_title.setFont(title_font)
+        bigger_bold(self.form_title)
 
         self.name_field = QLineEdit(self)
         self.name_field.setObjectName("nameField")
@@ -270,14 +267,17 @@ class ConnectionForm(QWidget):
             return None
         return self.tokens.get(self._current_id)
 
+    def token_location(self) -> str:
+        """Where a saved token is kept, in words ("stored in the system keychain")."""
+        if not self.tokens.persistent:
+            return "kept for this session only"
+        return f"stored in {self.tokens.backend_name}"
+
     def update_token_hint(self, *, reconnect: bool = False) -> None:
         stored = self._has_stored_token
         session_only = not self.tokens.persistent
         if stored:
-            where = (
-                "kept for this session only" if session_only
-                else f"stored in {self.tokens.backend_name}"
-            )
+            where = self.token_location()
             self.token_field.setPlaceholderText(f"•••• {where}")
             if reconnect:
                 hint = (

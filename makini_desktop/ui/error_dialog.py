@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import http
 import logging
-from urllib.parse import urlsplit
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.redact import scrub
+from makini_desktop.ui.connection_list import host_of
 from makini_desktop.ui.crash_dialog import (
     CrashDialog,
     CrashHandler,
@@ -266,7 +266,7 @@ class ErrorDialog(QDialog):
         err = self.error
         self.summary_label.setText(err.summary())
         self.done_label.setText(err.what_was_done())
-        host = urlsplit(self.base_url).netloc or self.base_url
+        host = host_of(self.base_url)
         self.connection_value.setText(f"{self.connection_name} ({host})")
         self.code_value.setText(err.code or "—")
         self.status_value.setText(_status_text(err.status))

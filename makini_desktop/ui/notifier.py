@@ -1,7 +1,8 @@
-"""The message bus as a Qt signal, for widgets that show messages (status bar, banner).
+"""Qt objects on the message bus: a widget that shows messages (the window's status bar,
+the workspace adapter's banner notices) subscribes without being kept alive by the bus.
 
-:class:`~makini_desktop.sync.notify.Notifier` is Qt-free; a :class:`QtNotifier` subscribes
-to one and re-emits each message as ``sig_message`` on the GUI thread's loop.
+:class:`~makini_desktop.sync.notify.Notifier` is Qt-free; :func:`weak_listener` ties one of
+its subscriptions to a QObject's lifetime.
 """
 
 from __future__ import annotations
@@ -10,35 +11,9 @@ import weakref
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
-from makini_desktop.sync.notify import Message, Notifier, bus
-
-
-class QtNotifier(QObject):
-    """Re-emits a notifier's messages.
-
-    Args:
-        notifier: the bus to follow (default: the app's).
-        parent: the Qt parent; when it is deleted, the subscription ends.
-
-    Signals:
-        sig_message(object): a :class:`~makini_desktop.sync.notify.Message` was published.
-    """
-
-    sig_message = Signal(object)
-
-    def __init__(self, notifier: Notifier | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.notifier = notifier if notifier is not None else bus
-        self._listener = weak_listener(self, self.notifier)
-
-    def _on_notifier_message(self, message: Message) -> None:
-        self.sig_message.emit(message)
-
-    def close(self) -> None:
-        """Stop following the bus."""
-        self.notifier.unsubscribe(self._listener)
+from makini_desktop.sync.notify import Message, Notifier
 
 
 def weak_listener(obj: QObject, notifier: Notifier) -> Callable[[Message], None]:

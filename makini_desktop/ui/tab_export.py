@@ -43,7 +43,6 @@ class TabExporter(QObject):
         self._models = models
         self._view_name = ""
         self._writing: asyncio.Task[Any] | None = None
-        self._dialog: QFileDialog | None = None
 
     def ask_path(self, view: res.View) -> QFileDialog:
         """Open the save dialog for a tab; choosing a file exports to it."""
@@ -61,7 +60,6 @@ class TabExporter(QObject):
         )
         dialog.fileSelected.connect(self._on_export_dialog_file_selected)
         self._view_name = view.name
-        self._dialog = dialog
         dialog.open()  # never exec(): the loop keeps loading while the dialog is up
         return dialog
 
