@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -160,12 +160,15 @@ class Repository:
             return None
         return CacheMeta(info.last_sync, info.last_full_sync, info.row_count)
 
-    def iter_cached(self, chunk: int = 2000, *, first: int | None = None) -> Iterator[list[Row]]:
+    def iter_cached(
+        self, chunk: int = 2000, *, first: int | None = None
+    ) -> Generator[list[Row], None, None]:
         """The cached rows in stored order, ``chunk`` at a time, the first chunk ``first``
-        rows (default ``chunk``); nothing when not cached."""
+        rows (default ``chunk``); nothing when not cached. Close it (``contextlib.closing``)
+        when stopping early: that ends the cache's read at once."""
         if self.cache is None:
-            return iter(())
-        return self.cache.iter_load(self.dataset.name, chunk, first=first)
+            return
+        yield from self.cache.iter_load(self.dataset.name, chunk, first=first)
 
     def cached_rows(self) -> list[Row]:
         """Every cached row at once (the CLI's offline export)."""

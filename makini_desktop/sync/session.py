@@ -244,11 +244,6 @@ class Session:
         self._use_cache(cache)
 
     @property
-    def cached_only(self) -> bool:
-        """Opened without a token: the offline cache only, nothing is ever sent."""
-        return self.client is None
-
-    @property
     def cache_recovered(self) -> RecoveryInfo | None:
         """What opening the cache had to set aside (a damaged or newer file), if anything."""
         return self.cache.recovered if self.cache is not None else None

@@ -15,12 +15,13 @@ difference, and the rows the new list no longer has, are applied at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -83,7 +84,7 @@ class RowSink(Protocol):
     def set_rows(self, rows: Iterable[Row]) -> None: ...
     def append_rows(self, rows: Iterable[Row]) -> None: ...
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None: ...
-    def changed_rows(self, rows: Iterable[Row], seen: set[str]) -> list[Row]: ...
+    def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]: ...
     def keys_not_in(self, seen: set[str]) -> list[str]: ...
 
 
@@ -271,22 +272,18 @@ class TabLoader:
         """
         repo = session.repository(self.dataset.name)
         first = True
-        chunks: Iterator[list[Row]] = iter(())
         try:
-            chunks = repo.iter_cached(chunk=CACHE_CHUNK, first=CACHE_FIRST_CHUNK)
-            for rows in chunks:
-                if not self._current(session):
-                    return False
-                self._feed(rows, replace_all=first, names_known=names_known)
-                first = False
-                settle_garbage()
-                await asyncio.sleep(0)  # let Qt paint between chunks
+            chunked = repo.iter_cached(chunk=CACHE_CHUNK, first=CACHE_FIRST_CHUNK)
+            with contextlib.closing(chunked) as chunks:
+                for rows in chunks:
+                    if not self._current(session):
+                        return False
+                    self._feed(rows, replace_all=first, names_known=names_known)
+                    first = False
+                    settle_garbage()
+                    await asyncio.sleep(0)  # let Qt paint between chunks
         except CacheError as exc:
             log.warning("cache of %s unreadable: %s", self.dataset.name, exc)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
         if not self._current(session):
             return False
         if first:
@@ -459,7 +456,6 @@ class _PageFeed:
         self._task: asyncio.Task[None] | None = None
         self._upserts: list[Row] = []
         self._names: list[Mapping[str, Any]] = []
-        self._seen: set[str] = set()
 
     def add(self, rows: list[Row]) -> None:
         """One page's rows (each row of the list once, again only when it changed)."""
@@ -469,7 +465,8 @@ class _PageFeed:
             if self._task is None or self._task.done():
                 self._task = asyncio.ensure_future(self._drain())
             return
-        self._upserts.extend(loader.model.changed_rows(rows, self._seen))
+        # What the new list no longer has comes from its keys at the end (finish()).
+        self._upserts.extend(loader.model.changed_rows(rows))
         if loader.feeds_lookups:
             self._names.extend(loader.lookups.changed_rows(loader.dataset.name, rows))
 

@@ -18,8 +18,9 @@ for the user on a :class:`~makini_desktop.sync.notify.Notifier`. The UI's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from makini_desktop.api import resources as res
@@ -40,7 +41,6 @@ from makini_desktop.sync.session import (
 from makini_desktop.sync.tab import (
     LOOKUP_DATASETS,
     NAMES_CHUNK,
-    Row,
     RowSink,
     TabLoader,
 )
@@ -352,21 +352,17 @@ class Workspace:
         if session is None:
             return
         for name in LOOKUP_DATASETS:
-            chunks: Iterator[list[Row]] = iter(())
             try:
-                chunks = session.repository(name).iter_cached(chunk=NAMES_CHUNK)
-                for rows in chunks:
-                    if session is not self.session:
-                        return
-                    self.lookups.update_rows(name, rows)
-                    await asyncio.sleep(0)
+                chunked = session.repository(name).iter_cached(chunk=NAMES_CHUNK)
+                with contextlib.closing(chunked) as chunks:
+                    for rows in chunks:
+                        if session is not self.session:
+                            return
+                        self.lookups.update_rows(name, rows)
+                        await asyncio.sleep(0)
             except CacheError as exc:
                 log.warning("cached names of %s unreadable: %s", name, exc)
                 continue
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
             if session is self.session:
                 self._cached_names.add(name)
 
@@ -493,10 +489,11 @@ class Workspace:
         full_tab, self._resume_full = self._resume_full, None
         if not await self.check():
             return
-        stale = [t for t in self._ordered_tabs() if not t.status.busy and t.status.phase
+        ordered = self._ordered_tabs()
+        stale = [t for t in ordered if not t.status.busy and t.status.phase
                  not in (Phase.UP_TO_DATE, Phase.UNAVAILABLE)]
         if full_tab is not None:
-            stale += [t for t in self._ordered_tabs() if t.view.name == full_tab
+            stale += [t for t in ordered if t.view.name == full_tab
                       and t not in stale and not t.status.busy]
         await self._refresh_tabs(stale, full_tab=full_tab)
 

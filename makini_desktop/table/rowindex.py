@@ -130,11 +130,12 @@ class RowIndex:
         """The keys held that are not in ``seen`` (rows a new list no longer has)."""
         return [k for k in self._ids if k not in seen]
 
-    def changed_rows(self, rows: Iterable[Row], seen: set[str]) -> list[Row]:
+    def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]:
         """The rows of a new list that are new or changed (by ``updatedAt``).
 
-        The keys of every row of the view are added to ``seen``. A row equal to the one held
-        replaces it silently (nothing to repaint), so the index keeps the newest objects.
+        The keys of every row of the view are added to ``seen``, when given. A row equal to
+        the one held replaces it silently (nothing to repaint), so the index keeps the newest
+        objects.
         Together with :meth:`keys_not_in` this lets a caller compare a long list in slices.
         """
         upserts: list[Row] = []
@@ -146,7 +147,8 @@ class RowIndex:
             if raw is None or not accepts(row):
                 continue
             key = str(raw)
-            seen.add(key)
+            if seen is not None:
+                seen.add(key)
             rid = ids.get(key)
             if rid is None:
                 upserts.append(row)

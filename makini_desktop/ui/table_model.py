@@ -298,7 +298,7 @@ class ResourceTableModel(QAbstractTableModel):
         upserts = self.changed_rows(rows, seen)
         self.apply_changes(upserts, self.keys_not_in(seen))
 
-    def changed_rows(self, rows: Iterable[Row], seen: set[str]) -> list[Row]:
+    def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]:
         """The rows of a new list that are new or changed (by ``updatedAt``).
 
         See :meth:`RowIndex.changed_rows`; with :meth:`keys_not_in` a caller compares a long

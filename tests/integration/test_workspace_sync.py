@@ -58,11 +58,12 @@ class ListSink:
             self.rows.pop(key, None)
         self.append_rows(upserts)
 
-    def changed_rows(self, rows: Iterable[Row], seen: set[str]) -> list[Row]:
+    def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]:
         changed = []
         for row in rows:
             key = str(row[res.F_KEY])
-            seen.add(key)
+            if seen is not None:
+                seen.add(key)
             if self.rows.get(key) != row:
                 changed.append(row)
         return changed
