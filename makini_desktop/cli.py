@@ -206,8 +206,8 @@ def run_export(ns: argparse.Namespace) -> int:
         reason = exc.strerror or str(exc)
         print(f"error: could not write {ns.output}: {reason}", file=sys.stderr)
         return EXIT_FAILED
-    if written.note():
-        print(f"note: {written.note()}", file=sys.stderr)
+    if (note := written.note()) is not None:
+        print(f"note: {note}", file=sys.stderr)
     if ns.output != "-" and _is_terminal(sys.stderr):
         print(f"Wrote {len(rows):,} {view.noun[1]} to {ns.output}", file=sys.stderr)
     return EXIT_OK

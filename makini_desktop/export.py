@@ -40,7 +40,6 @@ from makini_desktop.api.resources import View
 FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 REPLACEMENT = "\ufffd"
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # XML 1.0's Char production, negated: what no XML part of a workbook may contain.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -77,7 +76,7 @@ class _Counter:
         self.cells = 0
 
     def clean(self, text: str, pattern: re.Pattern[str]) -> str:
-        if text.isascii() and pattern is _LONE_SURROGATE:
+        if text.isascii() and pattern is jsontext.LONE_SURROGATE:
             return text  # the common case, in a few nanoseconds
         cleaned, changes = pattern.subn(REPLACEMENT, text)
         if changes:
@@ -143,7 +142,7 @@ def write_csv(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> i
     counter = _Counter()
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([counter.clean(f, _LONE_SURROGATE) for f in fields])
+    writer.writerow([counter.clean(f, jsontext.LONE_SURROGATE) for f in fields])
     for values in table:
         writer.writerow([_csv_cell(v, counter) for v in values])
     text.flush()
@@ -155,7 +154,7 @@ def _csv_cell(value: Any, counter: _Counter) -> str:
     # A JSON number (a longitude of -104.99) is data, not a formula: only text is escaped.
     if isinstance(value, int | float) and not isinstance(value, bool):
         return cell_text(value)
-    return escape_formula(counter.clean(cell_text(value), _LONE_SURROGATE))
+    return escape_formula(counter.clean(cell_text(value), jsontext.LONE_SURROGATE))
 
 
 def write_json(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -192,7 +191,7 @@ def _without_lone_surrogates(row: Mapping[str, Any]) -> tuple[dict[str, Any], in
     counter = _Counter()
 
     def fix(text: str) -> str:
-        return counter.clean(text, _LONE_SURROGATE)
+        return counter.clean(text, jsontext.LONE_SURROGATE)
 
     result: dict[str, Any] = {}
     changed = 0

@@ -22,7 +22,11 @@ from typing import Any
 # The C string scanner json's decoder uses (not recursive); typeshed does not export it.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
-__all__ = ["dumps", "loads"]
+__all__ = ["LONE_SURROGATE", "dumps", "loads"]
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A surrogate code point on its own: legal in JSON text (``"\\ud800"``), not in UTF-8. The
+cache escapes it (lossless); exports replace it where their format cannot carry it."""
 
 _WS = re.compile(r"[ \t\n\r]*")
 

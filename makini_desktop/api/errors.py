@@ -342,8 +342,7 @@ def error_from_response(
         reason,
         f"HTTP {status}",
     )
-    message = scrub(message, extra)
-    excerpt = ""
+    excerpt = ""  # the message is scrubbed with the rest of the error below (scrub_error)
     if not is_json and body:
         excerpt = _excerpt(body, extra)
         if excerpt:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -88,7 +87,6 @@ def dumps_row(row: Mapping[str, Any]) -> str:
     return jsontext.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def escape_surrogates(text: str) -> str:
@@ -101,7 +99,7 @@ def escape_surrogates(text: str) -> str:
     them with U+FFFD here would make two keys one and change what the user had; the
     exports replace them, and count it, where a file format cannot carry them.)
     """
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return jsontext.LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def storable(values: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
