@@ -224,36 +224,17 @@ def _resolve_connection(ns: argparse.Namespace) -> tuple[str, str]:
 
 
 async def _fetch(base_url: str, token: str, view: Any, progress: _Progress) -> list[Any]:
-    """Every row of a view; a walk that did not receive the whole list is walked again once
-    (the list may have changed under it), then reported (the window's sync does the same)."""
-    from makini_desktop.api.client import FULL_WALK_ATTEMPTS, MakiniClient
+    """Every row of a view, walked again once if it did not arrive whole, then reported
+    (:meth:`~makini_desktop.api.client.MakiniClient.fetch_view`)."""
+    from makini_desktop.api.client import MakiniClient
+
+    def on_page(page: Any) -> None:
+        if page.number == 1:
+            progress.rows = 0  # a walk made again counts from the start
+        progress.page(page.number, page.last_page, len(page.rows))
 
     async with MakiniClient(base_url, token) as client:
-        for attempt in range(1, FULL_WALK_ATTEMPTS + 1):
-            rows, err = await _walk(client, view, progress)
-            if err is None:
-                return rows
-            if attempt < FULL_WALK_ATTEMPTS:
-                progress.rows = 0
-        assert err is not None
-        raise err
-
-
-async def _walk(client: Any, view: Any, progress: _Progress) -> tuple[list[Any], Any]:
-    """One walk of a view: its rows, and the error that reports it when it was not whole."""
-    from makini_desktop.api import resources as res
-    from makini_desktop.api.client import WalkTally
-
-    rows: dict[str, Any] = {}
-    tally = WalkTally()
-    async for page in client.iter_view(view):
-        tally.see(page)
-        for row in page.rows:
-            rows[row[res.F_KEY]] = row
-        progress.page(page.number, page.last_page, len(page.rows))
-    if not tally.complete:
-        return [], tally.error(view.noun[1], view.dataset.path)
-    return list(rows.values()), None
+        return await client.fetch_view(view, on_page=on_page)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -431,13 +431,36 @@ class MakiniClient:
                 page.rows = kept
             yield page
 
-    async def fetch_view(self, view: res.View) -> list[Row]:
-        """Every record of a view, in the server's order, de-duplicated by key."""
-        rows: dict[str, Row] = {}
-        async for page in self.iter_view(view):
-            for row in page.rows:
-                rows[row[res.F_KEY]] = row
-        return list(rows.values())
+    async def fetch_view(
+        self, view: res.View, *, on_page: Callable[[Page], None] | None = None
+    ) -> list[Row]:
+        """Every record of a view, in the server's order, de-duplicated by key.
+
+        A walk that did not receive the whole list (see :class:`WalkTally`) is walked once
+        more, since the list may have changed under it, then reported: the window's sync
+        does the same with the cache in between.
+
+        Args:
+            view: the view.
+            on_page: told of every page as it arrives (a retried walk starts at page 1).
+
+        Raises:
+            IncompleteListError: the second walk fell short too.
+        """
+        for _attempt in range(FULL_WALK_ATTEMPTS):
+            rows: dict[str, Row] = {}
+            tally = WalkTally()
+            async for page in self.iter_view(view):
+                tally.see(page)
+                for row in page.rows:
+                    rows[row[res.F_KEY]] = row
+                if on_page is not None:
+                    on_page(page)
+            if tally.complete:
+                return list(rows.values())
+            err = tally.error(view.noun[1], view.dataset.path)
+            log.warning("%s: %s", view.name, err.message)
+        raise err
 
     async def set_status(self, dataset: res.Dataset, key: str, status: str) -> Row:
         """Change a move's or visit's status; returns the updated record."""
