@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,18 +29,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.perf.bench_ui import free_url
+
 _FILL = """
 import sys
 from tests.perf.bench_ui import _fill_cache
 counts = _fill_cache(sys.argv[1], sys.argv[2])
 print("filled", sum(counts.values()), flush=True)
 """
-
-
-def _free_url() -> str:
-    with socket.socket() as sock:  # a port nothing listens on: the server is down
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def _lines(cmd: list[str], env: dict[str, str], prefixes: tuple[str, ...]) -> dict[str, Any]:
@@ -83,7 +78,7 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
     from makini_desktop.sync.session import ConnectionInfo
 
     home = Path(tempfile.mkdtemp(prefix="makini-bench-cache-"))
-    url, token = _free_url(), "bench-token"
+    url, token = free_url(), "bench-token"
     info = ConnectionInfo.adhoc(url, token)
     env = dict(os.environ, MAKINI_DESKTOP_HOME=str(home), QT_QPA_PLATFORM="offscreen",
                QT_API="pyside6", **{TOKEN_ENV: token, BENCH_FIRST_PAINT_ENV: "assets",

@@ -35,16 +35,10 @@ CONCURRENCY = 4
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (``VmHWM`` of /proc/self/status)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
+    """This process's peak resident set size in MB (the app's own reader)."""
+    from makini_desktop.app import peak_rss_kb
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_kb() / 1024
 
 
 # -- the bare loop (child process) ----------------------------------------------------------

@@ -398,15 +398,11 @@ def measure_cold_start(scale: str = "large", runs: int = 3) -> dict[str, Any]:
     Returns:
         ``{"app_ms", "bare_ms", "ratio", "max_stall_ms", ...}``.
     """
-    import socket
-
     from makini_desktop.sync.session import ConnectionInfo
 
     home = Path(tempfile.mkdtemp(prefix="makini-bench-cold-"))
     os.environ["MAKINI_DESKTOP_HOME"] = str(home)
-    with socket.socket() as sock:  # a port nothing listens on: the server is down
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url = free_url()
     token = "bench-token"
     info = ConnectionInfo.adhoc(url, token)
     try:
@@ -518,3 +514,12 @@ if __name__ == "__main__":
     measure_sort_clicks(chosen)
     measure_load_stalls(chosen)
     print("threads left:", [t.name for t in threading.enumerate()])
+
+
+def free_url() -> str:
+    """A loopback URL nothing listens on: a server that is down."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
