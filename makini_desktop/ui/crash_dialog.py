@@ -26,7 +26,6 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -40,7 +39,9 @@ from makini_desktop.ui.dialog_parts import (
     CopyButton,
     bigger_bold,
     environment_lines,
+    heading_row,
     iso_utc,
+    message_icon,
     text_width,
     utc_now,
 )
@@ -103,12 +104,7 @@ class CrashDialog(QDialog):
         self.setAccessibleName("Unexpected error")
         self.setSizeGripEnabled(True)
 
-        icon = QLabel(self)
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(size)
-        )
-        icon.setAccessibleName("Error")
+        icon = message_icon(self, QStyle.StandardPixmap.SP_MessageBoxCritical, "Error")
 
         self.summary_label = QLabel("Something went wrong inside makini-desktop.", self)
         self.summary_label.setObjectName("crashSummary")
@@ -126,13 +122,7 @@ class CrashDialog(QDialog):
         self.count_label.setAccessibleName("How many unexpected errors")
         self.count_label.hide()
 
-        heading = QVBoxLayout()
-        heading.addWidget(self.summary_label)
-        heading.addWidget(self.explain_label)
-        heading.addWidget(self.count_label)
-        top = QHBoxLayout()
-        top.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        top.addLayout(heading, 1)
+        top = heading_row(icon, self.summary_label, self.explain_label, self.count_label)
 
         self.traceback_text = QPlainTextEdit(self)
         self.traceback_text.setObjectName("crashTraceback")

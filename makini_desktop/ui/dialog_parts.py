@@ -11,9 +11,17 @@ from __future__ import annotations
 import platform
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from makini_desktop import __version__
 
@@ -23,7 +31,9 @@ __all__ = [
     "WrappingLabel",
     "bigger_bold",
     "environment_lines",
+    "heading_row",
     "iso_utc",
+    "message_icon",
     "text_width",
     "utc_now",
 ]
@@ -50,6 +60,29 @@ def environment_lines() -> list[str]:
         f"OS: {platform.platform()}",
         f"Python: {platform.python_version()}, PySide6 {pyside_version}",
     ]
+
+
+def message_icon(parent: QWidget, pixmap: QStyle.StandardPixmap, accessible: str) -> QLabel:
+    """The icon a message box shows (warning, critical), at the style's message-box size."""
+    icon = QLabel(parent)
+    style = parent.style()
+    size = style.pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
+    icon.setPixmap(style.standardIcon(pixmap).pixmap(size))
+    icon.setAccessibleName(accessible)
+    return icon
+
+
+def heading_row(icon: QLabel, *labels: QWidget, spacing: int = 0) -> QHBoxLayout:
+    """A dialog's head: the icon at the top left, the labels stacked beside it."""
+    column = QVBoxLayout()
+    for label in labels:
+        column.addWidget(label)
+    row = QHBoxLayout()
+    row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+    if spacing:
+        row.addSpacing(spacing)
+    row.addLayout(column, 1)
+    return row
 
 
 def bigger_bold(label: QLabel, factor: float = 1.15) -> None:
@@ -99,6 +132,8 @@ class WrappingLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
+        # Room kept for more lines than shown must not push the text below its row's label.
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)

@@ -53,7 +53,9 @@ from makini_desktop.ui.dialog_parts import (
     WrappingLabel,
     bigger_bold,
     environment_lines,
+    heading_row,
     iso_utc,
+    message_icon,
     text_width,
     utc_now,
 )
@@ -134,14 +136,9 @@ class ErrorDialog(QDialog):
         self.setAccessibleName("Error")
         self.setSizeGripEnabled(True)
 
-        icon = QLabel(self)
+        icon = message_icon(self, QStyle.StandardPixmap.SP_MessageBoxWarning, "Warning")
         icon.setObjectName("errorIcon")
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
-        )
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        icon.setAccessibleName("Warning")
 
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("errorSummary")
@@ -160,14 +157,10 @@ class ErrorDialog(QDialog):
         self.count_label.setAccessibleName("How many times it happened")
         self.count_label.hide()
 
-        heading = QVBoxLayout()
-        heading.addWidget(self.summary_label)
-        heading.addWidget(self.done_label)
-        heading.addWidget(self.count_label)
-        top = QHBoxLayout()
-        top.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        top.addSpacing(self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing))
-        top.addLayout(heading, 1)
+        top = heading_row(
+            icon, self.summary_label, self.done_label, self.count_label,
+            spacing=self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing),
+        )
 
         self.connection_value = self._value_label("errorConnection", "Connection")
         self.code_value = self._value_label("errorCode", "Error code")
