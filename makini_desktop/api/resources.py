@@ -237,9 +237,8 @@ MOVE_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
 MOVE_ITEM_TYPES: tuple[str, ...] = ("employee_move", "new_person", "exiting_employee", "equipment")
 VISIT_STATUSES: tuple[str, ...] = ("expected", "checked_in", "checked_out", "cancelled", "no_show")
 VISIT_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
-    "expected": ("checked_in", "cancelled", "no_show"),
-    "checked_in": ("checked_out", "expected"),  # ... or arrival undone
-    "checked_out": ("checked_in",),  # departure undone
+    "expected": ("checked_in", "cancelled"),
+    "checked_in": ("checked_out",),
 }
 VISITOR_TYPES: tuple[str, ...] = ("visitor", "contractor", "interview", "vendor", "delivery")
 
