@@ -490,3 +490,18 @@ class OutboxStore:
                         (key, change.dataset, change.record_key),
                     )
         return key or change.record_key
+
+
+def unsent_count(path: Path) -> int:
+    """How many changes in the cache file at ``path`` the server has not confirmed (any
+    state), read without disturbing a running app; 0 when there is no file.
+
+    For the warning before a connection (and with it this file) is removed.
+
+    Raises:
+        CacheError: the file exists but cannot be read.
+    """
+    if not Path(path).is_file():
+        return 0
+    with OutboxStore.open(path, read_only=True) as store:
+        return len(store.changes())

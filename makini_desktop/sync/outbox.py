@@ -91,13 +91,11 @@ class Backoff:
 
 
 def occurred_text(when: datetime) -> str:
-    """An ``occurredAt`` value: UTC, ISO-8601, whole seconds or milliseconds, with ``Z``."""
+    """An ``occurredAt`` value: ISO-8601 UTC with ``Z``, whole seconds (contract §6.2)."""
     if when.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
     when = when.astimezone(UTC)
     text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    if when.microsecond:
-        text += f".{when.microsecond // 1000:03d}"
     return text + "Z"
 
 
@@ -208,6 +206,15 @@ class Outbox:
         return outbox_overlay.overlay(
             rows, self._changes.values(), dataset, confirmed=self.confirmed
         )
+
+    def overlay_row(self, dataset: str, row: Mapping[str, Any]) -> Row:
+        """One row as the user should see it (a row repainted after an action)."""
+        shown = outbox_overlay.overlay(
+            [row], [c for c in self._changes.values()
+                    if c.dataset == dataset and c.record_key == row.get(res.F_KEY)],
+            dataset, confirmed=self.confirmed,
+        )
+        return shown[0] if shown else dict(row)
 
     def pending_for(self, dataset: str, key: str) -> list[Change]:
         """The record's changes still on their way, in order (the row's "Sending…")."""
