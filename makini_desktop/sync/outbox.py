@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from makini_desktop.api import resources as res
+from makini_desktop.api import writes
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.store.cache_errors import CacheError
 from makini_desktop.store.outbox import (
@@ -91,12 +92,12 @@ class Backoff:
 
 
 def occurred_text(when: datetime) -> str:
-    """An ``occurredAt`` value: ISO-8601 UTC with ``Z``, whole seconds (contract §6.2)."""
-    if when.tzinfo is None:
-        raise ValueError("occurred_at must be timezone-aware")
-    when = when.astimezone(UTC)
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    return text + "Z"
+    """An ``occurredAt`` value: ISO-8601 UTC with ``Z``, whole seconds (contract §6.2).
+
+    Raises:
+        ValueError: ``when`` is naive.
+    """
+    return writes.format_occurred_at(when)
 
 
 def is_not_offered(change: Change) -> bool:

@@ -43,17 +43,14 @@ def client_sender(client: MakiniClient) -> SendFn:
         key = change.idempotency_key
         if change.kind == KIND_CREATE:
             fields = {k: v for k, v in body.items() if k != B_OCCURRED_AT}
-            return await client.register_visitor(  # type: ignore[attr-defined, no-any-return]
+            return await client.register_visitor(
                 fields, occurred_at=body.get(B_OCCURRED_AT), idempotency_key=key,
             )
-        method = (
-            client.change_move_status  # type: ignore[attr-defined]
-            if change.dataset == res.MOVES.name
-            else client.change_visit_status  # type: ignore[attr-defined]
-        )
-        return await method(  # type: ignore[no-any-return]
+        dataset = res.MOVES if change.dataset == res.MOVES.name else res.VISITS
+        return await client.change_status(
+            dataset,
             change.record_key,
-            body.get(res.F_STATUS),
+            str(body.get(res.W_STATUS)),
             expected_status=body.get(B_EXPECTED_STATUS),
             occurred_at=body.get(B_OCCURRED_AT),
             reason=body.get(B_REASON),

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from makini_desktop.api import resources as res
+from makini_desktop.api import writes
 from makini_desktop.api.values import parse_datetime
 from makini_desktop.store.outbox import KIND_CREATE, KIND_STATUS, Change
 
@@ -32,23 +33,10 @@ __all__ = [
 
 Row = dict[str, Any]
 
-# Contract §6.2's body and record fields the overlay reasons about.
-# (To join api/resources.py with the client's write methods; kept here until they land.)
-B_EXPECTED_STATUS = "expectedStatus"
-B_OCCURRED_AT = "occurredAt"
-B_REASON = "reason"
-F_CHECKED_IN = "checkedInAt"
-F_CHECKED_OUT = "checkedOutAt"
-F_COMPLETED = "completedAt"
-F_STATUS_REASON = "statusReason"
-
-# (from, to) -> the timestamp field the change sets (None: clears `clears`).
-_VISIT_SETS: Mapping[tuple[str | None, str], tuple[str | None, str | None]] = {
-    ("expected", "checked_in"): (F_CHECKED_IN, None),
-    ("checked_in", "checked_out"): (F_CHECKED_OUT, None),
-    ("checked_in", "expected"): (None, F_CHECKED_IN),  # arrival undone
-    ("checked_out", "checked_in"): (None, F_CHECKED_OUT),  # departure undone
-}
+# Contract §6.2's body fields, from the one table of field names.
+B_EXPECTED_STATUS = res.W_EXPECTED_STATUS
+B_OCCURRED_AT = res.W_OCCURRED_AT
+B_REASON = res.W_REASON
 
 
 def apply_change(row: Mapping[str, Any] | None, change: Change) -> Row:
@@ -62,29 +50,18 @@ def apply_change(row: Mapping[str, Any] | None, change: Change) -> Row:
         new[res.F_KEY] = change.record_key
         new.setdefault(res.F_STATUS, "expected")
         if new.get(res.F_STATUS) == "checked_in":
-            new[F_CHECKED_IN] = occurred
+            new[res.F_CHECKED_IN] = occurred
         return new
     out: Row = dict(row or change.before or {res.F_KEY: change.record_key})
-    if change.kind != KIND_STATUS:
+    target = body.get(res.W_STATUS)
+    dataset = res.DATASETS.get(change.dataset)
+    if change.kind != KIND_STATUS or not isinstance(target, str) or dataset is None:
         return out
-    target = body.get(res.F_STATUS)
-    current = out.get(res.F_STATUS)
-    if not isinstance(target, str) or target == current:
-        return out
-    out[res.F_STATUS] = target
-    if change.dataset == res.VISITS.name:
-        sets, clears = _VISIT_SETS.get((current if isinstance(current, str) else None, target),
-                                       (None, None))
-        if sets:
-            out[sets] = occurred
-        if clears:
-            out[clears] = None
-    elif change.dataset == res.MOVES.name:
-        if target == "completed":
-            out[F_COMPLETED] = occurred
-        if B_REASON in body:
-            out[F_STATUS_REASON] = body.get(B_REASON)
-    return out
+    reason = body.get(B_REASON)
+    return writes.apply_status(
+        dataset, out, target, when=str(occurred),
+        reason=reason if isinstance(reason, str) else None,
+    )
 
 
 def _iso(change: Change) -> str:
