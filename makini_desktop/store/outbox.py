@@ -52,6 +52,8 @@ __all__ = [
     "ChangeState",
     "OutboxStore",
     "new_local_key",
+    "unsent_count",
+    "unsent_in_connection",
 ]
 
 log = logging.getLogger(__name__)
@@ -505,3 +507,18 @@ def unsent_count(path: Path) -> int:
         return 0
     with OutboxStore.open(path, read_only=True) as store:
         return len(store.changes())
+
+
+def unsent_in_connection(profile_id: str) -> int:
+    """Changes not yet confirmed in every cache file of a saved connection (whichever
+    server it pointed at): what removing the connection would throw away. Files that
+    cannot be read count as 0 (removing them loses nothing readable)."""
+    from makini_desktop.store.cache_files import connection_cache_paths
+
+    total = 0
+    for path in connection_cache_paths(profile_id):
+        try:
+            total += unsent_count(path)
+        except CacheError as exc:
+            log.info("outbox of %s unreadable: %s", path.name, exc)
+    return total

@@ -200,3 +200,18 @@ def test_a_change_that_cannot_be_stored_raises_a_clear_error(db_path):
         store.add("visits", "k1", "check_in", BODY, occurred_at=AT_0900)
     assert caught.value.reason in ("read_only", "io")
     store.close()
+
+
+def test_unsent_changes_of_a_saved_connection_are_counted_before_removing_it():
+    """What removing a connection would throw away: every unconfirmed change of its files."""
+    from makini_desktop.store.cache import cache_path_for
+    from makini_desktop.store.outbox import unsent_in_connection
+
+    assert unsent_in_connection("p1") == 0
+    for key in ("p1-aaaa1111", "p1-bbbb2222"):  # the connection pointed at two servers
+        path = cache_path_for(key)
+        store = _store(path)
+        store.add("visits", "k1", "check_in", BODY, occurred_at=AT_0900)
+        store.close()
+    assert unsent_in_connection("p1") == 2
+    assert unsent_in_connection("p2") == 0
