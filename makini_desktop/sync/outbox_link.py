@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from makini_desktop.api.client import MakiniClient
     from makini_desktop.sync.session import Session
 
-__all__ = ["OutboxLink", "OutboxListeners", "client_sender"]
+__all__ = [
+    "OutboxLink",
+    "OutboxListeners",
+    "client_sender",
+    "quit_text",
+    "remove_warning",
+    "waiting_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,31 @@ def client_sender(client: MakiniClient) -> SendFn:
         )
 
     return send
+
+
+def _changes(count: int) -> str:
+    return "1 change" if count == 1 else f"{count} changes"
+
+
+def waiting_text(count: int) -> str:
+    """The status bar's ``outboxStatus``: "3 changes waiting to be sent" ("" for none)."""
+    return f"{_changes(count)} waiting to be sent" if count > 0 else ""
+
+
+def quit_text(count: int) -> str:
+    """What quitting with changes still waiting says ("" for none)."""
+    if count <= 0:
+        return ""
+    return (f"{_changes(count)} could not be sent yet. They are kept and sent the next time "
+            "you open this connection.")
+
+
+def remove_warning(count: int, name: str) -> str:
+    """The warning before removing a connection whose outbox is not empty ("" for none)."""
+    if count <= 0:
+        return ""
+    return (f"“{name}” has {_changes(count)} not yet sent to the server. Removing the "
+            "connection discards them: they will never be sent.")
 
 
 def _quiet(*_args: Any) -> None:

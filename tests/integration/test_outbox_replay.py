@@ -49,13 +49,17 @@ def server_record(server: SandboxServer, key: str) -> dict[str, Any]:
 
 
 def applied_writes(server: SandboxServer) -> dict[str, int]:
-    """How many times the sandbox applied each Idempotency-Key (its idempotency log)."""
+    """How many times the sandbox executed each Idempotency-Key (its idempotency log,
+    ``GET /__sandbox__/idempotency``): a replay answered from its memory does not count."""
     import httpx
 
     doc = httpx.get(f"{server.url}/__sandbox__/idempotency").json()
+    entries = doc if isinstance(doc, list) else next(
+        v for v in doc.values() if isinstance(v, list))
     counts: dict[str, int] = {}
-    for entry in doc["entries"]:
-        counts[entry["key"]] = counts.get(entry["key"], 0) + int(entry["applied"])
+    for entry in entries:
+        key = str(entry["idempotencyKey"])
+        counts[key] = counts.get(key, 0) + int(entry["executed"])
     return counts
 
 

@@ -329,3 +329,14 @@ def test_a_naive_time_is_refused(tmp_path, naive):
         await box.aclose()
 
     run(go())
+
+
+def test_the_texts_count_changes_in_words():
+    """Status bar, quit and remove texts say how many changes, and nothing when none."""
+    from makini_desktop.sync.outbox_link import quit_text, remove_warning, waiting_text
+
+    assert waiting_text(0) == "" and quit_text(0) == "" and remove_warning(0, "HQ") == ""
+    assert waiting_text(1) == "1 change waiting to be sent"
+    assert waiting_text(3) == "3 changes waiting to be sent"
+    assert "sent the next time" in quit_text(2) and "2 changes" in quit_text(2)
+    assert "“HQ” has 4 changes not yet sent" in remove_warning(4, "HQ")
