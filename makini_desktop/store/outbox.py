@@ -423,6 +423,16 @@ class OutboxStore:
             (ChangeState.WAITING.value, reason, request_id),
         )
 
+    def retry(self, seq: int) -> bool:
+        """The user retries a refused change: waiting again, under a new Idempotency-Key
+        (the server keeps answering the old one with its refusal), the refusal forgotten."""
+        return self._update(
+            seq, "noting a change to retry",
+            "state = ?, reason = '', request_id = '', http_status = NULL, error_code = '',"
+            " server_record = NULL, idempotency_key = ?",
+            (ChangeState.WAITING.value, str(uuid.uuid4())),
+        )
+
     def mark_failed(
         self, seq: int, *, reason: str, request_id: str = "", http_status: int | None = None,
         error_code: str = "",

@@ -291,11 +291,16 @@ class Outbox:
         return change
 
     def retry(self, seq: int) -> Change | None:
-        """Send a failed or conflicting change again (same key); None if it is gone."""
+        """Send a failed or conflicting change again; None if it is gone.
+
+        It goes with a new ``Idempotency-Key``: the server remembers the refusal under the
+        old one and would only repeat it. The body is unchanged (``occurredAt`` and
+        ``expectedStatus`` as the user acted: a stale check-in still conflicts).
+        """
         change = self._changes.get(seq)
         if change is None or change.pending:
             return change
-        self.store.mark_waiting(seq)
+        self.store.retry(seq)
         self._refresh(seq)
         self._count_changed()
         self._kick()
@@ -407,9 +412,11 @@ class Outbox:
         try:
             server = await self.send(change)
         except asyncio.CancelledError:
+            # Paused or closed mid-send: it waits again (the server may have taken it; the
+            # same key makes the resend safe). The store may be closed by now.
             with contextlib.suppress(CacheError):
                 self.store.mark_waiting(change.seq)
-            self._refresh(change.seq)
+                self._refresh(change.seq)
             raise
         except MakiniError as err:
             return self._refused(change, err)

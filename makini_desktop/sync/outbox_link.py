@@ -13,6 +13,7 @@ listeners it wants on :attr:`OutboxLink.listeners` (applied to every outbox open
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -158,11 +159,16 @@ class OutboxLink:
         else:
             self.current.pause()
 
-    def closed(self, session: Session | None) -> None:
-        """The session closes: its outbox stops; what it holds is sent next time."""
+    def closed(self, session: Session | None) -> list[asyncio.Task[None]]:
+        """The session closes: its outbox stops; what it holds is sent next time.
+
+        Returns:
+            The task closing it (sends in flight are cancelled, each notes itself as
+            waiting, then the store closes), for the workspace to await on its close.
+        """
         if session is None or session is not self._session or self.current is None:
-            return
+            return []
         outbox, self.current, self._session = self.current, None, None
-        outbox.pause()
-        outbox.store.close()  # a send being cancelled notes nothing more: it waits, stored
+        closing = asyncio.ensure_future(outbox.aclose())
         self.listeners.on_opened(None)
+        return [closing]

@@ -266,7 +266,7 @@ class Workspace:
         for tab in self.tabs.values():
             tab.cancel()
         session, self.session = self.session, None
-        self.outboxes.closed(session)
+        self._closing += self.outboxes.closed(session)
         # The cache may still be opening in its thread: the session is closed after it
         # opened, or the file would stay open.
         opening = self._cache_task if self._cache_session is session else None

@@ -200,6 +200,9 @@ def test_a_422_fails_with_reason_and_request_id_and_holds_the_records_later_chan
         box.retry(first.seq)
         await box.drain()
         assert server.applied == [("a", "checked_in"), ("a", "checked_out")]
+        # The retry went under a new key (the server would repeat its refusal to the old).
+        assert server.calls[0][2] != server.calls[1][2]
+        assert server.calls[0][2] == first.idempotency_key
         await box.aclose()
 
     run(go())
