@@ -1,0 +1,235 @@
+"""The outbox against the sandbox over loopback: nothing lost, nothing applied twice.
+
+Changes made while working offline are sent when it is turned off; a check-in stored at
+09:00 and sent later records 09:00; a change survives a network drop, a restart and a
+process killed with SIGKILL at any point (storing it, sending it); an answer lost after the
+server applied it is replayed with the same key and applied once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from makini_desktop.api import resources as res
+from makini_desktop.api.client import MakiniClient, RetryPolicy
+from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
+from makini_desktop.store.cache import Cache, cache_path_for
+from makini_desktop.store.outbox import ChangeState, OutboxStore
+from makini_desktop.sync.connectivity import Reach
+from makini_desktop.sync.outbox import Backoff, Outbox
+from makini_desktop.sync.outbox_link import client_sender
+from tests.helpers.mockapi import run
+from tests.integration.test_workspace_sync import make_workspace, open_from_store, wait_for
+
+TOKEN = "sandbox-token"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def expected_visits(server: SandboxServer, count: int) -> list[dict[str, Any]]:
+    """Visits the sandbox has as expected (checked independently of the app's code)."""
+    rows = [dict(r) for r in server.data.visible(res.VISITS.name)
+            if r.get("status") == "expected" and r.get("deletedAt") is None]
+    assert len(rows) >= count
+    return rows[:count]
+
+
+def server_record(server: SandboxServer, key: str) -> dict[str, Any]:
+    record = server.data.get(res.VISITS.name, key)
+    assert record is not None
+    return dict(record)
+
+
+def applied_writes(server: SandboxServer) -> dict[str, int]:
+    """How many times the sandbox executed each Idempotency-Key (its idempotency log,
+    ``GET /__sandbox__/idempotency``): a replay answered from its memory does not count."""
+    import httpx
+
+    doc = httpx.get(f"{server.url}/__sandbox__/idempotency").json()
+    entries = doc if isinstance(doc, list) else next(
+        v for v in doc.values() if isinstance(v, list))
+    counts: dict[str, int] = {}
+    for entry in entries:
+        key = str(entry["idempotencyKey"])
+        counts[key] = counts.get(key, 0) + int(entry["executed"])
+    return counts
+
+
+def test_changes_made_working_offline_are_sent_when_it_is_turned_off(sandbox):
+    """Working offline the check-in queues (nothing sent); turned off, it reaches the
+    server, and the visit records the time the user acted, not the time it was sent."""
+    visit = expected_visits(sandbox, 1)[0]
+
+    async def go():
+        ws = make_workspace([])
+        open_from_store(ws, sandbox.url)
+        await ws.start_all()
+        box = ws.outboxes.current
+        assert box is not None
+        ws.set_work_offline(True)
+        acted = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
+        change = box.change_status("visits", visit, "checked_in", "check_in",
+                                   occurred_at=acted)
+        assert box.overlay_row("visits", visit)["status"] == "checked_in"
+        for _ in range(10):  # the loop turns: a sender, if any, would have started
+            await asyncio.sleep(0)
+        assert not box.running
+        assert server_record(sandbox, visit["key"])["status"] == "expected"
+        assert box.waiting_count() == 1
+        ws.set_work_offline(False)
+        await wait_for(lambda: box.waiting_count() == 0)
+        record = server_record(sandbox, visit["key"])
+        assert record["status"] == "checked_in"
+        assert record["checkedInAt"] == acted.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert box.get(change.seq) is None
+        await ws.close()
+
+    run(go())
+
+
+def test_a_change_left_by_an_earlier_run_is_sent_at_the_next_start(sandbox):
+    """Closed with a change still waiting: the next open of the connection sends it."""
+    visit = expected_visits(sandbox, 1)[0]
+
+    async def go():
+        ws = make_workspace([])
+        ws.work_offline = True
+        open_from_store(ws, sandbox.url)
+        await ws.start_all()
+        assert ws.outboxes.current is not None
+        ws.outboxes.current.change_status("visits", visit, "checked_in", "check_in")
+        await ws.close()
+        assert server_record(sandbox, visit["key"])["status"] == "expected"
+
+        again = make_workspace([])
+        open_from_store(again, sandbox.url)
+        await again.start_all()
+        box = again.outboxes.current
+        assert box is not None
+        await wait_for(lambda: box.waiting_count() == 0)
+        assert server_record(sandbox, visit["key"])["status"] == "checked_in"
+        await again.close()
+
+    run(go())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_change_made_while_the_server_is_down_is_sent_when_it_is_back():
+    """The server stops: the check-in waits (the app goes offline); back, it is sent once."""
+    server = SandboxServer(SandboxConfig(port=_free_port(), scale="small", seed=42,
+                                         tokens=(TOKEN,)))
+    server.start()
+    visit = expected_visits(server, 1)[0]
+
+    async def go():
+        ws = make_workspace([])
+        open_from_store(ws, server.url)
+        await ws.start_all()
+        box = ws.outboxes.current
+        assert box is not None
+        server.stop()
+        change = box.change_status("visits", visit, "checked_in", "check_in")
+        await wait_for(lambda: ws.reach is Reach.OFFLINE)
+        stored = box.get(change.seq)
+        assert stored is not None and stored.state is ChangeState.WAITING
+        server.start()
+        await wait_for(lambda: box.waiting_count() == 0)
+        assert server_record(server, visit["key"])["status"] == "checked_in"
+        assert applied_writes(server) == {change.idempotency_key: 1}
+        await ws.close()
+
+    try:
+        run(go())
+    finally:
+        server.stop()
+
+
+def test_an_answer_lost_after_the_server_applied_it_is_replayed_and_applied_once(sandbox):
+    """The server applies the check-in, then the answer is lost: the outbox sends it again
+    with the same key and the server answers without applying it a second time."""
+    visit = expected_visits(sandbox, 1)[0]
+    sandbox.set_faults(["lost-answer:count=1,paths=/api/iwms/"])
+
+    async def go(path: Path):
+        Cache.open(path).close()
+        async with MakiniClient(sandbox.url, TOKEN,
+                                retry=RetryPolicy(max_attempts=1)) as client:
+            box = Outbox(OutboxStore.open(path), client_sender(client),
+                         backoff=Backoff(first=0.01, longest=0.05))
+            change = box.change_status("visits", visit, "checked_in", "check_in")
+            box.resume()
+            await box.drain()
+            assert box.changes() == []
+            await box.aclose()
+            return change
+
+    change = run(go(cache_path_for("lost-answer")))
+    assert server_record(sandbox, visit["key"])["status"] == "checked_in"
+    assert applied_writes(sandbox) == {change.idempotency_key: 1}
+
+
+def test_a_killed_process_loses_no_change_and_none_is_applied_twice(sandbox):
+    """SIGKILL at random points while storing and while sending, 20 times: after the next
+    start every stored check-in is on the server, each applied exactly once."""
+    visits = expected_visits(sandbox, 60)
+    sandbox.set_latency(20)  # a send takes a while: kills land while it is in flight
+    path = cache_path_for("kill-outbox")
+    rng = random.Random(2026)
+    acknowledged: dict[str, str] = {}  # visit key -> Idempotency-Key, printed once stored
+    phases: dict[str, int] = {"storing": 0, "sending": 0}
+    for i in range(20):
+        batch = [str(v["key"]) for v in visits[3 * i: 3 * i + 3]]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.helpers.outbox_worker", sandbox.url, TOKEN,
+             str(path), *batch],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert proc.stdout is not None
+        kill_after = rng.randint(1, 6)  # 1-3: while storing; 4: sending; 5-6: mid-replay
+        seen = 0
+        phase = "storing"
+        for line in proc.stdout:
+            word, *rest = line.split()
+            if word == "stored":
+                acknowledged[rest[0]] = rest[1]
+            elif word == "sending":
+                phase = "sending"
+            elif word == "drained":
+                break
+            seen += 1
+            if seen >= kill_after:
+                proc.send_signal(signal.SIGKILL)
+                phases[phase] += 1
+                break
+        proc.wait(timeout=60)
+    assert phases["storing"] >= 3 and phases["sending"] >= 3  # both moments were hit
+
+    sandbox.set_latency(0)
+    final = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.outbox_worker", sandbox.url, TOKEN, str(path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=True,
+    )
+    assert final.stdout.strip().endswith("drained 0")
+    with OutboxStore.open(path, read_only=True) as store:
+        assert store.changes() == []  # none left behind, none stuck
+    for key in acknowledged:
+        assert server_record(sandbox, key)["status"] == "checked_in", key
+    applied = applied_writes(sandbox)
+    assert all(count == 1 for count in applied.values()), applied
+    assert set(acknowledged.values()) <= set(applied)
+    # At most one applied check-in per visitor: no change was stored twice either.
+    assert len(applied) <= len({k for v in visits for k in [v["key"]]})
