@@ -40,9 +40,11 @@ from PySide6.QtWidgets import (
 from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl
 from makini_desktop.redact import register_secret, unregister_secret
 from makini_desktop.store import cache as cache_store
+from makini_desktop.store.outbox import unsent_in_connection
 from makini_desktop.store.profiles import ConnectionProfile, ProfileError, ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connection_status import describe_error, describe_status, provider_name
+from makini_desktop.sync.outbox_link import remove_warning
 from makini_desktop.ui.connection_form import ConnectionForm, Tester
 from makini_desktop.ui.connection_list import ID_ROLE, ConnectionList
 from makini_desktop.ui.dialog_parts import paint_error_labels
@@ -518,10 +520,14 @@ class ConnectionDialog(QDialog):
         box.setWindowTitle("Remove connection")
         box.setText(f"Remove the connection “{profile.name}”?")
         where = self.tokens.backend_name
-        box.setInformativeText(
-            f"Its token is deleted from {where} and its offline data from this computer. "
-            "This cannot be undone."
-        )
+        info = (f"Its token is deleted from {where} and its offline data from this computer. "
+                "This cannot be undone.")
+        unsent = remove_warning(unsent_in_connection(profile.id), profile.name)
+        if unsent:
+            # Changes the user made and the server never got: said first, with a warning.
+            box.setIcon(QMessageBox.Icon.Warning)
+            info = f"{unsent}\n\n{info}"
+        box.setInformativeText(info)
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         remove.setObjectName("confirmRemoveButton")
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)

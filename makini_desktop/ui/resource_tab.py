@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from makini_desktop.sync.tasks import TaskSlots
+from makini_desktop.ui.banner import Banner
 from makini_desktop.ui.controllers import Phase, TabController
 from makini_desktop.ui.table_model import count_label
 from makini_desktop.ui.table_view import ResourceTableView
@@ -38,7 +40,12 @@ class ResourceTab(QWidget):
     Args:
         controller: the tab's controller (its model is shown).
         parent: the Qt parent.
+
+    Signals:
+        sig_search_entered: Enter was pressed in the search box (the search is applied).
     """
+
+    sig_search_entered = Signal()
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +118,12 @@ class ResourceTab(QWidget):
 
         self.table = ResourceTableView(self.model, self)
 
+        # A line for what an action on this tab's rows met (a 409: "already checked out").
+        self.notice = Banner(f"{name}Notice", f"{self.view.title} notice", "warning", self)
+        dismiss = self.notice.add_button("Dismiss", f"{name}NoticeDismiss", "Dismiss notice")
+        dismiss.clicked.connect(self.notice.hide)
+        self.notice.hide()
+
         self.unavailable = QLabel(self)
         self.unavailable.setObjectName(f"{name}Unavailable")
         self.unavailable.setAccessibleName(f"{self.view.title} not available")
@@ -128,13 +141,23 @@ class ResourceTab(QWidget):
         margin = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutTopMargin) // 2
         layout.setContentsMargins(margin, margin, margin, margin)
         layout.addLayout(top)
+        layout.addWidget(self.notice)
         layout.addWidget(self.stack, 1)
+        self._layout = layout
 
     def refresh_status_text(self) -> None:
         """Recompute "last synced 5 min ago" (called periodically)."""
         status = self.controller.status
         self.status.setText(status.text())
         self.status.setToolTip(status.tooltip())
+
+    def add_toolbar(self, bar: QWidget) -> None:
+        """Put a row of actions (the front desk's) between the search row and the table."""
+        self._layout.insertWidget(1, bar)
+
+    def show_notice(self, text: str) -> None:
+        """Say something about this tab's rows in a line above the table (until dismissed)."""
+        self.notice.show_message(text)
 
     def apply_search_now(self) -> None:
         """Filter with the search box's text without waiting for the debounce."""
@@ -153,6 +176,13 @@ class ResourceTab(QWidget):
             await asyncio.sleep(0)
             if not shiboken6.isValid(model):
                 return
+
+    async def wait_search(self) -> None:
+        """Wait until the search being applied (if any) has filtered the table."""
+        task = self._tasks.get("search")
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
 
     def cancel_search(self) -> None:
         """Drop a typed search that has not been applied yet (the window is closing)."""
@@ -182,6 +212,7 @@ class ResourceTab(QWidget):
     @Slot()
     def _on_search_return_pressed(self) -> None:
         self.apply_search_now()
+        self.sig_search_entered.emit()
 
     @Slot()
     def _on_debounce_timeout(self) -> None:
