@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient, RetryPolicy
 from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
@@ -61,6 +63,14 @@ def applied_writes(server: SandboxServer) -> dict[str, int]:
         key = str(entry["idempotencyKey"])
         counts[key] = counts.get(key, 0) + int(entry["executed"])
     return counts
+
+
+def replayed(server: SandboxServer) -> int:
+    """How many answers the sandbox gave from its memory (a key sent again)."""
+    import httpx
+
+    doc = httpx.get(f"{server.url}/__sandbox__/idempotency").json()
+    return sum(int(e["replays"]) for e in doc["entries"])
 
 
 def test_changes_made_working_offline_are_sent_when_it_is_turned_off(sandbox):
@@ -157,11 +167,15 @@ def test_a_change_made_while_the_server_is_down_is_sent_when_it_is_back():
         server.stop()
 
 
-def test_an_answer_lost_after_the_server_applied_it_is_replayed_and_applied_once(sandbox):
-    """The server applies the check-in, then the answer is lost: the outbox sends it again
-    with the same key and the server answers without applying it a second time."""
+@pytest.mark.parametrize("fault", ["reset:method=write,count=1",
+                                   "502:method=write,apply=1,count=1"])
+def test_an_answer_lost_after_the_server_applied_it_is_replayed_and_applied_once(
+    sandbox, fault
+):
+    """The server applies the check-in, then the answer is lost (a reset connection, a
+    502): the outbox sends it again with the same key and it is applied once."""
     visit = expected_visits(sandbox, 1)[0]
-    sandbox.set_faults(["lost-answer:count=1,paths=/api/iwms/"])
+    sandbox.set_faults([fault])
 
     async def go(path: Path):
         Cache.open(path).close()
@@ -181,17 +195,18 @@ def test_an_answer_lost_after_the_server_applied_it_is_replayed_and_applied_once
     assert applied_writes(sandbox) == {change.idempotency_key: 1}
 
 
+@pytest.mark.slow
 def test_a_killed_process_loses_no_change_and_none_is_applied_twice(sandbox):
     """SIGKILL at random points while storing and while sending, 20 times: after the next
     start every stored check-in is on the server, each applied exactly once."""
-    visits = expected_visits(sandbox, 60)
+    visits = expected_visits(sandbox, 40)
     sandbox.set_latency(20)  # a send takes a while: kills land while it is in flight
     path = cache_path_for("kill-outbox")
     rng = random.Random(2026)
     acknowledged: dict[str, str] = {}  # visit key -> Idempotency-Key, printed once stored
     phases: dict[str, int] = {"storing": 0, "sending": 0}
     for i in range(20):
-        batch = [str(v["key"]) for v in visits[3 * i: 3 * i + 3]]
+        batch = [str(v["key"]) for v in visits[2 * i: 2 * i + 2]]
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.helpers.outbox_worker", sandbox.url, TOKEN,
              str(path), *batch],
@@ -199,7 +214,7 @@ def test_a_killed_process_loses_no_change_and_none_is_applied_twice(sandbox):
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert proc.stdout is not None
-        kill_after = rng.randint(1, 6)  # 1-3: while storing; 4: sending; 5-6: mid-replay
+        kill_after = rng.randint(1, 5)  # 1-2: while storing; 3: sending; 4-5: mid-replay
         seen = 0
         phase = "storing"
         for line in proc.stdout:
@@ -231,5 +246,7 @@ def test_a_killed_process_loses_no_change_and_none_is_applied_twice(sandbox):
     applied = applied_writes(sandbox)
     assert all(count == 1 for count in applied.values()), applied
     assert set(acknowledged.values()) <= set(applied)
-    # At most one applied check-in per visitor: no change was stored twice either.
-    assert len(applied) <= len({k for v in visits for k in [v["key"]]})
+    print(f"kills while storing / sending: {phases['storing']} / {phases['sending']}; "
+          f"answers replayed from the server's memory: {replayed(sandbox)}")
+    # One executed check-in per visitor at most: no change was stored twice either.
+    assert len(applied) <= len(visits)
