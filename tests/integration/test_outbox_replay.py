@@ -250,3 +250,92 @@ def test_a_killed_process_loses_no_change_and_none_is_applied_twice(sandbox):
           f"answers replayed from the server's memory: {replayed(sandbox)}")
     # One executed check-in per visitor at most: no change was stored twice either.
     assert len(applied) <= len(visits)
+
+
+async def _send_one(server: SandboxServer, path: Path, make: Any) -> Any:
+    """Store one change with ``make(outbox)``, send it, and return it as it ended."""
+    Cache.open(path).close()
+    async with MakiniClient(server.url, TOKEN, retry=RetryPolicy(max_attempts=1)) as client:
+        box = Outbox(OutboxStore.open(path), client_sender(client),
+                     backoff=Backoff(first=0.01, longest=0.05))
+        rolled: list[Any] = []
+        box.on_rolled_back = lambda c, r: rolled.append(r)
+        change = make(box)
+        box.resume()
+        await box.drain()
+        ended = box.get(change.seq)
+        await box.aclose()
+        return ended, rolled
+
+
+def test_a_stale_check_in_is_a_conflict_with_the_servers_record(sandbox):
+    """Another desk checked the visitor in and out meanwhile: the stale check-in is a 409
+    conflict holding the server's record, and the row rolls back to it."""
+    visit = expected_visits(sandbox, 1)[0]
+    key = str(visit["key"])
+    other = {"Authorization": f"Bearer {TOKEN}"}
+    import httpx
+
+    for target, seen in (("checked_in", "expected"), ("checked_out", "checked_in")):
+        answer = httpx.put(f"{sandbox.url}/api/iwms/visitors/{key}", headers=other,
+                           json={"status": target, "expectedStatus": seen})
+        assert answer.status_code == 200
+    ended, rolled = run(_send_one(
+        sandbox, cache_path_for("conflict"),
+        lambda box: box.change_status("visits", visit, "checked_in", "check_in")))
+    assert ended.state is ChangeState.CONFLICT and ended.request_id
+    assert ended.server_record["status"] == "checked_out"
+    assert rolled[0]["status"] == "checked_out"
+    assert server_record(sandbox, key)["status"] == "checked_out"  # not "departure undone"
+
+
+def test_a_check_in_dated_eight_days_ago_fails_with_the_servers_reason(sandbox):
+    """occurredAt more than 7 days in the past: 422, kept as failed with reason and ID."""
+    visit = expected_visits(sandbox, 1)[0]
+    long_ago = datetime.now(UTC) - timedelta(days=8)
+    ended, rolled = run(_send_one(
+        sandbox, cache_path_for("too-old"),
+        lambda box: box.change_status("visits", visit, "checked_in", "check_in",
+                                      occurred_at=long_ago)))
+    assert ended.state is ChangeState.FAILED and ended.http_status == 422
+    assert ended.request_id  # the server echoes the one the client sent
+    assert "occurredAt" in ended.reason
+    assert rolled == [visit]
+    assert server_record(sandbox, str(visit["key"]))["status"] == "expected"
+
+
+def test_a_system_without_visitor_writes_fails_as_not_offered():
+    """A read-only visitors module answers 405: failed, marked "not offered"."""
+    from makini_desktop.sync.outbox import is_not_offered
+
+    server = SandboxServer(SandboxConfig(scale="small", seed=42, tokens=(TOKEN,),
+                                         read_only=("visitors",)))
+    server.start()
+    try:
+        visit = expected_visits(server, 1)[0]
+        ended, _ = run(_send_one(
+            server, cache_path_for("no-writes"),
+            lambda box: box.change_status("visits", visit, "checked_in", "check_in")))
+        assert ended.state is ChangeState.FAILED and ended.http_status == 405
+        assert is_not_offered(ended)
+        assert server_record(server, str(visit["key"]))["status"] == "expected"
+    finally:
+        server.stop()
+
+
+def test_a_walk_in_registered_while_offline_gets_the_servers_key(sandbox):
+    """A walk-in stored offline is created once, checked in at the time of the desk."""
+    acted = (datetime.now(UTC) - timedelta(minutes=20)).replace(microsecond=0)
+    site = next(iter(sandbox.data.visible(res.SITES.name)))
+    fields = {"visitorName": "Walk In Person", "visitorType": "visitor",
+              "hostName": "Front Desk", "siteKey": site["key"],
+              "expectedAt": acted.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    ended, _ = run(_send_one(
+        sandbox, cache_path_for("walk-in"),
+        lambda box: box.register(fields, walk_in=True, occurred_at=acted)))
+    assert ended is None  # confirmed and gone
+    made = [r for r in sandbox.data.visible(res.VISITS.name)
+            if r.get("visitorName") == "Walk In Person"]
+    assert len(made) == 1
+    assert made[0]["status"] == "checked_in"
+    assert made[0]["checkedInAt"] == acted.strftime("%Y-%m-%dT%H:%M:%SZ")
