@@ -366,13 +366,16 @@ class Outbox:
     def _kick(self) -> None:
         if not self._running or self.send is None:
             return
-        for change in self.changes():
-            record = change.record
-            if change.state is ChangeState.WAITING and record not in self._workers:
-                if self._head(record) is change:
-                    task = asyncio.ensure_future(self._work(record))
-                    self._workers[record] = task
-                    task.add_done_callback(functools.partial(self._worker_done, record))
+        heads: dict[tuple[str, str], Change] = {}  # one pass: each record's first change
+        for change in self._changes.values():
+            head = heads.get(change.record)
+            if head is None or change.seq < head.seq:
+                heads[change.record] = change
+        for record, head in sorted(heads.items(), key=lambda item: item[1].seq):
+            if head.state is ChangeState.WAITING and record not in self._workers:
+                task = asyncio.ensure_future(self._work(record))
+                self._workers[record] = task
+                task.add_done_callback(functools.partial(self._worker_done, record))
 
     def _worker_done(self, record: tuple[str, str], task: asyncio.Task[None]) -> None:
         if self._workers.get(record) is task:
