@@ -184,8 +184,8 @@ class Desk(QObject):
                     outbox is not None and offered and any(action.allows(s) for s in statuses))
                 qaction.setToolTip(texts.action_tip(action, count=count, offered=offered))
         visits_offered = not ({"check_out"} & self.not_offered)
-        self.check_out_all_action.setEnabled(
-            outbox is not None and visits_offered and bool(self.on_site_rows()))
+        # Enabled while visits can be changed; with nobody on site it says so.
+        self.check_out_all_action.setEnabled(outbox is not None and visits_offered)
         self.register_action.setEnabled(outbox is not None and "register" not in self.not_offered)
         if "register" in self.not_offered:
             self.register_action.setToolTip(texts.NOT_OFFERED_TIP)

@@ -365,7 +365,7 @@ class ResourceTableModel(QAbstractTableModel):
         See :meth:`RowIndex.changed_rows`; with :meth:`keys_not_in` a caller compares a long
         list in slices.
         """
-        return self.row_index.changed_rows(rows, seen)
+        return self.row_index.changed_rows(self._overlaid(rows), seen)
 
     def keys_not_in(self, seen: set[str]) -> list[str]:
         """The keys held that are not in ``seen`` (rows a new list no longer has)."""
