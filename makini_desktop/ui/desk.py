@@ -35,6 +35,7 @@ from makini_desktop.sync.notify import Level
 from makini_desktop.sync.outbox import Outbox, is_not_offered
 from makini_desktop.sync.outbox_link import OutboxListeners, quit_text
 from makini_desktop.sync.tasks import TaskSlots
+from makini_desktop.ui.front_desk import FrontDeskDay
 from makini_desktop.ui.outbox_panel import OutboxPanel, OutboxStatus
 from makini_desktop.ui.register_visitor import RegisterVisitorDialog
 
@@ -105,6 +106,7 @@ class Desk(QObject):
         self._register_dialog: RegisterVisitorDialog | None = None
         self._registering: int | None = None  # the registration the dialog waits for
 
+        self.day = FrontDeskDay(window)
         self.link.listeners = OutboxListeners(
             on_change=self._on_outbox_change,
             on_confirmed=self._on_outbox_confirmed,
@@ -144,6 +146,9 @@ class Desk(QObject):
                               else self.tr("Move desk"))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         if dataset == res.VISITS.name:
+            bar.addAction(self.day.today_action)
+            bar.addWidget(self.day.summary)
+            bar.addSeparator()
             bar.addAction(self.register_action)
             bar.addSeparator()
         for qaction in self.actions_for(dataset):

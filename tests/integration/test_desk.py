@@ -315,3 +315,45 @@ def test_outbox_panel_lists_a_refused_change_and_discard_rolls_it_back(
 def test_outbox_model_passes_qtmodeltester(qtmodeltester, window):
     model = OutboxModel()
     qtmodeltester.check(model)
+
+
+def _local_day(value: Any) -> Any:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone().date()
+
+
+def test_today_shows_todays_visits_with_the_days_counts_and_is_remembered(
+    qtbot, make_window, sandbox
+):
+    """Today: the visits expected today (local time), and a line counting expected, on
+    site and left; the building and Today come back after a restart."""
+    window = make_window()
+    connect(qtbot, window, sandbox)
+    sites = sorted({str(r["siteKey"]) for r in sandbox.data.visible(res.VISITS.name)})
+    site = sites[0]
+    box = window.building_filter
+    box.setCurrentIndex(box.findData(site))
+    today = datetime.now().astimezone().date()
+    todays = [r for r in sandbox.data.visible(res.VISITS.name)
+              if r.get("deletedAt") is None and r.get("siteKey") == site
+              and _local_day(r.get("expectedAt")) == today]
+    assert todays, "the sandbox has visits today"
+    window.desk.day.today_action.setChecked(True)
+    tab = window.tabs["visitors"]
+    qtbot.waitUntil(lambda: tab.model.rowCount() == len(todays), timeout=WAIT_MS)
+    by = {s: sum(1 for r in todays if r["status"] == s)
+          for s in ("expected", "checked_in", "checked_out")}
+    summary = window.desk.day.summary
+    qtbot.waitUntil(lambda: summary.text() == (
+        f"Today: {by['expected']:,} expected · {by['checked_in']:,} on site · "
+        f"{by['checked_out']:,} left"), timeout=WAIT_MS)
+    window.save_settings()
+    window.close()
+
+    again = make_window()
+    connect(qtbot, again, sandbox)
+    qtbot.waitUntil(lambda: again.building_filter.currentData() == site, timeout=WAIT_MS)
+    assert again.desk.day.today_action.isChecked()
+    qtbot.waitUntil(lambda: again.tabs["visitors"].model.rowCount() == len(todays),
+                    timeout=WAIT_MS)
