@@ -310,6 +310,8 @@ class Desk(QObject):
         dialog.finished.connect(self._on_register_dialog_finished)
         self._register_dialog = dialog
         dialog.show()
+        dialog.activateWindow()
+        dialog.name_field.setFocus()
         return dialog
 
     def _spaces_of(self, site_key: str) -> list[tuple[str, str]]:
@@ -433,7 +435,9 @@ class Desk(QObject):
         else:
             model.apply_changes([outbox.overlay_row(change.dataset, dict(record))], [])
         self._mark(change.dataset, change.record_key, outbox)
-        self._explain(change, record)
+        if outbox.get(change.seq) is not None:  # refused; a discarded change needs no words
+            self._explain(change, record)
+        self._show_count()
         self.update_enabled()
 
     def _explain(self, change: Change, record: Mapping[str, Any] | None) -> None:
@@ -454,7 +458,7 @@ class Desk(QObject):
                 self._register_dialog.show_field_errors({}, texts.not_offered_text(change, view))
             return
         if change.state is not ChangeState.FAILED:
-            return  # discarded by the user: the row is back, nothing to explain
+            return
         outbox = self.link.current
         err = (outbox.error_for(change.seq) if outbox is not None else None) or change_error(
             change)

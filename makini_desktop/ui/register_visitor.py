@@ -148,11 +148,13 @@ class RegisterVisitorDialog(QDialog):
             (self.tr("&Email:"), self.email_field, "visitorEmail"),
             (self.tr("N&otes:"), self.notes_field, "notes"),
         ]
-        for label, widget, field_name in rows:
+        for text, widget, field_name in rows:
             box = QVBoxLayout()
             box.setSpacing(2)
             box.addWidget(widget)
             box.addWidget(self._error_label(field_name))
+            label = QLabel(text, self)
+            label.setBuddy(widget)  # Alt+<letter> moves to the field
             form.addRow(label, box)
 
         self.general_error = self._error_label("")

@@ -234,6 +234,7 @@ def test_register_visitor_shows_the_servers_field_errors_then_registers(
     qtbot.waitUntil(lambda: email_error.isVisible(), timeout=WAIT_MS)
     assert "email" in email_error.text().lower()
     assert dialog.isVisible()
+    assert not window.reporter.reported  # said in the form, not in an error dialog
     assert len(sandbox.data.visible(res.VISITS.name)) == before
     dialog.email_field.setText("zoe@example.com")
     dialog.walk_in_field.setChecked(True)
