@@ -424,6 +424,11 @@ class Desk(QObject):
         if self._registering == change.seq and self._register_dialog is not None:
             self.window.tell(texts.registered(server))
             self._register_dialog.accept()
+            tab = self._tab(change.dataset)
+            row = model.row_of_key(new_key)
+            if tab is not None and row >= 0:  # the new visitor, selected and in view
+                tab.table.selectRow(row)
+                tab.table.scrollTo(model.index(row, 0))
         self.update_enabled()
 
     def _on_outbox_rolled_back(self, change: Change, record: Mapping[str, Any] | None) -> None:
