@@ -79,7 +79,8 @@ class RowIndex:
         shown_columns = [i for i, c in enumerate(self.columns) if not c.hidden]
         self._search = SearchText(self.cells, shown_columns)
         # Rows that tie on the sort column go by the first column (the name), then key.
-        self._keyers = [tiebroken(self.cells.keyer(i), self.cells.keyer(0) if i else None)
+        name = self.columns[0].fields[0]
+        self._keyers = [tiebroken(self.cells.keyer(i), name if i else None)
                         for i in range(len(self.columns))]
 
         self.rows: list[Row | None] = []
