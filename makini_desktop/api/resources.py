@@ -106,6 +106,8 @@ class Column:
         kind: how the value is shown and sorted.
         ref: for ``Kind.REF``, the dataset whose record name the key resolves to.
         hidden: not shown by default (still searchable when shown, always exported).
+        sort_first: an integer field that orders rows before this column's text (a floor's
+            ``level``: "Level 2" before "Level 10", parking below ground first).
     """
 
     id: str
@@ -114,6 +116,7 @@ class Column:
     kind: Kind = Kind.TEXT
     ref: str | None = None
     hidden: bool = False
+    sort_first: str | None = None
 
     def raw(self, row: Mapping[str, Any]) -> Any:
         """The first non-empty raw value among this column's fields, else None."""
@@ -219,6 +222,11 @@ F_LOCATION_KEY = "locationKey"
 F_TYPE = "type"
 F_STATUS = "status"
 F_AREA_UNIT = "areaUnit"
+F_LEVEL = "level"  # a floor's storey number (contract §2.4)
+F_OCCUPIED = "occupied"
+F_OCCUPANT = "occupantName"
+F_CATEGORY = "categoryName"
+F_EXPECTED = "expectedAt"
 LOCATION_TYPE_FLOOR = "floor"
 
 SPACE_TYPES: tuple[str, ...] = (
@@ -226,6 +234,8 @@ SPACE_TYPES: tuple[str, ...] = (
     "hoteling_desk", "reception", "break_room", "storage", "server_room", "restroom", "lab",
     "parking_space", "other",
 )
+SEATED_SPACE_TYPES: frozenset[str] = frozenset({"workstation", "office", "hoteling_desk"})
+"""Space types that seat people: a space of one of them with no occupant is vacant."""
 MOVE_STATUSES: tuple[str, ...] = (
     "pending", "approved", "in_progress", "completed", "rejected", "cancelled",
 )
@@ -275,10 +285,10 @@ FLOORS_VIEW = View(
     server_filter={filter_param(F_TYPE): LOCATION_TYPE_FLOOR},
     row_filter=_is_floor,
     columns=(
-        Column("name", "Floor", (F_NAME,)),
+        Column("name", "Floor", (F_NAME,), sort_first=F_LEVEL),
         Column("code", "Code", (F_CODE,)),
         _BUILDING,
-        Column("level", "Level", ("level",), Kind.INT),
+        Column("level", "Level", (F_LEVEL,), Kind.INT),
         Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
         _UPDATED,
         _KEY,
@@ -296,8 +306,8 @@ SPACES_VIEW = View(
         _BUILDING,
         Column("capacity", "Capacity", ("capacity",), Kind.INT),
         Column("area", "Area", ("area",), Kind.AREA),
-        Column("occupied", "Occupied", ("occupied",), Kind.BOOL),
-        Column("occupant", "Occupant", ("occupantName",)),
+        Column("occupied", "Occupied", (F_OCCUPIED,), Kind.BOOL),
+        Column("occupant", "Occupant", (F_OCCUPANT,)),
         Column("reservable", "Reservable", ("reservable",), Kind.BOOL),
         Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
         _UPDATED,
@@ -310,7 +320,7 @@ ASSETS_VIEW = View(
     columns=(
         Column("tag", "Tag", ("tag",)),
         Column("name", "Asset", (F_NAME,)),
-        Column("category", "Category", ("categoryName",)),
+        Column("category", "Category", (F_CATEGORY,)),
         Column("make", "Make", ("makeName", "manufacturerName")),
         Column("model", "Model", ("modelName",)),
         Column("serial", "Serial number", ("serialNumber",)),
@@ -350,7 +360,7 @@ VISITORS_VIEW = View(
         Column("host", "Host", ("hostName",)),
         _BUILDING,
         Column("status", "Status", (F_STATUS,), Kind.ENUM),
-        Column("expected", "Expected", ("expectedAt",), Kind.DATETIME),
+        Column("expected", "Expected", (F_EXPECTED,), Kind.DATETIME),
         Column("checked_in", "Checked in", ("checkedInAt",), Kind.DATETIME),
         Column("checked_out", "Checked out", ("checkedOutAt",), Kind.DATETIME),
         Column("email", "Email", ("visitorEmail",), hidden=True),

@@ -234,13 +234,16 @@ class ResourceTableView(QTableView):
             asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a table used on its own): sort at once
             self._tasks.cancel("sort")
+            before = self._sorted_by()
             self.resource_model.sort(column, order)
+            self._show_after_sort(before)
             return
         self._tasks.start("sort", self.sort_by(column, order))
 
     async def sort_by(self, column: int, order: Qt.SortOrder) -> None:
         """Sort the table, building a new column's keys a slice per turn of the loop."""
         model = self.resource_model
+        before = self._sorted_by()
         for _ in model.sort_steps(column, order):
             # Each slice's new keys are frozen at once: left to pile up, 100k key tuples
             # set off a full collection that blocked the first sort by name for ~150 ms.
@@ -249,6 +252,28 @@ class ResourceTableView(QTableView):
             if not shiboken6.isValid(model):
                 return
         settle_garbage()  # the rest of a new column's keys, never walked by a full gc
+        self._show_after_sort(before)
+
+    def _sorted_by(self) -> tuple[int, Qt.SortOrder]:
+        return self.resource_model.sort_column, self.resource_model.sort_order
+
+    def _show_after_sort(self, before: tuple[int, Qt.SortOrder]) -> None:
+        """After a new sort, the selected row (the current one if selected) is scrolled into
+        view; with nothing selected the table shows its top."""
+        if self._sorted_by() == before:
+            return  # nothing moved (Qt asks for the same sort twice)
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        if selection is not None and current.isValid() and selection.isSelected(current):
+            self.scrollTo(current, QAbstractItemView.ScrollHint.PositionAtCenter)
+            return
+        rows = self.selected_rows()
+        if rows:
+            column = self.horizontalHeader().logicalIndex(0)
+            self.scrollTo(self.resource_model.index(rows[0], max(column, 0)),
+                          QAbstractItemView.ScrollHint.PositionAtCenter)
+        else:
+            self.scrollToTop()
 
     @property
     def sort_pending(self) -> bool:
