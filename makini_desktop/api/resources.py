@@ -387,12 +387,12 @@ DETAIL_FIELDS: Mapping[str, tuple[Column, ...]] = {
         Column("address", "Address", ("address.addressLines",)),
         Column("state", "State or region", ("address.state",)),
         Column("post_code", "Postcode", ("address.postCode",)),
-        Column("lat", "Latitude", ("lat",), Kind.NUMBER),
-        Column("lng", "Longitude", ("lng",), Kind.NUMBER),
-        Column("area_unit", "Area unit", (F_AREA_UNIT,)),
+        Column("lat", "Latitude", ("lat",)),  # as sent: a rounded one would mislead
+        Column("lng", "Longitude", ("lng",)),
         Column("created", "Created", (F_CREATED,), Kind.DATETIME),
     ),
     "floors": (
+        Column("type", "Type", (F_TYPE,), Kind.ENUM),
         Column("description", "Description", ("description",)),
         Column("area", "Area", ("area",), Kind.AREA),
         Column("created", "Created", (F_CREATED,), Kind.DATETIME),
@@ -420,7 +420,9 @@ DETAIL_FIELDS: Mapping[str, tuple[Column, ...]] = {
 }
 """Per view, the record's fields the detail pane shows after the view's own columns."""
 
-DETAIL_SILENT_FIELDS: frozenset[str] = frozenset({F_KEY, F_DELETED, F_ITEMS, F_CUSTOM_FIELDS})
+DETAIL_SILENT_FIELDS: frozenset[str] = frozenset(
+    {F_KEY, F_DELETED, F_ITEMS, F_CUSTOM_FIELDS, F_AREA_UNIT}
+)
 """Fields the detail pane never lists as "Other fields": the key has its own row, a move's
-items are its related records, custom fields are listed one by one, and ``deletedAt`` is
-null for every record a list returns."""
+items are its related records, custom fields are listed one by one, every area shows its
+unit, and ``deletedAt`` is null for every record a list returns."""

@@ -128,7 +128,7 @@ class Describer:
     def describe(self, place: Place, row: Row) -> Detail:
         """The fields, other fields and related records of ``row`` seen as ``place.view``."""
         view = res.VIEWS[place.view]
-        columns = view.columns + res.DETAIL_FIELDS.get(view.name, ())
+        columns = _field_order(view.columns, res.DETAIL_FIELDS.get(view.name, ()))
         fields: list[tuple[str, str]] = []
         known: set[str] = set(res.DETAIL_SILENT_FIELDS)
         seen_headers: set[str] = set()
@@ -157,13 +157,15 @@ class Describer:
             other.append((human_label(res.F_CUSTOM_FIELDS), other_text(custom)))
         title = self._title(view, row)
         kind = view.noun[0].capitalize()
+        # The heading says "Space: 1.001 Workstation" already.
+        fields = [(label, text) for label, text in fields if (label, text) != (kind, title)]
         return Detail(place, kind, title, fields, other, self._related(place, row))
 
     # -- fields ---------------------------------------------------------------------------------
 
     def _title(self, view: res.View, row: Row) -> str:
-        first = view.columns[0]
-        text = self._text(first, row)
+        named = [c for c in view.columns if c.id == "name"]
+        text = self._text(named[0] if named else view.columns[0], row)
         return text or f"{view.noun[0].capitalize()} {row.get(res.F_KEY, '')}".strip()
 
     def _text(self, col: res.Column, row: Row) -> str:
@@ -240,10 +242,16 @@ class Describer:
 
     def _one(self, title: str, dataset: str, key: Any) -> Group:
         """A group of the one record a field refers to (a space's floor)."""
-        link = self.link_to(dataset, key)
-        links = [] if link is None else [link]
-        state = self.status(dataset) if link is None or link.place is None else None
-        return Group(title, links, state, count=False)
+        if key is None or key == "":
+            return Group(title, [], "none", count=False)
+        row = self.index.get(dataset, key)
+        if row is not None:
+            return Group(title, [Link(self.label(dataset, row), place_of(dataset, row))],
+                         count=False)
+        name = self.lookups.name(dataset, key)
+        if name:
+            return Group(title, [Link(name)], count=False)  # named, but its row not held
+        return Group(title, [], self.status(dataset) or f"unknown, key {key}", count=False)
 
     def _group(self, title: str, dataset: str, rows: Iterable[Row]) -> Group:
         links = [Link(self.label(dataset, r), place_of(dataset, r)) for r in rows]
@@ -352,6 +360,20 @@ def other_text(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ", ".join(value)
     return as_text(value)
+
+
+_LAST = ("created", "updated", "key")
+
+
+def _field_order(columns: tuple[res.Column, ...], extra: tuple[res.Column, ...]
+                 ) -> list[res.Column]:
+    """The view's shown columns, the extra fields, its hidden columns, then when the record
+    was created and updated, and its key."""
+    everything = [c for c in columns if not c.hidden] + list(extra)
+    everything += [c for c in columns if c.hidden]
+    rest = [c for c in everything if c.id not in _LAST]
+    last = sorted((c for c in everything if c.id in _LAST), key=lambda c: _LAST.index(c.id))
+    return rest + last
 
 
 def _enum(value: Any) -> str:

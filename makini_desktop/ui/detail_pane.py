@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSize,
     Qt,
     Signal,
     Slot,
@@ -195,6 +196,15 @@ class _RelatedView(QTreeView):
             self.sig_follow.emit(place)
 
 
+class _Body(QWidget):
+    """The pane's contents: wide enough at first for a label and a long name side by side."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self.fontMetrics().averageCharWidth() * 60),
+                     hint.height())
+
+
 class DetailPane(QDockWidget):
     """The dock that shows one record.
 
@@ -216,7 +226,7 @@ class DetailPane(QDockWidget):
                               "everything about it here."))
 
     def _setup_ui(self) -> None:
-        body = QWidget(self)
+        body = _Body(self)
         body.setObjectName("detailBody")
         column = QVBoxLayout(body)
 
@@ -267,20 +277,11 @@ class DetailPane(QDockWidget):
         self.fields_widget = QWidget()
         self.fields_widget.setObjectName("detailFields")
         self.fields_column = QVBoxLayout(self.fields_widget)
+        # One form for both parts, so every label lines up; "Other fields" is a row of it.
         self.fields_form = QFormLayout()
-        self.other_heading = QLabel(_tr(OTHER_FIELDS))
-        self.other_heading.setObjectName("detailOtherHeading")
-        heading_font = self.other_heading.font()
-        heading_font.setBold(True)
-        self.other_heading.setFont(heading_font)
-        self.other_form = QFormLayout()
-        for form in (self.fields_form, self.other_form):
-            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.fields_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields_column.addLayout(self.fields_form)
-        self.fields_column.addSpacing(self.fontMetrics().height() // 2)
-        self.fields_column.addWidget(self.other_heading)
-        self.fields_column.addLayout(self.other_form)
         self.fields_column.addStretch(1)
         scroll = QScrollArea()
         scroll.setObjectName("detailFieldsScroll")
@@ -303,8 +304,9 @@ class DetailPane(QDockWidget):
         splitter.addWidget(self.related)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([3000, 2000])  # proportions: the fields first, then the links
         column.addWidget(splitter, 1)
-        body.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
+        body.setMinimumWidth(self.fontMetrics().averageCharWidth() * 36)
         body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setWidget(body)
 
@@ -336,9 +338,7 @@ class DetailPane(QDockWidget):
         self.kind_label.show()
         self.title_label.setText(detail.title)
         self._set_note(note)
-        _fill_form(self.fields_form, detail.fields)
-        _fill_form(self.other_form, detail.other)
-        self.other_heading.setVisible(bool(detail.other))
+        _fill_form(self.fields_form, detail.fields, detail.other)
         self.related_model.set_groups(detail.related)
         self.related.show()
         self._expand_small_groups()
@@ -352,9 +352,7 @@ class DetailPane(QDockWidget):
         self.title_label.setText("")
         self._set_note(text)
         self.note_label.setEnabled(True)
-        _fill_form(self.fields_form, [])
-        _fill_form(self.other_form, [])
-        self.other_heading.hide()
+        _fill_form(self.fields_form, [], [])
         self.related_model.set_groups([])
         self.copy_button.setEnabled(False)
 
@@ -394,17 +392,32 @@ class DetailPane(QDockWidget):
                     self.related.setExpanded(model.index(child, 0, index), True)
 
 
-def _fill_form(form: QFormLayout, rows: Sequence[tuple[str, str]]) -> None:
+def _fill_form(form: QFormLayout, rows: Sequence[tuple[str, str]],
+               other: Sequence[tuple[str, str]]) -> None:
     while form.rowCount():
         form.removeRow(0)
     for label, text in rows:
-        value = QLabel(text)
-        value.setWordWrap(True)
-        value.setTextFormat(Qt.TextFormat.PlainText)  # a record's text is never markup
-        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        value.setAccessibleName(label)
-        caption = QLabel(_tr("{0}:").format(label))
-        caption.setTextFormat(Qt.TextFormat.PlainText)
-        caption.setBuddy(value)
-        form.addRow(caption, value)
+        _add_row(form, label, text)
+    if other:
+        heading = QLabel(_tr(OTHER_FIELDS))
+        heading.setObjectName("detailOtherHeading")
+        font = heading.font()
+        font.setBold(True)
+        heading.setFont(font)
+        heading.setContentsMargins(0, heading.fontMetrics().height() // 2, 0, 0)
+        form.addRow(heading)
+        for label, text in other:
+            _add_row(form, label, text)
+
+
+def _add_row(form: QFormLayout, label: str, text: str) -> None:
+    value = QLabel(text)
+    value.setWordWrap(True)
+    value.setTextFormat(Qt.TextFormat.PlainText)  # a record's text is never markup
+    value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    value.setAccessibleName(label)
+    caption = QLabel(_tr("{0}:").format(label))
+    caption.setTextFormat(Qt.TextFormat.PlainText)
+    caption.setBuddy(value)
+    form.addRow(caption, value)

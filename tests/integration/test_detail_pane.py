@@ -91,7 +91,8 @@ def test_pane_shows_a_custom_field_under_other_fields(qtbot, window, sandbox):
     assert shown["Fire warden"] == custom["fireWarden"]
     assert shown["Has AV"] == ("Yes" if custom["hasAV"] else "No")
     known = fields(window)
-    assert known["Space"] == space["name"]
+    assert window.detail_pane.detail.title == space["name"]
+    assert window.detail_pane.title_label.text() == space["name"]
     building = next(s for s in sandbox.data.visible("sites") if s["key"] == space["siteKey"])
     assert known["Building"] == building["name"]  # a name, never the key
     unit = {"sqft": "sq ft", "m2": "m²"}[building["areaUnit"]]
@@ -192,7 +193,7 @@ def test_following_a_link_opens_the_asset_and_back_returns(qtbot, window, sandbo
 
     qtbot.keyClick(assets_table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: window.current_tab() is window.tabs["spaces"])
-    assert fields(window)["Space"] == space["name"]
+    assert window.detail_pane.detail.title == space["name"]
     spaces_table = table(window, "spaces")
     assert window.tabs["spaces"].model.key_at(spaces_table.currentIndex().row()) == space["key"]
     assert window.forward_action.isEnabled()
@@ -203,7 +204,7 @@ def test_following_a_link_opens_the_asset_and_back_returns(qtbot, window, sandbo
 
     qtbot.mouseClick(assets_table.viewport(), Qt.MouseButton.BackButton, pos=QPoint(5, 5))
     qtbot.waitUntil(lambda: window.current_tab() is window.tabs["spaces"])
-    assert fields(window)["Space"] == space["name"]
+    assert window.detail_pane.detail.title == space["name"]
 
 
 def test_double_click_opens_the_pane_and_copy_as_text(qtbot, window, sandbox):

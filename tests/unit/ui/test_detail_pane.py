@@ -1,0 +1,84 @@
+"""The detail pane's models and widget, without a window."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QGuiApplication
+
+from makini_desktop.api import resources as res
+from makini_desktop.table.detail import Detail, Group, Link
+from makini_desktop.table.detail_history import Place
+from makini_desktop.table.related import BY_PARENT, RelatedIndex
+from makini_desktop.ui.controllers import IndexedTableModel
+from makini_desktop.ui.detail_pane import DetailPane, PlaceRole, RelatedModel
+from makini_desktop.ui.table_model import Lookups
+
+
+def _detail() -> Detail:
+    item = Link("Ada · Employee move", None, [
+        Link("From: 1.001", Place("spaces", "S1")), Link("To: 2.002", Place("spaces", "S2")),
+    ])
+    return Detail(
+        Place("moves", "M1"), "Move", "Team move", [("Status", "Pending")],
+        [("Cost center", "CC-1")],
+        [Group("Building", [Link("HQ", Place("buildings", "B1"))], count=False),
+         Group("Items", [item]), Group("Visits", [], "not loaded yet")],
+    )
+
+
+def test_related_model_passes_the_model_tester(qtmodeltester):
+    """The related records' tree is a well-behaved Qt model."""
+    model = RelatedModel()
+    model.set_groups(_detail().related)
+    qtmodeltester.check(model)
+    heading = model.index(1, 0)
+    item = model.index(0, 0, heading)
+    assert model.index(1, 0, item).data(PlaceRole) == Place("spaces", "S2")
+    assert model.groups() == [("Building", 1), ("Items (1)", 1), ("Visits (not loaded yet)", 0)]
+
+
+def test_indexed_model_passes_the_model_tester_and_feeds_the_index(qtmodeltester):
+    """The Spaces model shows spaces only, while the index also holds the floors."""
+    related = RelatedIndex()
+    model = IndexedTableModel(res.SPACES_VIEW, Lookups(), related)
+    model.set_rows([
+        {"key": "F1", "type": "floor", "name": "Level 1"},
+        {"key": "S1", "type": "office", "parentKey": "F1", "name": "1.001"},
+    ])
+    model.append_rows([{"key": "S2", "type": "office", "parentKey": "F1", "name": "1.002"}])
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2
+    assert related.get("locations", "F1")["name"] == "Level 1"
+    assert len(related.referring("locations", BY_PARENT, "F1")) == 2
+    # A full list over the rows held: the changed floor is kept, the deleted space goes.
+    seen: set[str] = set()
+    upserts = model.changed_rows([{"key": "F1", "type": "floor", "name": "Level one",
+                                   "updatedAt": "2026-01-01T00:00:00Z"},
+                                  {"key": "S1", "type": "office", "parentKey": "F1",
+                                   "name": "1.001"}], seen)
+    model.apply_changes(upserts, model.keys_not_in(seen))
+    assert related.get("locations", "F1")["name"] == "Level one"
+    assert related.get("locations", "S2") is None
+    assert model.rowCount() == 1
+
+
+def test_pane_shows_fields_actions_and_copies_as_text(qtbot):
+    """The pane lists fields and other fields, hosts record actions, and copies its text."""
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    pane.show_detail(_detail())
+    assert pane.title_label.text() == "Team move"
+    assert not pane.actions_bar.isVisible()
+    approve = QAction("Approve", pane)
+    pane.set_actions([approve])
+    assert pane.actions_bar.isVisible()
+    assert approve in pane.actions_bar.actions()
+    QGuiApplication.clipboard().clear()
+    pane.copy_button.click()
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("Move: Team move\n")
+    assert "Status: Pending" in text and "Cost center: CC-1" in text
+    assert "    From: 1.001" in text
+    pane.show_message("Nothing selected.")
+    assert not pane.copy_button.isEnabled()
+    assert pane.text() == ""
