@@ -220,7 +220,7 @@ class Describer:
             involving = _latest(ix.referring(moves, BY_LOCATION, key), "scheduledAt")
             groups.append(self._group("Moves involving this space", moves, involving))
             expected = _latest(ix.referring(visits, BY_LOCATION, key), "expectedAt")
-            groups.append(self._group("Visits expected here", visits, expected))
+            groups.append(self._group("Visits to this space", visits, expected))
         elif view == "assets":
             groups.append(self._one("Space", loc, row.get(res.F_LOCATION_KEY)))
             groups.append(self._building(row))

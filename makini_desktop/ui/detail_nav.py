@@ -44,6 +44,16 @@ REDRAW_DELAY_MS = 250
 
 _TAB_OF_DATASET = {res.VIEWS[name].dataset.name: name for name in res.TAB_VIEWS}
 _PLACE_TAB = {"floors": None}  # a floor has no tab of its own: it is shown in the pane only
+_PLACES = ("sites", "locations")
+_RELEVANT: dict[str, frozenset[str]] = {
+    "buildings": frozenset(_PLACES),
+    "floors": frozenset(_PLACES),
+    "spaces": frozenset((*_PLACES, "assets", "moves", "visits")),
+    "assets": frozenset((*_PLACES, "assets", "moves")),
+    "moves": frozenset((*_PLACES, "assets", "moves")),
+    "visitors": frozenset((*_PLACES, "visits")),
+}
+"""The datasets whose rows or state a record's pane shows: only they redraw it."""
 
 
 def _tr(text: str) -> str:
@@ -82,13 +92,14 @@ class DetailNavigator(QObject):
         forward_action.triggered.connect(self.forward)
         ws.related.subscribe(self._on_related_changed)
         ws.sig_connection_changed.connect(self._on_workspace_sig_connection_changed)
-        ws.sig_reach_changed.connect(self.schedule_redraw)
+        ws.sig_reach_changed.connect(self._on_workspace_sig_reach_changed)
         for name, tab in window.tabs.items():
             table = tab.table
             table.sig_open_requested.connect(functools.partial(self.open_row, name))
             table.selectionModel().currentRowChanged.connect(
                 functools.partial(self._on_table_current_row_changed, name))
-            tab.controller.sig_status_changed.connect(self.schedule_redraw)
+            tab.controller.sig_status_changed.connect(
+                functools.partial(self.schedule_redraw, tab.view.dataset.name))
             table.viewport().installEventFilter(self)
         pane.related.viewport().installEventFilter(self)
         pane.widget().installEventFilter(self)
@@ -221,14 +232,22 @@ class DetailNavigator(QObject):
 
     # -- redrawing ------------------------------------------------------------------------------
 
-    @Slot()
-    def schedule_redraw(self) -> None:
-        """Redraw the pane soon (rows or a list's state changed)."""
-        if shiboken6.isValid(self) and self.history.current is not None:
-            if not self._redraw.isActive():
-                self._redraw.start()
+    def schedule_redraw(self, dataset: str | None = None) -> None:
+        """Redraw the pane soon: rows or the state of ``dataset`` (None: any) changed."""
+        if not shiboken6.isValid(self):
+            return
+        place = self.history.current
+        if place is None or (dataset is not None and dataset not in _RELEVANT.get(
+                place.view, frozenset())):
+            return
+        if not self._redraw.isActive():
+            self._redraw.start()
 
-    def _on_related_changed(self, _dataset: str) -> None:
+    def _on_related_changed(self, dataset: str) -> None:
+        self.schedule_redraw(dataset)
+
+    @Slot()
+    def _on_workspace_sig_reach_changed(self) -> None:
         self.schedule_redraw()
 
     @Slot()
@@ -245,12 +264,13 @@ class DetailNavigator(QObject):
 
     @Slot(bool)
     def _on_pane_visibility_changed(self, visible: bool) -> None:
-        if visible and self.history.current is None:
-            tab = self.window.current_tab()
-            current = tab.table.currentIndex()
-            if current.isValid():
-                self.go(self._casual(tab.view.name, current.row()))
-        elif visible and self.history.current is not None:
+        if not visible:
+            return
+        tab = self.window.current_tab()
+        current = tab.table.currentIndex()
+        if current.isValid():
+            self.go(self._casual(tab.view.name, current.row()))  # the row selected now
+        elif self.history.current is not None:
             self._show(self.history.current)  # rows may have changed while it was hidden
 
     def _casual(self, view_name: str, row: int) -> Place:

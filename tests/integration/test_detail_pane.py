@@ -117,7 +117,7 @@ def test_space_related_counts_match_the_sandbox(qtbot, window, sandbox):
     assert groups["Building"] == 1
     assert groups["Assets in this space"] == len(in_space)
     assert groups["Moves involving this space"] == len(moves)
-    assert groups["Visits expected here"] == len(visits)
+    assert groups["Visits to this space"] == len(visits)
     floor = next(r for r in sandbox.data.visible("locations") if r["key"] == space["parentKey"])
     assert link_index(window, "Floor", floor["key"]).data() == floor["name"]
 
@@ -287,3 +287,27 @@ def test_a_list_not_loaded_yet_says_so(qtbot, window, sandbox):
     open_record(qtbot, window, "spaces", space["key"])
     headings = [h for h, _n in window.detail_pane.related_model.groups()]
     assert "Assets in this space (not loaded yet)" in headings
+
+
+def test_view_menu_toggles_the_pane_on_the_selected_row(qtbot, window, sandbox):
+    """View → Details pane shows the row selected; it then follows the selection."""
+    from PySide6.QtGui import QAction
+
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    window.resource_tabs.setCurrentWidget(window.tabs["moves"])
+    view = table(window, "moves")
+    model = window.tabs["moves"].model
+    view.selectRow(0)
+    action = window.findChild(QAction, "detailPaneAction")
+    assert action is not None and action.isCheckable() and not action.isChecked()
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert action in view_menu.actions()
+    assert window.back_action in view_menu.actions()
+    action.trigger()
+    qtbot.waitUntil(window.detail_pane.isVisible)
+    assert window.detail_pane.detail.title == model.row_at(0)["title"]
+    view.selectRow(1)
+    qtbot.waitUntil(lambda: window.detail_pane.detail.title == model.row_at(1)["title"])
+    action.trigger()
+    qtbot.waitUntil(lambda: not window.detail_pane.isVisible())

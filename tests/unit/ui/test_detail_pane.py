@@ -82,3 +82,14 @@ def test_pane_shows_fields_actions_and_copies_as_text(qtbot):
     pane.show_message("Nothing selected.")
     assert not pane.copy_button.isEnabled()
     assert pane.text() == ""
+
+
+def test_indexed_model_feeds_the_index_through_every_way_rows_arrive():
+    """Every RowSink call that hands rows to a tab is one the index hears too: a new way
+    for rows to arrive must be added to IndexedTableModel (or the pane misses them)."""
+    from makini_desktop.sync.tab import RowSink
+
+    queries = {"total", "changed_rows", "keys_not_in", "clear"}  # clear() is set_rows([])
+    members = {n for n in vars(RowSink) if not n.startswith("_")} - queries
+    assert members == {"set_rows", "append_rows", "apply_changes"}
+    assert members <= set(vars(IndexedTableModel))
