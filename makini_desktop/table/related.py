@@ -35,14 +35,6 @@ BY_ASSET = "asset"
 """Names of the relations a dataset is indexed by (see :data:`RELATIONS`)."""
 
 
-def _field(name: str) -> Extract:
-    def read(row: Row) -> Iterable[str]:
-        value = row.get(name)
-        return (str(value),) if value is not None and value != "" else ()
-
-    return read
-
-
 def _item_fields(*names: str) -> Extract:
     """The values of ``names`` over a move's items (a malformed item is skipped)."""
 
@@ -63,19 +55,29 @@ def _item_fields(*names: str) -> Extract:
     return read
 
 
-RELATIONS: Mapping[str, Mapping[str, Extract]] = {
+Relation = str | Extract
+"""A field that holds the key referred to, or what reads the keys a row refers to."""
+
+RELATIONS: Mapping[str, Mapping[str, Relation]] = {
     res.SITES.name: {},
-    res.LOCATIONS.name: {BY_SITE: _field(res.F_SITE_KEY), BY_PARENT: _field(res.F_PARENT_KEY)},
-    res.ASSETS.name: {
-        BY_LOCATION: _field(res.F_LOCATION_KEY), BY_PARENT: _field(res.F_PARENT_KEY),
-    },
+    res.LOCATIONS.name: {BY_SITE: res.F_SITE_KEY, BY_PARENT: res.F_PARENT_KEY},
+    res.ASSETS.name: {BY_LOCATION: res.F_LOCATION_KEY, BY_PARENT: res.F_PARENT_KEY},
     res.MOVES.name: {
         BY_LOCATION: _item_fields(res.F_FROM_LOCATION_KEY, res.F_TO_LOCATION_KEY),
         BY_ASSET: _item_fields(res.F_ASSET_KEY),
     },
-    res.VISITS.name: {BY_LOCATION: _field(res.F_LOCATION_KEY)},
+    res.VISITS.name: {BY_LOCATION: res.F_LOCATION_KEY},
 }
 """Per dataset, the relations it is indexed by: a name and what a row refers to."""
+
+
+def _targets(relation: Relation, row: Row) -> Iterable[str]:
+    if isinstance(relation, str):
+        value = row.get(relation)
+        if value is None or value == "":
+            return ()
+        return (value if value.__class__ is str else str(value),)
+    return relation(row)
 
 
 class RelatedIndex:
@@ -85,7 +87,7 @@ class RelatedIndex:
         relations: per dataset, the relations to index (default :data:`RELATIONS`).
     """
 
-    def __init__(self, relations: Mapping[str, Mapping[str, Extract]] = RELATIONS) -> None:
+    def __init__(self, relations: Mapping[str, Mapping[str, Relation]] = RELATIONS) -> None:
         self._relations = relations
         self._rows: dict[str, dict[str, Row]] = {name: {} for name in relations}
         # dataset -> relation -> referenced key -> keys of the rows referring to it
@@ -201,28 +203,44 @@ class RelatedIndex:
     # -- internals ------------------------------------------------------------------------------
 
     def _put(self, dataset: str, rows: Iterable[Row]) -> None:
+        # Runs for every row that reaches a tab: plain field relations are read inline.
         held = self._rows[dataset]
         refs = self._refs[dataset]
         relations = self._relations[dataset]
+        fields_of = [(how, refs[rel]) for rel, how in relations.items() if isinstance(how, str)]
+        readers = [(how, refs[rel]) for rel, how in relations.items() if not isinstance(how, str)]
         for row in rows:
             raw = row.get(res.F_KEY)
             if raw is None:
                 continue
-            key = str(raw)
+            key = raw if raw.__class__ is str else str(raw)
             old = held.get(key)
             if old is not None:
                 self._unlink(dataset, key, old)
             held[key] = row
-            for rel, extract in relations.items():
-                by_key = refs[rel]
-                for target in extract(row):
-                    by_key.setdefault(target, {})[key] = None
+            for name, by_key in fields_of:
+                value = row.get(name)
+                if value is None or value == "":
+                    continue
+                target = value if value.__class__ is str else str(value)
+                keys = by_key.get(target)
+                if keys is None:
+                    by_key[target] = {key: None}
+                else:
+                    keys[key] = None
+            for read, by_key in readers:
+                for target in read(row):
+                    keys = by_key.get(target)
+                    if keys is None:
+                        by_key[target] = {key: None}
+                    else:
+                        keys[key] = None
 
     def _unlink(self, dataset: str, key: str, row: Row) -> None:
         refs = self._refs[dataset]
-        for rel, extract in self._relations[dataset].items():
+        for rel, how in self._relations[dataset].items():
             by_key = refs[rel]
-            for target in extract(row):
+            for target in _targets(how, row):
                 keys = by_key.get(target)
                 if keys is not None:
                     keys.pop(key, None)

@@ -84,6 +84,11 @@ class _Forward:
         setattr(obj._core, self.name, value)
 
 
+def _listed(items: Iterable[Any]) -> list[Any]:
+    """``items`` as a list, without a copy when it is one (rows are read twice)."""
+    return items if isinstance(items, list) else list(items)
+
+
 class IndexedTableModel(ResourceTableModel):
     """A tab's model that also hands every row of its dataset to the related index.
 
@@ -101,22 +106,22 @@ class IndexedTableModel(ResourceTableModel):
         self._narrowed = view.row_filter is not None
 
     def set_rows(self, rows: Iterable[Row]) -> None:
-        rows = list(rows)
+        rows = _listed(rows)
         self.related.set_rows(self._dataset, rows)
         super().set_rows(rows)
 
     def append_rows(self, rows: Iterable[Row]) -> None:
-        rows = list(rows)
+        rows = _listed(rows)
         self.related.update_rows(self._dataset, rows)
         super().append_rows(rows)
 
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
-        upserts, deleted_keys = list(upserts), list(deleted_keys)
+        upserts, deleted_keys = _listed(upserts), _listed(deleted_keys)
         self.related.update_rows(self._dataset, upserts, deleted_keys)
         super().apply_changes(upserts, deleted_keys)
 
     def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]:
-        rows = list(rows)
+        rows = _listed(rows)
         out = super().changed_rows(rows, seen)
         if self._narrowed:
             out += self.related.changed_outside(self._dataset, rows, self.view.accepts, seen)
