@@ -33,6 +33,9 @@ Status = Callable[[str], str | None]
 """A dataset's state for the pane: None when its list is whole, else a sentence such as
 "not loaded yet"."""
 
+LINKS_SHOWN = 200
+"""Links listed per group until the user asks for all: building the pane for a building's
+4,500 spaces would stall the window for a list nobody scrolls."""
 OTHER_FIELDS = "Other fields"
 RELATED = "Related"
 FLOORS = "floors"
@@ -64,21 +67,33 @@ class Group:
         state: None when the list the records come from is whole; else why it may be
             incomplete ("not loaded yet").
         count: whether the heading shows how many (not for a single building).
+        more: records found beyond the links listed (a building's thousands of spaces are
+            listed :data:`LINKS_SHOWN` at a time until the user asks for all).
     """
 
     title: str
     links: list[Link]
     state: str | None = None
     count: bool = True
+    more: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.links) + self.more
 
     @property
     def heading(self) -> str:
         """``Assets in this space (3)``, ``Moves (not loaded yet)``."""
-        if self.state and not self.links:
+        if self.state and not self.total:
             return f"{self.title} ({self.state})"
         if self.state:
-            return f"{self.title} ({len(self.links):,} so far; {self.state})"
-        return f"{self.title} ({len(self.links):,})" if self.count else self.title
+            return f"{self.title} ({self.total:,} so far; {self.state})"
+        return f"{self.title} ({self.total:,})" if self.count else self.title
+
+    @property
+    def more_text(self) -> str:
+        """The line after the links listed, when there are more: ``Show all 4,574…``."""
+        return f"Show all {self.total:,}…" if self.more else ""
 
 
 @dataclass
@@ -120,13 +135,23 @@ class Describer:
         self.lookups = lookups
         self.index = index
         self.status = status
+        self._show_all: frozenset[str] = frozenset()
 
     def row(self, place: Place) -> Row | None:
         """The record at a place, or None when it is not held (any more)."""
         return self.index.get(res.VIEWS[place.view].dataset.name, place.key)
 
-    def describe(self, place: Place, row: Row) -> Detail:
-        """The fields, other fields and related records of ``row`` seen as ``place.view``."""
+    def describe(self, place: Place, row: Row, *, show_all: frozenset[str] = frozenset()
+                 ) -> Detail:
+        """The fields, other fields and related records of ``row`` seen as ``place.view``.
+
+        Args:
+            place: the record and the view it is seen as.
+            row: the record.
+            show_all: titles of the groups listed whole (others stop at
+                :data:`LINKS_SHOWN` links).
+        """
+        self._show_all = show_all
         view = res.VIEWS[place.view]
         columns = _field_order(view.columns, res.DETAIL_FIELDS.get(view.name, ()))
         fields: list[tuple[str, str]] = []
@@ -253,9 +278,10 @@ class Describer:
             return Group(title, [Link(name)], count=False)  # named, but its row not held
         return Group(title, [], self.status(dataset) or f"unknown, key {key}", count=False)
 
-    def _group(self, title: str, dataset: str, rows: Iterable[Row]) -> Group:
-        links = [Link(self.label(dataset, r), place_of(dataset, r)) for r in rows]
-        return Group(title, links, self.status(dataset))
+    def _group(self, title: str, dataset: str, rows: list[Row]) -> Group:
+        shown = rows if title in self._show_all else rows[:LINKS_SHOWN]
+        links = [Link(self.label(dataset, r), place_of(dataset, r)) for r in shown]
+        return Group(title, links, self.status(dataset), more=len(rows) - len(shown))
 
     def _items(self, row: Row) -> Group:
         items = row.get(res.F_ITEMS)
@@ -326,6 +352,8 @@ def as_plain_text(detail: Detail) -> str:
         for group in detail.related:
             lines.append(group.heading)
             lines += _link_lines(group.links, "  ")
+            if group.more:
+                lines.append(f"  … and {group.more:,} more")
     return "\n".join(lines) + "\n"
 
 
@@ -411,6 +439,7 @@ def _latest(rows: list[Row], field_name: str) -> list[Row]:
 
 __all__ = [
     "FLOORS",
+    "LINKS_SHOWN",
     "OTHER_FIELDS",
     "RELATED",
     "Describer",

@@ -87,6 +87,9 @@ class DetailNavigator(QObject):
         self._redraw.timeout.connect(self._on_redraw_timeout)
         pane.set_nav_actions(back_action, forward_action)
         pane.sig_follow.connect(self._on_pane_sig_follow)
+        pane.sig_show_all.connect(self._on_pane_sig_show_all)
+        self._show_all: set[str] = set()  # groups of the record shown listed whole
+        self._shown_place: Place | None = None
         pane.visibilityChanged.connect(self._on_pane_visibility_changed)
         back_action.triggered.connect(self.back)
         forward_action.triggered.connect(self.forward)
@@ -165,6 +168,8 @@ class DetailNavigator(QObject):
             place: the record.
             record: add it to the history (False for Back and Forward).
         """
+        if place != self._shown_place:
+            self._show_all.clear()
         if record:
             self.history.visit(place)
         self._update_actions()
@@ -213,6 +218,7 @@ class DetailNavigator(QObject):
             self._navigating = False
 
     def _show(self, place: Place) -> None:
+        self._shown_place = place
         row = self.describer.row(place)
         if row is None:
             noun = res.VIEWS[place.view].noun[0]
@@ -221,7 +227,7 @@ class DetailNavigator(QObject):
                    else _tr("it is no longer in the list"))
             self.pane.show_message(_tr("This {0} cannot be shown: {1}.").format(noun, why))
             return
-        detail = self.describer.describe(place, row)
+        detail = self.describer.describe(place, row, show_all=frozenset(self._show_all))
         note = self.note()
         if self.pane.detail != detail or self.pane.note_label.text() != note:
             self.pane.show_detail(detail, note)
@@ -261,6 +267,13 @@ class DetailNavigator(QObject):
     @Slot(object)
     def _on_pane_sig_follow(self, place: Place) -> None:
         self.go(place)
+
+    @Slot(str)
+    def _on_pane_sig_show_all(self, title: str) -> None:
+        place = self.history.current
+        if place is not None:
+            self._show_all.add(title)
+            self._show(place)
 
     @Slot(bool)
     def _on_pane_visibility_changed(self, visible: bool) -> None:

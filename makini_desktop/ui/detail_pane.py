@@ -45,10 +45,12 @@ from PySide6.QtWidgets import (
 from makini_desktop.table.detail import OTHER_FIELDS, Detail, Group, Link, as_plain_text
 from makini_desktop.table.detail_history import Place
 
-__all__ = ["EXPAND_MAX_LINKS", "PlaceRole", "DetailPane", "RelatedModel"]
+__all__ = ["EXPAND_MAX_LINKS", "DetailPane", "MoreRole", "PlaceRole", "RelatedModel"]
 
 PlaceRole = Qt.ItemDataRole.UserRole + 1
 """A link's :class:`~makini_desktop.table.detail_history.Place` (None for a heading)."""
+MoreRole = Qt.ItemDataRole.UserRole + 2
+"""On a group's "Show all…" line: the group's title ("" elsewhere)."""
 EXPAND_MAX_LINKS = 40
 """Related groups up to this size start expanded; bigger ones (a building's spaces) folded."""
 
@@ -58,16 +60,17 @@ def _tr(text: str) -> str:
 
 
 class _Node:
-    __slots__ = ("text", "place", "children", "parent", "row", "heading")
+    __slots__ = ("text", "place", "children", "parent", "row", "heading", "more_of")
 
     def __init__(self, text: str, place: Place | None, parent: _Node | None, row: int,
-                 heading: bool = False) -> None:
+                 heading: bool = False, more_of: str = "") -> None:
         self.text = text
         self.place = place
         self.children: list[_Node] = []
         self.parent = parent
         self.row = row
         self.heading = heading
+        self.more_of = more_of  # "Show all…" of the group with this title
 
 
 def _add_links(parent: _Node, links: Sequence[Link]) -> None:
@@ -91,6 +94,9 @@ class RelatedModel(QAbstractItemModel):
             node = _Node(group.heading, None, root, len(root.children), heading=True)
             root.children.append(node)
             _add_links(node, group.links)
+            if group.more:
+                node.children.append(_Node(group.more_text, None, node, len(node.children),
+                                           more_of=group.title))
         self._root = root
         self.endResetModel()
 
@@ -144,14 +150,18 @@ class RelatedModel(QAbstractItemModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return node.text
         if role == Qt.ItemDataRole.ToolTipRole:
+            if node.more_of:
+                return _tr("List every one of them")
             return _tr("Open {0}").format(node.text) if node.place is not None else node.text
         if role == PlaceRole:
             return node.place
+        if role == MoreRole:
+            return node.more_of
         if role == Qt.ItemDataRole.FontRole and node.heading:
             font = QFont()
             font.setBold(True)
             return font
-        if role == Qt.ItemDataRole.ForegroundRole and node.place is not None:
+        if role == Qt.ItemDataRole.ForegroundRole and (node.place is not None or node.more_of):
             return QGuiApplication.palette().brush(QPalette.ColorRole.Link)
         return None
 
@@ -164,14 +174,16 @@ class RelatedModel(QAbstractItemModel):
         return None
 
     def groups(self) -> list[tuple[str, int]]:
-        """Each heading and how many links are under it (for tests and the view)."""
-        return [(n.text, len(n.children)) for n in self._root.children]
+        """Each heading and how many links are listed under it (for tests and the view)."""
+        return [(n.text, sum(1 for c in n.children if not c.more_of))
+                for n in self._root.children]
 
 
 class _RelatedView(QTreeView):
     """The related records: a click or Enter on a link follows it."""
 
     sig_follow = Signal(object)
+    sig_show_all = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -181,19 +193,26 @@ class _RelatedView(QTreeView):
         if event.matches(QKeySequence.StandardKey.Copy):
             event.ignore()  # the pane copies itself as a whole, not the current line
             return
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            place = self.currentIndex().data(PlaceRole)
-            if place is not None:
-                self.sig_follow.emit(place)
-                event.accept()
-                return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._follow(
+                self.currentIndex()):
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     @Slot(QModelIndex)
     def _on_self_clicked(self, index: QModelIndex) -> None:
+        self._follow(index)
+
+    def _follow(self, index: QModelIndex) -> bool:
         place = index.data(PlaceRole)
         if place is not None:
             self.sig_follow.emit(place)
+            return True
+        more = index.data(MoreRole)
+        if more:
+            self.sig_show_all.emit(more)
+            return True
+        return False
 
 
 class _Body(QWidget):
@@ -210,9 +229,11 @@ class DetailPane(QDockWidget):
 
     Signals:
         sig_follow(Place): a related record's link was followed.
+        sig_show_all(str): "Show all…" of the group with that title was chosen.
     """
 
     sig_follow = Signal(object)
+    sig_show_all = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(_tr("Details"), parent)
@@ -296,6 +317,7 @@ class DetailPane(QDockWidget):
         self.related.setModel(self.related_model)
         self.related.setUniformRowHeights(True)
         self.related.sig_follow.connect(self.sig_follow.emit)
+        self.related.sig_show_all.connect(self.sig_show_all.emit)
 
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         splitter.setObjectName("detailSplitter")

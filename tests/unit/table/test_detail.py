@@ -63,3 +63,25 @@ def test_a_reference_to_a_list_not_loaded_says_so():
     assert "Building (not loaded yet)" in headings
     assert "Space (not loaded yet)" in headings
     assert dict(detail.fields)["Space"].startswith("Not loaded yet")
+
+
+def test_a_long_list_of_links_stops_until_all_are_asked_for():
+    """A building's thousands of spaces list LINKS_SHOWN links and say how many more."""
+    from makini_desktop.table.detail import LINKS_SHOWN
+
+    lookups, index = Lookups(), RelatedIndex()
+    site = {"key": "B1", "name": "HQ"}
+    spaces = [{"key": f"S{i}", "siteKey": "B1", "type": "office", "name": f"Room {i}",
+               "code": f"HQ-{i}"} for i in range(LINKS_SHOWN + 50)]
+    index.set_rows("sites", [site])
+    index.set_rows("locations", spaces)
+    describer = Describer(lookups, index, lambda _ds: None)
+    detail = describer.describe(Place("buildings", "B1"), site)
+    group = detail.related[1]
+    assert (len(group.links), group.more) == (LINKS_SHOWN, 50)
+    assert group.heading == f"Spaces ({LINKS_SHOWN + 50:,})"
+    assert [link.text.split(" · ")[0] for link in group.links[:3]] == ["Room 0", "Room 1",
+                                                                       "Room 2"]
+    assert as_plain_text(detail).rstrip().endswith("… and 50 more")
+    whole = describer.describe(Place("buildings", "B1"), site, show_all=frozenset({"Spaces"}))
+    assert len(whole.related[1].links) == LINKS_SHOWN + 50

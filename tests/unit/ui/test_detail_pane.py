@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 
 from makini_desktop.api import resources as res
@@ -93,3 +94,29 @@ def test_indexed_model_feeds_the_index_through_every_way_rows_arrive():
     members = {n for n in vars(RowSink) if not n.startswith("_")} - queries
     assert members == {"set_rows", "append_rows", "apply_changes"}
     assert members <= set(vars(IndexedTableModel))
+
+
+def test_show_all_line_asks_for_the_whole_group(qtbot, qtmodeltester):
+    """A group cut short ends in "Show all N…"; choosing it asks for the whole group."""
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    detail = _detail()
+    detail.related.append(Group("Spaces", [Link("1.001", Place("spaces", "S1"))], more=4))
+    pane.show_detail(detail)
+    model = pane.related_model
+    qtmodeltester.check(model)
+    heading = model.index(3, 0)
+    assert heading.data() == "Spaces (5)"
+    more = model.index(1, 0, heading)
+    assert more.data() == "Show all 5…"
+    pane.resize(500, 700)
+    pane.related.expand(heading)
+    pane.related.scrollTo(more)
+    qtbot.waitUntil(lambda: pane.related.visualRect(more).isValid()
+                    and pane.related.viewport().rect().contains(
+                        pane.related.visualRect(more).center()))
+    with qtbot.waitSignal(pane.sig_show_all) as blocker:
+        qtbot.mouseClick(pane.related.viewport(), Qt.MouseButton.LeftButton,
+                         pos=pane.related.visualRect(more).center())
+    assert blocker.args == ["Spaces"]
