@@ -230,7 +230,7 @@ class Describer:
             spaces = [r for r in places if r.get(res.F_TYPE) != res.LOCATION_TYPE_FLOOR]
             return [
                 self._group("Floors", loc, sorted(floors, key=_level_key)),
-                self._group("Spaces", loc, sorted(spaces, key=_code_key)),
+                self._group("Spaces", loc, sorted(spaces, key=self._by_floor)),
             ]
         groups: list[Group] = []
         if view == FLOORS:
@@ -261,6 +261,11 @@ class Describer:
             groups.append(self._building(row))
             groups.append(self._one("Space", loc, row.get(res.F_LOCATION_KEY)))
         return groups
+
+    def _by_floor(self, row: Row) -> tuple[Any, ...]:
+        """Spaces floor by floor (by level), then by code in natural order."""
+        floor = self.index.get(res.LOCATIONS.name, row.get(res.F_PARENT_KEY))
+        return (_level_key(floor) if floor is not None else (2, 0.0, ()), _code_key(row))
 
     def _building(self, row: Row) -> Group:
         return self._one("Building", res.SITES.name, row.get(res.F_SITE_KEY))

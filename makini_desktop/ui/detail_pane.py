@@ -354,16 +354,26 @@ class DetailPane(QDockWidget):
 
     def show_detail(self, detail: Detail, note: str = "") -> None:
         """Show a record's fields and related records (the record actions are cleared)."""
-        self.detail = detail
+        previous, self.detail = self.detail, detail
         self.set_actions(())
         self.kind_label.setText(detail.kind)
         self.kind_label.show()
         self.title_label.setText(detail.title)
         self._set_note(note)
         _fill_form(self.fields_form, detail.fields, detail.other)
+        # The same record again (its rows changed, or Show all): keep what the user opened.
+        same = previous is not None and previous.place == detail.place
+        kept = self._expanded(previous.related) if previous is not None and same else None
+        scroll = self.related.verticalScrollBar().value()
         self.related_model.set_groups(detail.related)
         self.related.show()
-        self._expand_small_groups()
+        if kept is None:
+            self._expand_small_groups()
+        else:
+            model = self.related_model
+            for row, group in enumerate(detail.related):
+                self.related.setExpanded(model.index(row, 0), group.title in kept)
+            self.related.verticalScrollBar().setValue(scroll)
         self.copy_button.setEnabled(True)
 
     def show_message(self, text: str) -> None:
@@ -402,6 +412,12 @@ class DetailPane(QDockWidget):
         self.note_label.setText(note)
         self.note_label.setEnabled(False)
         self.note_label.setVisible(bool(note))
+
+    def _expanded(self, shown: Sequence[Group]) -> set[str]:
+        """Titles of the related groups ``shown`` now that are expanded."""
+        model = self.related_model
+        return {group.title for row, group in enumerate(shown)
+                if self.related.isExpanded(model.index(row, 0))}
 
     def _expand_small_groups(self) -> None:
         model = self.related_model

@@ -137,6 +137,13 @@ def test_building_lists_its_floors_and_spaces(qtbot, window, sandbox):
     heading = model.index(0, 0)
     shown = [model.index(i, 0, heading).data() for i in range(model.rowCount(heading))]
     assert shown == [f["name"] for f in floors]
+    # Spaces come floor by floor, from the lowest level that has any.
+    spaces = model.index(1, 0)
+    first = model.index(0, 0, spaces).data(PlaceRole)
+    levels = {f["key"]: f["level"] for f in floors}
+    lowest = min(levels[r["parentKey"]] for r in locations if r["type"] != "floor")
+    first_row = next(r for r in locations if r["key"] == first.key)
+    assert levels[first_row["parentKey"]] == lowest
 
 
 def test_move_lists_its_items_with_spaces_and_assets(qtbot, window, sandbox):

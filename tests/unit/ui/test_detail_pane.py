@@ -120,3 +120,16 @@ def test_show_all_line_asks_for_the_whole_group(qtbot, qtmodeltester):
         qtbot.mouseClick(pane.related.viewport(), Qt.MouseButton.LeftButton,
                          pos=pane.related.visualRect(more).center())
     assert blocker.args == ["Spaces"]
+
+
+def test_the_same_record_redrawn_keeps_the_groups_the_user_opened(qtbot):
+    """Rows arriving for the record shown redraw it without folding what the user opened."""
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    detail = _detail()
+    pane.show_detail(detail)
+    items = pane.related_model.index(1, 0)
+    pane.related.setExpanded(items, False)
+    pane.show_detail(_detail())
+    assert not pane.related.isExpanded(pane.related_model.index(1, 0))
+    assert pane.related.isExpanded(pane.related_model.index(0, 0))
