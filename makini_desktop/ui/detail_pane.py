@@ -249,13 +249,16 @@ class DetailPane(QDockWidget):
     def _setup_ui(self) -> None:
         body = _Body(self)
         body.setObjectName("detailBody")
+        body.setAccessibleName(_tr("Details of the selected record"))
         column = QVBoxLayout(body)
 
         self.nav_bar = QHBoxLayout()
         self.back_button = QToolButton(body)
         self.back_button.setObjectName("detailBackButton")
+        self.back_button.setAccessibleName(_tr("Back"))
         self.forward_button = QToolButton(body)
         self.forward_button.setObjectName("detailForwardButton")
+        self.forward_button.setAccessibleName(_tr("Forward"))
         self.copy_button = QPushButton(_tr("Copy as text"), body)
         self.copy_button.setObjectName("detailCopyButton")
         self.copy_button.setAccessibleName(_tr("Copy the details as text"))
@@ -270,6 +273,7 @@ class DetailPane(QDockWidget):
 
         self.kind_label = QLabel(body)
         self.kind_label.setObjectName("detailKind")
+        self.kind_label.setAccessibleName(_tr("Kind of record"))
         self.title_label = QLabel(body)
         self.title_label.setObjectName("detailTitle")
         self.title_label.setAccessibleName(_tr("Record"))
@@ -281,6 +285,7 @@ class DetailPane(QDockWidget):
         self.title_label.setFont(font)
         self.note_label = QLabel(body)
         self.note_label.setObjectName("detailNote")
+        self.note_label.setAccessibleName(_tr("Where the data comes from"))
         self.note_label.setWordWrap(True)
         self.note_label.setEnabled(False)  # dimmed: a remark about the data, not data
         column.addWidget(self.kind_label)
@@ -297,6 +302,7 @@ class DetailPane(QDockWidget):
 
         self.fields_widget = QWidget()
         self.fields_widget.setObjectName("detailFields")
+        self.fields_widget.setAccessibleName(_tr("Fields"))
         self.fields_column = QVBoxLayout(self.fields_widget)
         # One form for both parts, so every label lines up; "Other fields" is a row of it.
         self.fields_form = QFormLayout()
@@ -306,6 +312,7 @@ class DetailPane(QDockWidget):
         self.fields_column.addStretch(1)
         scroll = QScrollArea()
         scroll.setObjectName("detailFieldsScroll")
+        scroll.setAccessibleName(_tr("Fields"))
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.fields_widget)
 
@@ -321,6 +328,7 @@ class DetailPane(QDockWidget):
 
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         splitter.setObjectName("detailSplitter")
+        splitter.setAccessibleName(_tr("Fields and related records"))
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(scroll)
         splitter.addWidget(self.related)
@@ -439,6 +447,7 @@ def _fill_form(form: QFormLayout, rows: Sequence[tuple[str, str]],
     if other:
         heading = QLabel(_tr(OTHER_FIELDS))
         heading.setObjectName("detailOtherHeading")
+        heading.setAccessibleName(_tr(OTHER_FIELDS))
         font = heading.font()
         font.setBold(True)
         heading.setFont(font)

@@ -14,8 +14,8 @@ wires them to the workspace:
   detail pane, its links, Back and Forward;
 * :mod:`~makini_desktop.ui.connection_glue`: the connection manager and Reconnect….
 
-What stays here is the window itself: switching connections (the switcher, the manager,
-the reconnect flow), the building filter, the status bar, and closing.
+What stays here is the window itself: switching connections (the switcher), the building
+filter, the status bar, and closing.
 """
 
 from __future__ import annotations
