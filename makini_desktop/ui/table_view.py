@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QPoint, Qt, Slot
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,7 +39,12 @@ class ResourceTableView(QTableView):
     Args:
         model: the tab's model.
         parent: the Qt parent.
+
+    Signals:
+        sig_open_requested(int): Enter or a double-click on a row: show it in the detail pane.
     """
+
+    sig_open_requested = Signal(int)
 
     def __init__(self, model: ResourceTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +94,7 @@ class ResourceTableView(QTableView):
         self._apply_default_widths()
         model.rowsInserted.connect(self._on_model_rows_appeared)
         model.modelReset.connect(self._on_model_rows_appeared)
+        self.doubleClicked.connect(self._on_self_double_clicked)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -188,7 +194,16 @@ class ResourceTableView(QTableView):
             self.copy_selection()
             event.accept()
             return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.sig_open_requested.emit(self.currentIndex().row())
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    @Slot(QModelIndex)
+    def _on_self_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.sig_open_requested.emit(index.row())
 
     # -- slots ------------------------------------------------------------------------------
 
