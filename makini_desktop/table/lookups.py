@@ -69,6 +69,14 @@ class Lookups:
                 changed = True
         return changed
 
+    def snapshot(self) -> Lookups:
+        """A copy of the names and units that later changes leave alone (no listeners):
+        what an export written in another thread reads."""
+        copy = Lookups()
+        copy._names = {dataset: dict(names) for dataset, names in self._names.items()}
+        copy._units = dict(self._units)
+        return copy
+
     def is_loaded(self, dataset: str) -> bool:
         """True once any name of the dataset is known."""
         return bool(self._names.get(dataset))

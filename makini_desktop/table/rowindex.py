@@ -24,7 +24,7 @@ shared :class:`~.lookups.Lookups` change, the owner calls :meth:`RowIndex.lookup
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
@@ -96,6 +96,7 @@ class RowIndex:
         self._terms: list[str] = []
         self._version = 0  # bumped by every change of rows, order or filter
         self._building: str | None = None
+        self._criterion: Callable[[Row], bool] | None = None  # a saved view's own criteria
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -475,6 +476,14 @@ class RowIndex:
         self._building = site_key
         return self._refilter()
 
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> Plan:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: no
+        criterion); a saved view's criteria that no filter box offers (table/criteria.py)."""
+        if predicate is None and self._criterion is None:
+            return Plan()
+        self._criterion = predicate
+        return self._refilter()
+
     def set_searchable_columns(self, columns: Iterable[int]) -> Plan:
         """The columns a search looks at (the visible ones); recomputes every row's text."""
         if not self._search.set_columns(columns, self.rows):
@@ -524,6 +533,9 @@ class RowIndex:
             site = self._site
             building = self._building
             ids = [i for i in ids if site[i] == building]
+        if self._criterion is not None and not skip_building:
+            rows, accepts = self.rows, self._criterion
+            ids = [i for i in ids if accepts(rows[i])]  # type: ignore[arg-type]  # live ids
         terms = self._terms if terms is None else terms
         if not terms:
             return ids if ids is not self._order else list(ids)

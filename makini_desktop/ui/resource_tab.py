@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -38,7 +39,12 @@ class ResourceTab(QWidget):
     Args:
         controller: the tab's controller (its model is shown).
         parent: the Qt parent.
+
+    Signals:
+        sig_filters_changed: the filters beside the search box changed.
     """
+
+    sig_filters_changed = Signal()
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +114,8 @@ class ResourceTab(QWidget):
         top.addWidget(self.status)
         top.addWidget(self.progress)
         top.addWidget(self.cancel)
+        self.top_row = top
+        """The row above the table (saved views add their selector to it)."""
 
         self.table = ResourceTableView(self.model, self)
 
@@ -129,6 +137,16 @@ class ResourceTab(QWidget):
         layout.setContentsMargins(margin, margin, margin, margin)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+
+    def filter_state(self) -> dict[str, str]:
+        """The filters beside the search box, filter id -> value id; the filter boxes
+        fill it in (none yet: empty)."""
+        return {}
+
+    def apply_filter_state(self, state: Mapping[str, str]) -> None:
+        """Set the filters beside the search box from filter id -> value id; ids this tab
+        has no filter for are ignored (the filter boxes apply the others)."""
+        del state
 
     def refresh_status_text(self) -> None:
         """Recompute "last synced 5 min ago" (called periodically)."""

@@ -17,7 +17,7 @@ takes seconds at 100k rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -332,6 +332,10 @@ class ResourceTableModel(QAbstractTableModel):
     def set_building_filter(self, site_key: str | None) -> None:
         """Show only rows of one building (None: every building)."""
         self._emit(self.row_index.set_building(site_key))
+
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> None:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: all)."""
+        self._emit(self.row_index.set_criterion(predicate))
 
     def set_searchable_columns(self, columns: Iterable[int]) -> None:
         """The columns a search looks at (the visible ones); recomputes every row's text."""

@@ -28,6 +28,7 @@ from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnectionInfo
+from makini_desktop.ui.view_selector import SavedViews
 
 __all__ = [
     "CHOOSE_CONNECTION_TEXT",
@@ -125,6 +126,9 @@ class WindowActions:
             self.tab_actions.append(action)
         self.connection_switcher = ConnectionSwitcher(window)
         self.building_filter = BuildingFilter(window)
+        # Saved views and the column chooser: a selector in each tab and the View menu's
+        # view actions (the window's tabs exist by now).
+        self.saved_views = SavedViews(window)
 
     def fill_menu_bar(self, menu_bar: QMenuBar) -> None:
         """File, View and Help."""
@@ -142,6 +146,9 @@ class WindowActions:
         view_menu.addAction(self.find_action)
         view_menu.addSeparator()
         for action in self.tab_actions:
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for action in self.saved_views.actions():
             view_menu.addAction(action)
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -171,6 +178,7 @@ class WindowActions:
         toolbar.addWidget(building_filter)
         toolbar.addSeparator()
         toolbar.addAction(self.export_action)
+        toolbar.addAction(self.saved_views.choose_columns_action)
         return toolbar
 
 
