@@ -225,19 +225,21 @@ class SavedViews(QObject):
 
     # -- what the actions do (tests call these directly) --------------------------------------
 
-    def select(self, tab: str, name: str) -> ViewState:
-        """Show the view of that name in a tab (its selector follows).
+    def select(self, tab: str, name: str) -> ViewState | None:
+        """Show the view of that name in a tab (its selector follows); "Default view"
+        gives the tab's defaults (and None).
 
         Raises:
             KeyError: the tab has no view of that name.
         """
         selector = self.selectors[tab]
         index = selector.find_view(name)
+        if index < 0 and name.casefold() == _tr(DEFAULT_VIEW_TEXT).casefold():
+            index = 0
         if index < 0:
             raise KeyError(name)
         selector.setCurrentIndex(index)
         view = selector.current_view()
-        assert view is not None
         self._criteria[tab] = apply_view(self._window.tabs[tab], view)
         return view
 
