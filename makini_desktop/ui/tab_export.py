@@ -33,7 +33,8 @@ from makini_desktop.export_human import (
 from makini_desktop.table.cells import Cells
 from makini_desktop.ui.table_model import ResourceTableModel
 
-__all__ = ["LAST_FOLDER_KEY", "PROGRESS_MIN_MS", "TabExporter", "default_file_name"]
+__all__ = ["LAST_FOLDER_KEY", "PROGRESS_MIN_MS", "TabExporter", "default_file_name",
+           "documents_folder"]
 
 LAST_FOLDER_KEY = "export/lastFolder"
 PROGRESS_MIN_MS = 400
@@ -44,6 +45,16 @@ _UNSAFE_IN_NAMES = '/\\:*?"<>|'
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("TabExporter", text)
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder; their home folder when there is none."""
+    for where in (QStandardPaths.StandardLocation.DocumentsLocation,
+                  QStandardPaths.StandardLocation.HomeLocation):
+        folder = QStandardPaths.writableLocation(where)
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
 
 
 def default_file_name(view: res.View, building: str | None, day: date, fmt: str) -> str:
@@ -94,11 +105,8 @@ class TabExporter(QObject):
         that says what the file holds."""
         settings = getattr(self._window, "settings", None)
         kept = settings.value(LAST_FOLDER_KEY) if settings is not None else None
-        if isinstance(kept, str) and kept and Path(kept).is_dir():
-            folder = Path(kept)
-        else:
-            folder = Path(QStandardPaths.writableLocation(
-                QStandardPaths.StandardLocation.DocumentsLocation) or ".")
+        folder = Path(kept) if isinstance(kept, str) and kept and Path(kept).is_dir() else (
+            documents_folder())
         building_filter = getattr(self._window, "building_filter", None)
         building = None
         if building_filter is not None and building_filter.currentData() is not None:

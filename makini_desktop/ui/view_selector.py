@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, QStandardPaths, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,6 +38,7 @@ from makini_desktop.store.views import (
 from makini_desktop.sync.notify import Level
 from makini_desktop.table.criteria import CRITERIA_IDS, criterion, own_filters
 from makini_desktop.ui.resource_tab import ResourceTab
+from makini_desktop.ui.tab_export import documents_folder
 
 __all__ = ["DEFAULT_VIEW_TEXT", "SavedViews", "ViewSelector", "apply_view", "capture_view"]
 
@@ -205,7 +206,7 @@ class SavedViews(QObject):
         selector.activated.connect(lambda _i, t=name: self._on_selector_activated(t))
         self.selectors[name] = selector
         self._fill(name)
-        caption = QLabel(_tr("&View:"), tab)
+        caption = QLabel(_tr("Vie&w:"), tab)  # Alt+V is the View menu
         caption.setBuddy(selector)
         columns = QToolButton(tab)
         columns.setObjectName(f"{name}ColumnsButton")
@@ -347,7 +348,7 @@ class SavedViews(QObject):
         kept = self._window.settings.value(_K_VIEWS_FOLDER)
         if isinstance(kept, str) and kept and Path(kept).is_dir():
             return kept
-        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        return str(documents_folder())
 
     def _remember_folder(self, path: str) -> None:
         self._window.settings.setValue(_K_VIEWS_FOLDER, str(Path(path).resolve().parent))
