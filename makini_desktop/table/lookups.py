@@ -73,8 +73,11 @@ class Lookups:
         """A copy of the names and units that later changes leave alone (no listeners):
         what an export written in another thread reads."""
         copy = Lookups()
-        copy._names = {dataset: dict(names) for dataset, names in self._names.items()}
-        copy._units = dict(self._units)
+        for name, value in vars(self).items():
+            if name.startswith("_") and name != "_listeners" and isinstance(value, dict):
+                # Every table the lookups keep, the inner ones (names per dataset) copied too.
+                setattr(copy, name, {k: dict(v) if isinstance(v, dict) else v
+                                     for k, v in value.items()})
         return copy
 
     def is_loaded(self, dataset: str) -> bool:

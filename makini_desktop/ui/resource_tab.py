@@ -41,10 +41,11 @@ class ResourceTab(QWidget):
         parent: the Qt parent.
 
     Signals:
-        sig_filters_changed: the filters beside the search box changed.
+        filters_changed(dict): the filters beside the search box changed; the new
+            :meth:`filter_state`.
     """
 
-    sig_filters_changed = Signal()
+    filters_changed = Signal(dict)
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
