@@ -28,6 +28,7 @@ from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnectionInfo
+from makini_desktop.ui.view_selector import SavedViews
 
 __all__ = [
     "CHOOSE_CONNECTION_TEXT",
@@ -128,6 +129,9 @@ class WindowActions:
             self.tab_actions.append(action)
         self.connection_switcher = ConnectionSwitcher(window)
         self.building_filter = BuildingFilter(window)
+        # Saved views and the column chooser: a selector in each tab and the View menu's
+        # view actions (the window's tabs exist by now).
+        self.saved_views = SavedViews(window)
         self._setup_detail_actions(window, detail_pane_action)
 
     def _setup_detail_actions(self, window: QMainWindow, pane_action: QAction | None) -> None:
@@ -136,8 +140,10 @@ class WindowActions:
         if pane_action is not None:
             pane_action.setText("&Details pane")
             pane_action.setObjectName("detailPaneAction")
-            pane_action.setShortcut(QKeySequence("Ctrl+I"))
-            pane_action.setToolTip("Show or hide everything about the selected row (Ctrl+I)")
+            # Ctrl+I is the front desk's Check in.
+            pane_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+            pane_action.setToolTip(
+                "Show or hide everything about the selected row (Ctrl+Shift+D, or Enter)")
         style = window.style()
         self.back_action = QAction("&Back", window)
         self.back_action.setObjectName("backAction")
@@ -174,6 +180,9 @@ class WindowActions:
             view_menu.addAction(self.detail_pane_action)
         view_menu.addAction(self.back_action)
         view_menu.addAction(self.forward_action)
+        view_menu.addSeparator()
+        for action in self.saved_views.actions():
+            view_menu.addAction(action)
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -202,6 +211,7 @@ class WindowActions:
         toolbar.addWidget(building_filter)
         toolbar.addSeparator()
         toolbar.addAction(self.export_action)
+        toolbar.addAction(self.saved_views.choose_columns_action)
         return toolbar
 
 
