@@ -230,9 +230,6 @@ def run_export(ns: argparse.Namespace) -> int:
         choice = select_rows(view, rows, lookup_rows, search=ns.search, building=ns.building,
                              view_state=view_state, sort=not ns.raw or view_state is not None)
         rows = choice.rows
-        if choice.unapplied_filters:
-            print(f"note: the view's {', '.join(choice.unapplied_filters)} filters are "
-                  "applied in the app only", file=sys.stderr)
         if not ns.raw and fmt in ("csv", "xlsx"):
             human = HumanTable(choice.cells, choice.columns)
     try:

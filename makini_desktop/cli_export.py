@@ -15,8 +15,9 @@ from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.store.views import ViewState, ViewStore, presets_for
+from makini_desktop.table import filters
 from makini_desktop.table.cells import Cells
-from makini_desktop.table.criteria import CRITERIA_IDS, criterion, own_filters
+from makini_desktop.table.criteria import criterion, own_filters
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.rowindex import RowIndex
 from makini_desktop.usage import UsageError
@@ -33,8 +34,6 @@ class TableChoice:
     rows: list[Row]
     columns: list[int]
     cells: Cells
-    unapplied_filters: tuple[str, ...] = ()
-    """A saved view's filters the command line has no filter for (said on stderr)."""
 
 
 def needs_table(ns: argparse.Namespace) -> bool:
@@ -115,12 +114,12 @@ def select_rows(
     ids = [c.id for c in view.columns]
     columns = [i for i, c in enumerate(view.columns) if not c.hidden]
     terms = [search]
-    unapplied: tuple[str, ...] = ()
     if view_state is not None:
         chosen = [ids.index(c) for c in view_state.columns if c in ids]
         columns = chosen or columns
+        # The filter boxes' filters and the views' own criteria, as the tab applies them.
+        index.set_row_filter(filters.row_filter(view, view_state.filters, lookups))
         index.set_criterion(criterion(view.name, own_filters(view_state.filters)))
-        unapplied = tuple(k for k in view_state.filters if k not in CRITERIA_IDS)
         terms.insert(0, view_state.search)
     index.set_searchable_columns(columns)
     if building:
@@ -133,4 +132,4 @@ def select_rows(
             column, descending = ids.index(view_state.sort_column), view_state.descending
         index.sort(column, descending)
     shown = [index.rows[i] for i in index.visible]
-    return TableChoice([r for r in shown if r is not None], columns, index.cells, unapplied)
+    return TableChoice([r for r in shown if r is not None], columns, index.cells)

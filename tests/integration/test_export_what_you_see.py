@@ -191,3 +191,15 @@ def test_cli_raw_json_and_raw_csv_keep_the_apis_fields(sandbox, token_env, tmp_p
     import json
 
     assert json.loads(data.read_text("utf-8")) == sandbox.data.visible("sites")
+
+
+def test_cli_view_applies_the_views_filters_as_the_tab_does(sandbox, token_env, tmp_path):
+    """--view "Pending moves" (a built-in view whose filter is a filter box's) writes the
+    pending moves only."""
+    target = tmp_path / "pending.csv"
+    assert _cli(sandbox, "moves", target, "--view", "Pending moves") == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text("utf-8-sig"))))
+    pending = [m for m in sandbox.data.visible("moves")
+               if m["status"] == "pending" and m.get("deletedAt") is None]
+    assert len(rows) == len(pending) > 0
+    assert {r["Status"] for r in rows} == {"Pending"}
