@@ -7,7 +7,9 @@ Layers, lowest first:
   concurrency window and the pacing are in :mod:`~makini_desktop.api.ratecontrol`.
 * :meth:`MakiniClient.iter_pages` - pagination (contract §3), concurrent once the page count
   is known, pages handed on in order as they arrive: :mod:`~makini_desktop.api.pagination`.
-* Domain calls: :meth:`integration`, :meth:`fetch_view`, :meth:`set_status`.
+* Domain calls: :meth:`integration`, :meth:`fetch_view`, and the writes of contract §6
+  (:meth:`change_visit_status`, :meth:`change_move_status`, :meth:`register_visitor`; their
+  bodies, action table and error classification are in :mod:`~makini_desktop.api.writes`).
 
 The names callers use (``Page``, ``WalkTally``, ``RetryPolicy``, ``RetryEvent``, ...) are
 importable from here too. Nothing here imports Qt; the GUI and the CLI both sit on top of it.
@@ -31,12 +33,17 @@ import httpx
 from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import (
+    ConflictError,
     IncompleteListError,
     InsecureUrlError,
     MakiniConnectionError,
     MakiniError,
     MalformedResponseError,
+    NotFoundError,
+    NotOfferedError,
+    RateLimitedError,
     SlowAnswerError,
+    ValidationFailedError,
     error_from_response,
     scrub_error,
 )
@@ -60,20 +67,26 @@ from makini_desktop.api.ratecontrol import (
     server_wait,
 )
 from makini_desktop.api.urls import is_loopback_host, validate_base_url
+from makini_desktop.api.writecalls import WriteCalls
 from makini_desktop.redact import scrub
 
 __all__ = [
     "FULL_WALK_ATTEMPTS",
     "ClientStats",
+    "ConflictError",
     "IncompleteListError",
     "InsecureUrlError",
     "MakiniClient",
     "MakiniConnectionError",
     "MakiniError",
     "MalformedResponseError",
+    "NotFoundError",
+    "NotOfferedError",
     "Page",
+    "RateLimitedError",
     "RetryEvent",
     "RetryPolicy",
+    "ValidationFailedError",
     "WalkTally",
     "parse_retry_after",
     "parse_rows",
@@ -109,7 +122,7 @@ class ClientStats:
     by_status: dict[int, int] = field(default_factory=dict)
 
 
-class MakiniClient:
+class MakiniClient(WriteCalls):
     """An async client for one connection (one base URL, one token).
 
     Use it as ``async with MakiniClient(url, token) as client:``, or call :meth:`aclose`.
@@ -217,9 +230,13 @@ class MakiniClient:
         params: Mapping[str, Any] | None,
         body: Any,
         timeout: httpx.Timeout | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[httpx.Response, Any]:
         """One HTTP exchange: the response and its parsed JSON, or a typed error."""
         request_id = new_request_id()
+        headers = {"X-Request-Id": request_id}
+        if idempotency_key is not None:
+            headers[res.HEADER_IDEMPOTENCY_KEY] = idempotency_key
         shown_path = path
         try:
             async with self._limiter:
@@ -232,7 +249,7 @@ class MakiniClient:
                         self._full_path(path),
                         params=params,
                         json=body,
-                        headers={"X-Request-Id": request_id},
+                        headers=headers,
                         **extra,
                     )
         except TimeoutError:
@@ -328,28 +345,32 @@ class MakiniClient:
         body: Any = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[httpx.Response, Any]:
         """Send a request with the retry policy of contract §4-§5.
 
-        Idempotent requests (GET) are retried on 429, 5xx, connection failures and timeouts;
-        others only on 429 and failures to connect, where the server cannot have acted.
-        Never retried: 400, 401, 403, 404, 409, 422.
+        Idempotent requests (GET, and a write with an ``Idempotency-Key``, contract §6.1)
+        are retried on 429, 5xx, connection failures and timeouts; others only on 429 and
+        failures to connect, where the server cannot have acted. Never retried: 400, 401,
+        403, 404, 405, 409, 422.
 
         Args:
             retry: this request's policy instead of the client's (a quick probe).
             timeout: this request's timeouts instead of the client's.
+            idempotency_key: sent as ``Idempotency-Key`` on every attempt (the server
+                answers a repeat with its first answer, so retrying a write is safe).
 
         Raises:
             MakiniError: the last error, with ``retries`` and ``retry_seconds`` set.
         """
         policy = retry or self.retry
         method = method.upper()
-        idempotent = method in ("GET", "HEAD", "OPTIONS")
+        idempotent = method in ("GET", "HEAD", "OPTIONS") or idempotency_key is not None
         started = self._clock()
         retries = 0
         while True:
             try:
-                return await self._send(method, path, params, body, timeout)
+                return await self._send(method, path, params, body, timeout, idempotency_key)
             except MakiniError as err:
                 scrub_error(err, self._secrets)
                 delay = self._retry_delay(err, idempotent, retries, started, policy)
@@ -463,7 +484,9 @@ class MakiniClient:
         raise err
 
     async def set_status(self, dataset: res.Dataset, key: str, status: str) -> Row:
-        """Change a move's or visit's status; returns the updated record."""
+        """Change a move's or visit's status without an ``Idempotency-Key`` (so never
+        retried where the server may have acted); returns the updated record. The app's
+        actions use :meth:`change_status`, which a replay cannot apply twice."""
         _, doc = await self.request("PUT", dataset.record_path(key), body={res.F_STATUS: status})
         data = doc.get(res.ENV_DATA) if isinstance(doc, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}

@@ -32,6 +32,7 @@ STATUS_TABLE: Mapping[int, tuple[str, str, bool]] = {
     401: ("AUTHENTICATION_FAILED", "authentication", False),
     403: ("PERMISSION_DENIED", "permission", False),
     404: ("NOT_FOUND", "not_found", False),
+    405: ("METHOD_NOT_ALLOWED", "not_supported", False),
     409: ("CONFLICT", "conflict", False),
     422: ("VALIDATION_FAILED", "validation", False),
     429: ("RATE_LIMIT_EXCEEDED", "rate_limit", True),
@@ -48,6 +49,7 @@ _HUMAN_STATUS: Mapping[int, str] = {
     401: "The connection's token was not accepted (expired, revoked or wrong).",
     403: "This token is not allowed to do that.",
     404: "The server does not know this resource.",
+    405: "This connection's system does not offer that change.",
     409: "The record changed in a way that conflicts with this request.",
     422: "The server rejected the values sent.",
     429: "The connection's rate limit was exceeded.",
@@ -187,6 +189,46 @@ class MakiniConnectionError(MakiniError):
         if self.code == "TIMEOUT":
             return "The server did not answer in time."
         return "The server could not be reached."
+
+
+class NotFoundError(MakiniError):
+    """``404 NOT_FOUND``: the record is unknown or soft-deleted (on a write, contract §6.2),
+    or a module's collection the system does not offer (on a read, contract §2)."""
+
+
+class NotOfferedError(MakiniError):
+    """The connection's system does not offer this write (``405 METHOD_NOT_ALLOWED``, or a
+    ``404`` on a registration, contract §6): disable the action for the connection instead
+    of showing an error each time."""
+
+    def summary(self) -> str:
+        return "This connection's system does not offer that change."
+
+
+class ConflictError(MakiniError):
+    """``409 CONFLICT``: the record changed meanwhile, or the change is not allowed from its
+    status (contract §6.2).
+
+    Attributes:
+        current: the record as the server has it (``error.current``), or None when the
+            server sent none.
+    """
+
+    current: Mapping[str, Any] | None = None
+
+    def summary(self) -> str:
+        return "Someone else changed this record meanwhile, so the change was not made."
+
+
+class ValidationFailedError(MakiniError):
+    """``422 VALIDATION_FAILED``: the values sent were refused; :attr:`field_errors` holds the
+    server's messages per field (for the form), and :attr:`message` the overall one. Also
+    the answer to an ``Idempotency-Key`` reused with another body (contract §6.1)."""
+
+
+class RateLimitedError(MakiniError):
+    """``429 RATE_LIMIT_EXCEEDED`` that outlasted the client's retries; :attr:`retry_after`
+    is the server's requested wait (the client's pacer already honoured it)."""
 
 
 class SlowAnswerError(MakiniError):
@@ -354,7 +396,7 @@ def error_from_response(
             str(k): [_text(m) for m in (v if isinstance(v, list) else [v])]
             for k, v in field_errors_raw.items()
         }
-    err = MakiniError(
+    err = _STATUS_CLASSES.get(status, MakiniError)(
         status=status,
         code=code,
         type=type_,
@@ -366,7 +408,19 @@ def error_from_response(
         body_excerpt=excerpt,
         retry_after=None,
     )
+    if isinstance(err, ConflictError):
+        current = inner.get(res.ERR_CURRENT)
+        err.current = dict(current) if isinstance(current, Mapping) else None
     return scrub_error(err, extra)
+
+
+_STATUS_CLASSES: Mapping[int, type[MakiniError]] = {
+    404: NotFoundError,
+    405: NotOfferedError,
+    409: ConflictError,
+    422: ValidationFailedError,
+    429: RateLimitedError,
+}
 
 
 def _excerpt(body: bytes, secrets: Iterable[str] = ()) -> str:

@@ -59,6 +59,7 @@ ERR_TYPE = "type"
 ERR_MESSAGE = "message"
 ERR_REQUEST_ID = "request_id"
 ERR_FIELDS = "errors"  # validation problems per field
+ERR_CURRENT = "current"  # on a 409: the record as the server has it (contract §6.2)
 
 # The Integration status record at INTEGRATION_PATH (contract §2.2).
 F_INTEGRATION_ID = "id"
@@ -149,7 +150,10 @@ class Dataset:
         entity: the contract's entity name.
         optional_module: a 404 ``NOT_FOUND`` on this collection means the connection's
             system does not offer the module (contract §2), not an error.
-        writable_status: the record accepts ``PUT {"status": ...}``.
+        writable_status: the record accepts ``PUT {"status": ...}`` (contract §6.2).
+        creatable: the collection accepts ``POST`` of a new record (contract §6.3).
+        statuses: the record's ``status`` values (empty: it has none).
+        transitions: the status changes allowed (current -> targets).
     """
 
     name: str
@@ -157,6 +161,11 @@ class Dataset:
     entity: str
     optional_module: bool = False
     writable_status: bool = False
+    creatable: bool = False
+    statuses: tuple[str, ...] = ()
+    transitions: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
 
     def record_path(self, key: str) -> str:
         """The path of one record of this dataset."""
@@ -200,19 +209,6 @@ class View:
         raise KeyError(column_id)
 
 
-# ---------------------------------------------------------------------------------------
-# Datasets (contract §2)
-
-SITES = Dataset("sites", "/api/eam/sites", "Site")
-LOCATIONS = Dataset("locations", "/api/eam/locations", "Location")
-ASSETS = Dataset("assets", "/api/eam/assets", "Asset")
-MOVES = Dataset("moves", "/api/iwms/moves", "Move", optional_module=True, writable_status=True)
-VISITS = Dataset(
-    "visits", "/api/iwms/visitors", "Visit", optional_module=True, writable_status=True
-)
-
-DATASETS: Mapping[str, Dataset] = {d.name: d for d in (SITES, LOCATIONS, ASSETS, MOVES, VISITS)}
-
 # Field names the app reasons about (beyond plain display).
 F_NAME = "name"
 F_CODE = "code"
@@ -244,13 +240,90 @@ MOVE_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "approved": ("in_progress", "cancelled"),
     "in_progress": ("completed",),
 }
+"""Contract §2.6/§6.2: the status changes a move allows (current -> targets)."""
 MOVE_ITEM_TYPES: tuple[str, ...] = ("employee_move", "new_person", "exiting_employee", "equipment")
 VISIT_STATUSES: tuple[str, ...] = ("expected", "checked_in", "checked_out", "cancelled", "no_show")
 VISIT_TRANSITIONS: Mapping[str, tuple[str, ...]] = {
-    "expected": ("checked_in", "cancelled"),
-    "checked_in": ("checked_out",),
+    "expected": ("checked_in", "cancelled", "no_show"),
+    # checked_in -> expected is "arrival undone", checked_out -> checked_in "departure undone".
+    "checked_in": ("checked_out", "expected"),
+    "checked_out": ("checked_in",),
 }
+"""Contract §6.2: the status changes a visit allows (current -> targets), undo steps included."""
 VISITOR_TYPES: tuple[str, ...] = ("visitor", "contractor", "interview", "vendor", "delivery")
+
+# Record fields the writes set or clear (contract §2.6, §2.7, §6.2).
+F_CHECKED_IN = "checkedInAt"
+F_CHECKED_OUT = "checkedOutAt"
+F_COMPLETED = "completedAt"
+F_STATUS_REASON = "statusReason"  # moves: why it was rejected or cancelled
+
+# Visit fields (contract §2.7), also the registration's body (§6.3).
+F_VISITOR_NAME = "visitorName"
+F_VISITOR_EMAIL = "visitorEmail"
+F_COMPANY = "company"
+F_VISITOR_TYPE = "visitorType"
+F_HOST_NAME = "hostName"
+F_EXPECTED_AT = "expectedAt"
+F_NOTES = "notes"
+
+# -- Writes (contract §6) ---------------------------------------------------------------
+
+HEADER_IDEMPOTENCY_KEY = "Idempotency-Key"
+"""Every write sends one (a uuid4 per user action, kept for every retry and replay)."""
+HEADER_IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
+"""[ours, the sandbox] ``true`` on an answer replayed from the idempotency memory."""
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+"""How long the server remembers a key, per token (§6.1)."""
+
+# The status change's body (PUT on a record, §6.2).
+W_STATUS = "status"
+W_EXPECTED_STATUS = "expectedStatus"
+W_OCCURRED_AT = "occurredAt"
+W_REASON = "reason"
+
+OCCURRED_AT_MAX_FUTURE_SECONDS = 5 * 60
+"""``occurredAt`` more than this far ahead of the server's clock is 422 (§6.2)."""
+OCCURRED_AT_MAX_PAST_SECONDS = 7 * 24 * 3600
+"""``occurredAt`` more than this far behind the server's clock is 422 (§6.2)."""
+
+STATUS_STAMPS: Mapping[str, Mapping[str, str]] = {
+    "visits": {"checked_in": F_CHECKED_IN, "checked_out": F_CHECKED_OUT},
+    "moves": {"completed": F_COMPLETED},
+}
+"""Per dataset: the timestamp field a change *to* a status records (``occurredAt``)."""
+UNDO_CLEARS: Mapping[str, Mapping[tuple[str, str], str]] = {
+    "visits": {("checked_in", "expected"): F_CHECKED_IN,
+               ("checked_out", "checked_in"): F_CHECKED_OUT},
+}
+"""Per dataset: (from, to) undo steps and the timestamp field each clears (§6.2)."""
+REASON_STATUSES: Mapping[str, tuple[str, ...]] = {"moves": ("rejected", "cancelled")}
+"""Per dataset: the statuses whose change keeps ``reason`` in ``statusReason``."""
+
+# Visitor registration (POST on the visits collection, §6.3).
+REGISTRATION_REQUIRED: tuple[str, ...] = (
+    F_VISITOR_NAME, F_VISITOR_TYPE, F_HOST_NAME, F_SITE_KEY, F_EXPECTED_AT,
+)
+REGISTRATION_OPTIONAL: tuple[str, ...] = (F_VISITOR_EMAIL, F_COMPANY, F_LOCATION_KEY, F_NOTES)
+REGISTRATION_STATUSES: tuple[str, ...] = ("expected", "checked_in")
+"""``status`` a registration may carry: ``checked_in`` registers a walk-in already here."""
+
+# ---------------------------------------------------------------------------------------
+# Datasets (contract §2)
+
+SITES = Dataset("sites", "/api/eam/sites", "Site")
+LOCATIONS = Dataset("locations", "/api/eam/locations", "Location")
+ASSETS = Dataset("assets", "/api/eam/assets", "Asset")
+MOVES = Dataset(
+    "moves", "/api/iwms/moves", "Move", optional_module=True, writable_status=True,
+    statuses=MOVE_STATUSES, transitions=MOVE_TRANSITIONS,
+)
+VISITS = Dataset(
+    "visits", "/api/iwms/visitors", "Visit", optional_module=True, writable_status=True,
+    creatable=True, statuses=VISIT_STATUSES, transitions=VISIT_TRANSITIONS,
+)
+
+DATASETS: Mapping[str, Dataset] = {d.name: d for d in (SITES, LOCATIONS, ASSETS, MOVES, VISITS)}
 
 
 def _is_floor(row: Mapping[str, Any]) -> bool:

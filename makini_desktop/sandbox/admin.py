@@ -40,6 +40,9 @@ ADMIN_ROUTES: Final[dict[str, tuple[str, ...]]] = {
     "latency": ("POST",),
     "sync-status": ("POST",),
     "unavailable": ("POST",),
+    "read-only": ("POST",),
+    "write-faults": ("POST",),
+    "idempotency": ("GET", "DELETE"),
 }
 
 
@@ -53,7 +56,12 @@ def handle_admin(
     ``POST mutate {"dataset", "count", "delete_share"}`` -> ``{"keys": [...]}``,
     ``POST rate-limit {"per_minute": N|null}``, ``POST latency {"ms": N}``,
     ``GET|DELETE stats``, ``POST sync-status {"status"}``,
-    ``POST unavailable {"datasets": [...]}``.
+    ``POST unavailable {"datasets": [...]}``, ``POST read-only {"modules": ["moves"]}``
+    (their writes answer 405), ``POST write-faults {"count", "status", "after_apply",
+    "path", "retry_after"}`` (fail the next writes, before or after carrying them out;
+    added to the faults), ``GET|DELETE idempotency`` (the log of every
+    ``Idempotency-Key``: ``{"entries": [{"idempotencyKey", "record", "executed",
+    "applied", "replays", ...}]}``; DELETE forgets every key).
     """
     route = req.path[len(ADMIN_PREFIX):].strip("/")
     if route == "" and req.method in ("GET", "HEAD"):
@@ -98,6 +106,15 @@ def _test_controls_page(server: SandboxServer, rid: str, rate: RateDecision) -> 
         ("Change records (incremental sync)",
          f"curl -X POST {base}mutate -d '{{\"dataset\": \"assets\", \"count\": 5}}'"),
         ("Request counters", f"curl {base}stats"),
+        ("Run without the moves module's writes (they answer 405)",
+         f"curl -X POST {base}read-only -d '{{\"modules\": [\"moves\"]}}'"),
+        ("Fail the next 2 writes with 503 before carrying them out",
+         f"curl -X POST {base}write-faults -d '{{\"count\": 2, \"status\": 503}}'"),
+        ("Carry the next write out, then lose its answer (502)",
+         f"curl -X POST {base}write-faults -d "
+         f"'{{\"count\": 1, \"status\": 502, \"after_apply\": true}}'"),
+        ("What each Idempotency-Key did (executed, applied, replayed)",
+         f"curl {base}idempotency"),
     ]
     rows = "".join(f"<dt>{escape(what)}</dt><dd><code>{escape(cmd)}</code></dd>"
                    for what, cmd in examples)
@@ -108,6 +125,8 @@ def _test_controls_page(server: SandboxServer, rid: str, rate: RateDecision) -> 
         "<h2>In force</h2>"
         f"<h3>Faults</h3><ul id=\"faults\">{items}</ul>"
         f"<p>Latency: {server.latency_ms} ms added to every API response.</p>"
+        "<p id=\"read-only\">Writes not offered (405): "
+        + (escape(", ".join(sorted(server.read_only))) or "none") + ".</p>"
         "<p>Rate limit: "
         + (f"{limit} requests per minute per token." if limit else "none.") + "</p>"
         "<h2>How to change them</h2>"
@@ -181,6 +200,28 @@ def _action(server: SandboxServer, route: str, method: str, body: Any) -> Any:
             raise ValueError("expected {\"datasets\": [...]}")
         server.set_unavailable(str(d) for d in datasets)
         return {"unavailable": sorted(server.unavailable)}
+    if route == "read-only":
+        modules = obj.get("modules", [])
+        if not isinstance(modules, list):
+            raise ValueError("expected {\"modules\": [\"moves\", \"visitors\"]}")
+        server.set_read_only(str(m) for m in modules)
+        return {"read_only": sorted(server.read_only)}
+    if route == "write-faults":
+        status = obj.get("status", 503)
+        if not isinstance(status, int | str) or isinstance(status, bool):
+            raise ValueError("status must be 429, 500, 502, 503, \"reset\" or \"truncate\"")
+        retry_after = obj.get("retry_after")
+        fault = server.fail_writes(
+            _as_int(obj.get("count", 1), "count"), status,
+            after_apply=bool(obj.get("after_apply", False)),
+            path=None if obj.get("path") is None else str(obj.get("path")),
+            retry_after=None if retry_after is None else _as_int(retry_after, "retry_after"),
+        )
+        return {"added": fault.to_json(), "faults": [f.to_json() for f in server.faults]}
+    if route == "idempotency":
+        if method == "DELETE":
+            server.idempotency.forget_all()
+        return {"entries": server.idempotency_log()}
     raise KeyError(route)  # pragma: no cover - ADMIN_ROUTES and this agree
 
 

@@ -1,13 +1,18 @@
-"""Changes to the live records as users of the source system would make them, for tests of
-incremental sync (``SandboxServer.mutate`` and ``POST /__sandbox__/mutate``).
+"""Changes to the live records: as users of the source system would make them, for tests of
+incremental sync (``SandboxServer.mutate`` and ``POST /__sandbox__/mutate``), and as the
+contract's writes make them (:func:`change_status`, :func:`register_visit`; the HTTP side,
+validation and idempotency are in :mod:`.writes`). Every change stamps ``updatedAt`` after
+every earlier stamp, so an incremental sync sees it.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from makini_desktop.api import resources as res
+from makini_desktop.api import writes
 from makini_desktop.sandbox import names as catalog
 from makini_desktop.sandbox.records import Record, SandboxData, format_ts
 
@@ -97,3 +102,74 @@ def _touch(dataset: str, rec: Record, ts: str, rng: random.Random) -> None:
         rec["notes"] = rng.choice(catalog.MOVE_NOTES)
     else:
         rec["notes"] = rng.choice(_VISIT_UPDATES)
+
+
+# ---------------------------------------------------------------------------------------
+# The writes of contract §6 (validated by :mod:`.writes`; applied here)
+
+
+def change_status(
+    data: SandboxData,
+    dataset: res.Dataset,
+    record: Record,
+    target: str,
+    *,
+    occurred: int | None,
+    reason: str | None,
+) -> Record:
+    """Apply a status change the contract allows and swap the new record in.
+
+    The change is :func:`makini_desktop.api.writes.apply_status`; ``occurred`` (Unix
+    seconds, else the server's time) goes into ``checkedInAt`` / ``checkedOutAt`` /
+    ``completedAt``; ``updatedAt`` is a fresh stamp after every earlier one, so an
+    incremental sync (``filter[updatedAt:gt]``) sees the change.
+
+    Returns:
+        The record after the change.
+    """
+    with data.lock:
+        stamp = data.next_stamp()
+        when = format_ts(occurred if occurred is not None else stamp)
+        new = writes.apply_status(dataset, record, target, when=when, reason=reason)
+        new[res.F_UPDATED] = format_ts(stamp)
+        data.replace(dataset.name, new)
+    return new
+
+
+def register_visit(
+    data: SandboxData, fields: Mapping[str, Any], *, status: str, occurred: int | None
+) -> Record:
+    """Create a visit from validated registration fields (contract §6.3) with a new key.
+
+    A walk-in (``status`` ``checked_in``) records ``occurred`` (else the server's time) as
+    ``checkedInAt``.
+
+    Returns:
+        The new record.
+    """
+    with data.lock:
+        stamp = data.next_stamp()
+        ts = format_ts(stamp)
+        checked_in = None
+        if status == "checked_in":
+            checked_in = format_ts(occurred if occurred is not None else stamp)
+        record: Record = {
+            res.F_KEY: data.new_key(),
+            res.F_VISITOR_NAME: fields[res.F_VISITOR_NAME],
+            res.F_VISITOR_EMAIL: fields.get(res.F_VISITOR_EMAIL),
+            res.F_COMPANY: fields.get(res.F_COMPANY),
+            res.F_VISITOR_TYPE: fields[res.F_VISITOR_TYPE],
+            res.F_HOST_NAME: fields[res.F_HOST_NAME],
+            res.F_SITE_KEY: fields[res.F_SITE_KEY],
+            res.F_LOCATION_KEY: fields.get(res.F_LOCATION_KEY),
+            res.F_STATUS: status,
+            res.F_EXPECTED_AT: fields[res.F_EXPECTED_AT],
+            res.F_CHECKED_IN: checked_in,
+            res.F_CHECKED_OUT: None,
+            res.F_NOTES: fields.get(res.F_NOTES),
+            res.F_CREATED: ts,
+            res.F_UPDATED: ts,
+            res.F_DELETED: None,
+        }
+        data.add(res.VISITS.name, record)
+    return record

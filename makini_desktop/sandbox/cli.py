@@ -40,6 +40,7 @@ def config_from_namespace(ns: argparse.Namespace) -> SandboxConfig:
         latency_ms=ns.sandbox_latency_ms,
         faults=tuple(ns.sandbox_faults or ()),
         admin=ns.sandbox_admin,
+        read_only=tuple(dict.fromkeys(getattr(ns, "sandbox_read_only", None) or ())),
     )
 
 
@@ -105,6 +106,8 @@ def startup_guide(server: SandboxServer) -> str:
     ]
     if cfg.rate_limit:
         lines.append(f"Rate limit: {cfg.rate_limit} requests a minute per token.")
+    if cfg.read_only:
+        lines.append("Read-only (their writes answer 405): " + ", ".join(cfg.read_only) + ".")
     if cfg.admin:
         lines.append(f"Test controls (faults, latency, rate limit): {server.url}/__sandbox__/")
     lines.append("Press Ctrl+C to stop.")

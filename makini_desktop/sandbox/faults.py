@@ -3,7 +3,11 @@ does to a client.
 
 A fault is written ``KIND[:key=val,...]``, for example ``500:p=0.3``,
 ``429:every=5,retry_after=2``, ``reset:count=1,path=/api/eam/assets``, ``latency:ms=800``,
-``bad-data:shape=object``, ``trickle:ms=200,bytes=8`` or ``echo-token:status=401``.
+``bad-data:shape=object``, ``trickle:ms=200,bytes=8`` or ``echo-token:status=401``. On
+writes: ``503:method=write,count=2`` refuses the next two writes before they are carried
+out; ``502:method=write,apply=1,count=1`` carries the next write out and then answers 502
+instead (the answer was lost), as does ``reset:method=write,count=1`` with a reset
+connection.
 
 The kinds and keys are listed below; the list is generated from :data:`KIND_HELP` and
 :data:`KEY_HELP`, the one table that ``makini-desktop sandbox --help`` prints too.
@@ -63,6 +67,11 @@ KEY_HELP: Final[dict[str, str]] = {
     "bytes": "trickle only: bytes per piece (default 8)",
     "depth": "deep only: nesting depth (default 100000)",
     "status": "echo-token only: 500, 401 or 502",
+    "method": "only requests with this method: GET, HEAD, PUT, POST, PATCH, DELETE, or "
+              "write (PUT, POST, PATCH, DELETE) or read (GET, HEAD); default every method",
+    "apply": "1: carry the request out first, then answer with the fault (a write applied "
+             "whose answer is lost); for 429, 500, 502, 503, html and echo-token. reset, "
+             "truncate and trickle always break an answer the request already got",
 }
 
 FAULT_KINDS: Final[tuple[str, ...]] = tuple(KIND_HELP)
@@ -76,8 +85,13 @@ ECHO_STATUSES: Final = (500, 401, 502)
 DEFAULT_TRICKLE_BYTES: Final = 8
 DEFAULT_TRICKLE_MS: Final = 200
 DEFAULT_DEPTH: Final = 100_000
-_INT_KEYS: Final = ("every", "count", "after", "retry_after", "ms", "bytes", "depth", "status")
-_KEYS: Final = ("p", "path", "shape", *_INT_KEYS)
+_INT_KEYS: Final = ("every", "count", "after", "retry_after", "ms", "bytes", "depth", "status",
+                    "apply")
+_KEYS: Final = ("p", "path", "shape", "method", *_INT_KEYS)
+WRITE_METHODS: Final = frozenset({"PUT", "POST", "PATCH", "DELETE"})
+READ_METHODS: Final = frozenset({"GET", "HEAD"})
+_METHOD_GROUPS: Final = {"WRITE": WRITE_METHODS, "READ": READ_METHODS}
+METHOD_CHOICES: Final = ("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "write", "read")
 assert set(_KEYS) == set(KEY_HELP)
 # Keys that belong to one kind only.
 _KIND_OF_KEY: Final = {"shape": "bad-data", "bytes": "trickle", "depth": "deep",
@@ -100,7 +114,10 @@ def describe_faults(width: int = 78) -> str:
         return out
 
     lines = textwrap.wrap("Faults: --fault KIND[:key=val,...], for example "
-                          "503:p=0.1,retry_after=2 or trickle:ms=200,bytes=8,count=1.", width)
+                          "503:p=0.1,retry_after=2 or trickle:ms=200,bytes=8,count=1. "
+                          "On writes: 503:method=write,count=2 refuses the next two writes; "
+                          "502:method=write,apply=1,count=1 carries the next one out and "
+                          "loses its answer.", width)
     lines.append("")
     lines += table("Fault kinds:", KIND_HELP)
     lines += [""] + table("Fault keys:", KEY_HELP)
@@ -125,6 +142,9 @@ class Fault:
         bytes: for ``trickle``, the size of each piece of the body.
         depth: for ``deep``, how deep the nested array goes.
         status: for ``echo-token``, the status of the error that repeats the token.
+        method: only requests with this method (or ``write`` / ``read``); None: every one.
+        apply: 1 to carry the request out before answering with the fault (the answer
+            was lost after the server acted).
         matched: requests that matched the path so far (runtime counter).
         fired: requests hit so far (runtime counter).
     """
@@ -141,6 +161,8 @@ class Fault:
     bytes: int | None = None
     depth: int | None = None
     status: int | None = None
+    method: str | None = None
+    apply: int = 0
     matched: int = field(default=0, compare=False)
     fired: int = field(default=0, compare=False)
 
@@ -174,6 +196,18 @@ class Fault:
             raise ValueError(f"fault path={self.path!r} must start with /")
         if self.kind == "latency" and self.ms <= 0:
             raise ValueError("a latency fault needs ms=N (milliseconds)")
+        if self.method is not None:
+            word = self.method.strip()
+            word = word.lower() if word.upper() in _METHOD_GROUPS else word.upper()
+            if word not in METHOD_CHOICES:
+                raise ValueError(f"fault method={self.method!r}; expected one of "
+                                 f"{', '.join(METHOD_CHOICES)}")
+            self.method = word
+        if self.apply not in (0, 1):
+            raise ValueError("fault apply= must be 0 or 1")
+        if self.apply and self.http_status is None:
+            raise ValueError(f"fault apply=1 only applies to a fault that answers with a "
+                             f"status, not {self.kind}")
 
     @property
     def http_status(self) -> int | None:
@@ -217,17 +251,22 @@ class Fault:
         """A copy with its counters at zero."""
         return dataclasses.replace(self, matched=0, fired=0)
 
-    def applies_to(self, path: str) -> bool:
-        """Whether a request path is in this fault's scope."""
-        return path.startswith(API_PREFIX) and path.startswith(self.path)
+    def applies_to(self, path: str, method: str = "GET") -> bool:
+        """Whether a request (path and method) is in this fault's scope."""
+        if not (path.startswith(API_PREFIX) and path.startswith(self.path)):
+            return False
+        if self.method is None:
+            return True
+        group = _METHOD_GROUPS.get(self.method.upper())
+        return method.upper() in group if group is not None else method.upper() == self.method
 
-    def decide(self, path: str, rng: random.Random) -> bool:
+    def decide(self, path: str, rng: random.Random, method: str = "GET") -> bool:
         """Count a request and say whether this fault hits it. The caller holds the lock.
 
         The random draw only happens when ``p < 1``, so adding a deterministic fault does not
         shift the random sequence of the others.
         """
-        if not self.applies_to(path):
+        if not self.applies_to(path, method):
             return False
         self.matched += 1
         position = self.matched - self.after
@@ -246,6 +285,8 @@ class Fault:
 def _convert(name: str, raw: Any) -> Any:
     if name == "path":
         return str(raw)
+    if name == "method":
+        return None if raw is None else str(raw)
     if name == "shape":
         return None if raw is None else str(raw).strip().lower()
     if name == "p":
@@ -358,6 +399,17 @@ class FaultPlan:
         """Remove every fault."""
         self.replace(())
 
+    def add(self, fault: FaultLike) -> Fault:
+        """Add a fault after the others (their counters and the random sequence go on).
+
+        Raises:
+            ValueError: an invalid fault.
+        """
+        fresh = coerce_fault(fault)
+        with self._lock:
+            self._faults.append(fresh)
+        return fresh
+
     def snapshot(self) -> list[Fault]:
         """Copies of the active faults with their current counters."""
         with self._lock:
@@ -366,7 +418,7 @@ class FaultPlan:
     def __bool__(self) -> bool:
         return bool(self._faults)
 
-    def pick(self, path: str) -> Decision:
+    def pick(self, path: str, method: str = "GET") -> Decision:
         """Count a request against the faults and decide its fate."""
         if not self._faults or not path.startswith(API_PREFIX):
             return NO_FAULT
@@ -376,10 +428,10 @@ class FaultPlan:
         with self._lock:
             for fault in self._faults:
                 if fault.kind == "latency":
-                    if fault.decide(path, self._rng):
+                    if fault.decide(path, self._rng, method):
                         delay += fault.ms
                         latency = True
-                elif chosen is None and fault.decide(path, self._rng):
+                elif chosen is None and fault.decide(path, self._rng, method):
                     chosen = fault
                     if fault.kind != "trickle":  # its ms is the pause between pieces
                         delay += fault.ms

@@ -132,6 +132,24 @@ def _move_items(
     return title, items
 
 
+_REJECT_REASONS: Final = (
+    "No budget approved for this quarter", "Destination space already allocated",
+    "Duplicate of an earlier request", "Needs the department head's sign-off first",
+)
+_CANCEL_REASONS: Final = (
+    "Requester left the company", "Team plans changed", "Moved into the office refit instead",
+    "Postponed until the new floor opens",
+)
+
+
+def _status_reason(status: str, title: str) -> str | None:
+    """Why a move was rejected or cancelled (``statusReason``), else None. Picked from the
+    title rather than the random source, so adding the field left the rest of the data as
+    it was."""
+    pool = {"rejected": _REJECT_REASONS, "cancelled": _CANCEL_REASONS}.get(status)
+    return None if pool is None else pool[len(title) % len(pool)]
+
+
 def _full(site: Site) -> str:
     """A random full name of someone at the site."""
     first, last = site.person()
@@ -179,6 +197,7 @@ def _move_record(run: Run, site: Site, status: str, title: str, items: list[Reco
         "completedAt": None if completed is None else format_ts(completed),
         "items": items,
         "notes": rng.choice(catalog.MOVE_NOTES) if rng.random() < 0.55 else None,
+        res.F_STATUS_REASON: _status_reason(status, title),
         res.F_CREATED: format_ts(created),
         res.F_UPDATED: format_ts(updated),
         res.F_DELETED: None,

@@ -103,8 +103,10 @@ def error_response(
     errors: Mapping[str, list[str]] | None = None,
     code: str | None = None,
     headers: Sequence[tuple[str, str]] = (),
+    current: Mapping[str, Any] | None = None,
 ) -> Response:
-    """A contract §4 error response."""
+    """A contract §4 error response; ``current`` is a 409's record as the server has it
+    (``error.current``, contract §6.2)."""
     row_code, row_type = status_row(status)
     body: dict[str, Any] = {
         "message": message,
@@ -115,6 +117,8 @@ def error_response(
             "request_id": rid,
         },
     }
+    if current is not None:
+        body["error"]["current"] = dict(current)
     if errors is not None:
         body["errors"] = dict(errors)
     out = list(rate.headers())

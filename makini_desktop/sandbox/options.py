@@ -16,6 +16,23 @@ from makini_desktop.sandbox.scales import SCALES
 DEFAULT_TOKEN: Final = "sandbox-token"
 """The bearer token the sandbox accepts unless told otherwise."""
 
+WRITE_MODULES: Final = {"moves": "moves", "visitors": "visits"}
+"""The modules with writes (contract §6), as ``--read-only`` names them -> their dataset."""
+
+
+def write_dataset(module: str) -> str:
+    """The dataset of a module with writes: ``visitors`` (or ``visits``) and ``moves``.
+
+    Raises:
+        ValueError: not a module with writes.
+    """
+    word = module.strip().lower()
+    if word in WRITE_MODULES:
+        return WRITE_MODULES[word]
+    if word in WRITE_MODULES.values():
+        return word
+    raise ValueError(f"unknown module {module!r}; expected one of {', '.join(WRITE_MODULES)}")
+
 
 def _fault_arg(text: str) -> Fault:
     try:
@@ -65,8 +82,14 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
                         help="inject a fault, repeatable: KIND[:key=val,...] with KIND one of "
                              f"{', '.join(FAULT_KINDS)} (e.g. 503:p=0.1,retry_after=2; "
                              "every kind and key is explained below)")
+    parser.add_argument("--read-only", dest="sandbox_read_only", action="append",
+                        choices=tuple(WRITE_MODULES), metavar="MODULE",
+                        help="run without that module's writes, repeatable: "
+                             f"{' or '.join(WRITE_MODULES)}; its status changes (and "
+                             "registrations) answer 405, as a system that does not offer "
+                             "them would")
     parser.add_argument("--no-admin", dest="sandbox_admin", action="store_false",
                         help="do not serve the /__sandbox__/ control endpoints")
 
 
-__all__ = ["DEFAULT_TOKEN", "add_sandbox_arguments"]
+__all__ = ["DEFAULT_TOKEN", "WRITE_MODULES", "add_sandbox_arguments", "write_dataset"]

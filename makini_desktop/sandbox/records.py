@@ -124,6 +124,9 @@ class SandboxData:
         )
         self.last_stamp = parse_ts(newest)
         """The newest ``updatedAt`` ever handed out, as Unix seconds."""
+        numeric = [int(rec[res.F_KEY]) for records in self._lists.values() for rec in records
+                   if str(rec[res.F_KEY]).isdigit()]
+        self._last_key = max(numeric, default=9_000_000_000_000)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -177,6 +180,31 @@ class SandboxData:
             self._lists[name][i] = record
             self._versions[name] += 1
             self._visible.pop(name, None)
+
+    def add(self, name: str, record: Record) -> None:
+        """Append a new record whose key sorts after every existing one (see
+        :meth:`new_key`), so the dataset stays in key order.
+
+        Raises:
+            KeyError: unknown dataset.
+            ValueError: the key is taken or would not sort last.
+        """
+        with self.lock:
+            records = self._lists[name]
+            key = record[res.F_KEY]
+            if key in self._index[name] or (records and records[-1][res.F_KEY] >= key):
+                raise ValueError(f"key {key} is taken or out of order in {name}")
+            self._index[name][key] = len(records)
+            records.append(record)
+            self._versions[name] += 1
+            self._visible.pop(name, None)
+
+    def new_key(self) -> str:
+        """A fresh 14-digit key after every key handed out so far, in any dataset (keys are
+        unique across datasets and follow creation order, like database IDs)."""
+        with self.lock:
+            self._last_key += 1
+            return f"{self._last_key:014d}"
 
     def next_stamp(self) -> int:
         """A Unix-seconds stamp for a change: the wall clock, but strictly after every stamp

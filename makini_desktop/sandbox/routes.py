@@ -3,16 +3,16 @@ passed the gate (token, rate limit, faults; see :meth:`SandboxServer._api
 <makini_desktop.sandbox.server.SandboxServer._api>`).
 
 ``GET`` of the Integration, of a dataset's list (paged, filtered, sorted, incremental; see
-:mod:`makini_desktop.sandbox.query`) and of one record, and ``PUT`` of a visit's or a
-move's status. The paths come from :mod:`makini_desktop.api.resources`, never re-typed here.
+:mod:`makini_desktop.sandbox.query`) and of one record; the writes (``PUT`` of a visit's or
+a move's status, ``POST`` of a visit) are handed to :mod:`makini_desktop.sandbox.writes`.
+The paths come from :mod:`makini_desktop.api.resources`, never re-typed here.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import unquote
 
@@ -26,40 +26,36 @@ from makini_desktop.sandbox.http import (
 )
 from makini_desktop.sandbox.query import ListQuery, page_envelope, parse_list_query, select
 from makini_desktop.sandbox.ratelimit import RateDecision
-from makini_desktop.sandbox.records import Record, SandboxData, format_ts
+from makini_desktop.sandbox.records import Record, SandboxData
+from makini_desktop.sandbox.writes import WriteRoutes
 
 _CACHE_ENTRIES: Final = 32
-
-# Per writable dataset: the statuses, allowed changes, and the timestamp a change sets.
-_STATUS_RULES: Final[dict[str, tuple[tuple[str, ...], Mapping[str, tuple[str, ...]],
-                                     dict[str, str]]]] = {
-    res.VISITS.name: (res.VISIT_STATUSES, res.VISIT_TRANSITIONS,
-                      {"checked_in": "checkedInAt", "checked_out": "checkedOutAt"}),
-    res.MOVES.name: (res.MOVE_STATUSES, res.MOVE_TRANSITIONS, {"completed": "completedAt"}),
-}
-_NOUN: Final = {res.VISITS.name: "visit", res.MOVES.name: "move"}
 
 
 class ApiRoutes:
     """The contract's paths over the live data.
 
     Args:
-        data: the records to serve (and change, for a status ``PUT``).
+        data: the records to serve.
+        writes: the writes' handler (it changes ``data``).
 
     Attributes:
         data: the records served.
+        writes: the writes' handler.
         unavailable: datasets (by name) whose module this system lacks: their paths answer
             ``404 NOT_FOUND``.
     """
 
-    def __init__(self, data: SandboxData) -> None:
+    def __init__(self, data: SandboxData, writes: WriteRoutes) -> None:
         self.data = data
+        self.writes = writes
         self.unavailable: set[str] = set()
         self._cache: OrderedDict[tuple[Any, ...], Sequence[Record]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def route(self, req: Request, rid: str, rate: RateDecision) -> Response:
-        """Answer a request on an ``/api/`` path.
+    def route(self, req: Request, rid: str, rate: RateDecision, token: str = "") -> Response:
+        """Answer a request on an ``/api/`` path (``token``: whose ``Idempotency-Key``
+        memory a write uses).
 
         Raises:
             QueryError: a list query the contract does not allow (the caller answers 400).
@@ -85,13 +81,16 @@ class ApiRoutes:
                 return error_response(404, rid, f"This connection's system does not offer "
                                       f"the {ds.entity} module.", rate)
             if key is None:
+                if req.method == "POST" and ds.creatable:
+                    return self.writes.handle(ds, None, req, token, rid, rate)
                 if not reading:
-                    return method_not_allowed(rid, rate, "GET, HEAD")
+                    return method_not_allowed(
+                        rid, rate, "GET, HEAD, POST" if ds.creatable else "GET, HEAD")
                 return self._list(ds, req, rid, rate)
             if reading:
                 return self._one(ds, key, rid, rate)
             if req.method == "PUT" and ds.writable_status:
-                return self._put_status(ds, key, req, rid, rate)
+                return self.writes.handle(ds, key, req, token, rid, rate)
             return method_not_allowed(
                 rid, rate, "GET, HEAD, PUT" if ds.writable_status else "GET, HEAD"
             )
@@ -153,43 +152,3 @@ class ApiRoutes:
         if rec is None or rec.get(res.F_DELETED) is not None:
             return error_response(404, rid, f"No {ds.entity} with key {key}.", rate)
         return json_response({"data": rec}, rid, rate)
-
-    def _put_status(
-        self, ds: res.Dataset, key: str, req: Request, rid: str, rate: RateDecision
-    ) -> Response:
-        try:
-            body = json.loads(req.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return error_response(400, rid, "The request body is not valid JSON.", rate)
-        if not isinstance(body, dict):
-            return error_response(400, rid, "The request body must be a JSON object.", rate)
-        statuses, transitions, stamps = _STATUS_RULES[ds.name]
-        status = body.get(res.F_STATUS)
-        if status is None:
-            return error_response(422, rid, "The status field is required.", rate,
-                                  errors={"status": ["The status field is required."]})
-        if not isinstance(status, str) or status not in statuses:
-            return error_response(
-                422, rid, "The selected status is invalid.", rate,
-                errors={"status": [f"The selected status is invalid. Expected one of: "
-                                   f"{', '.join(statuses)}."]},
-            )
-        data = self.data
-        with data.lock:
-            rec = data.get(ds.name, key)
-            if rec is None or rec.get(res.F_DELETED) is not None:
-                return error_response(404, rid, f"No {ds.entity} with key {key}.", rate)
-            current = str(rec.get(res.F_STATUS))
-            if status not in transitions.get(current, ()):
-                return error_response(
-                    409, rid,
-                    f"Cannot change a {_NOUN[ds.name]} from {current} to {status}.", rate,
-                )
-            ts = format_ts(data.next_stamp())
-            new = dict(rec)
-            new[res.F_STATUS] = status
-            if status in stamps:
-                new[stamps[status]] = ts
-            new[res.F_UPDATED] = ts
-            data.replace(ds.name, new)
-        return json_response({"data": new}, rid, rate)

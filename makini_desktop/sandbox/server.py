@@ -2,7 +2,8 @@
 
 :class:`SandboxServer` serves :mod:`makini_desktop.sandbox.data` over the contract's paths
 (taken from :mod:`makini_desktop.api.resources`, never re-typed here) with bearer-token auth,
-Laravel pagination, filters, sorting, incremental sync, status changes, per-token rate
+Laravel pagination, filters, sorting, incremental sync, the writes of contract §6 (status
+changes and visitor registration with their ``Idempotency-Key`` memory), per-token rate
 limiting and injectable faults. It runs ``http.server.ThreadingHTTPServer`` with HTTP/1.1
 keep-alive in a background thread::
 
@@ -12,13 +13,16 @@ keep-alive in a background thread::
 This module holds the lifecycle, the runtime controls and the gate every ``/api/`` request
 passes (latency, token, rate limit, faults). The rest has a room each: :mod:`.http` (the
 wire: requests, responses, transport faults), :mod:`.routes` (the contract's paths),
-:mod:`.admin` (the test-only ``/__sandbox__/`` controls, served when ``admin`` is enabled,
-no token needed), :mod:`.changes` (:meth:`SandboxServer.mutate`). Choices where the
+:mod:`.writes` and :mod:`.idempotency` (the writes and their memory), :mod:`.admin`
+(the test-only ``/__sandbox__/`` controls, served when ``admin`` is enabled, no token
+needed), :mod:`.changes` (:meth:`SandboxServer.mutate`, the writes' changes). Choices where the
 contract leaves room are listed in :mod:`makini_desktop.sandbox.query` (paging, filters)
 and here:
 
 * A soft-deleted record's own path answers ``404`` (it only shows up in incremental lists).
-* ``405`` answers carry ``Allow`` and the code ``METHOD_NOT_ALLOWED`` (type ``invalid_request``).
+* ``405`` answers carry ``Allow`` and the code ``METHOD_NOT_ALLOWED`` (type ``not_supported``);
+  a module made read-only (``read_only``) answers its writes so: the system does not offer
+  them (contract §6).
 * A collection of a dataset marked unavailable answers ``404 NOT_FOUND`` (contract §2: the
   connection's system does not offer the module).
 """
@@ -50,11 +54,13 @@ from makini_desktop.sandbox.http import (
     new_request_id,
     with_fault,
 )
-from makini_desktop.sandbox.options import DEFAULT_TOKEN
+from makini_desktop.sandbox.idempotency import IdempotencyMemory
+from makini_desktop.sandbox.options import DEFAULT_TOKEN, write_dataset
 from makini_desktop.sandbox.query import QueryError
 from makini_desktop.sandbox.ratelimit import RateLimiter
 from makini_desktop.sandbox.records import SandboxData
 from makini_desktop.sandbox.routes import ApiRoutes
+from makini_desktop.sandbox.writes import WriteRoutes
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +84,8 @@ class SandboxConfig:
         now: the instant the data is generated relative to (default: today 12:00 UTC).
         unavailable: datasets (by name, e.g. ``moves``) whose module this system lacks:
             their paths answer ``404 NOT_FOUND``.
+        read_only: modules (``moves``, ``visitors``) whose writes this system does not
+            offer: they answer ``405 METHOD_NOT_ALLOWED`` (contract §6).
     """
 
     host: str = "127.0.0.1"
@@ -91,6 +99,7 @@ class SandboxConfig:
     admin: bool = True
     now: datetime | None = None
     unavailable: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,10 @@ class SandboxServer:
         self._limiter = RateLimiter(cfg.rate_limit)
         self._faults = FaultPlan(cfg.faults, cfg.seed)
         self._latency_ms = max(0, cfg.latency_ms)
-        self._routes = ApiRoutes(self.data)
+        self._memory = IdempotencyMemory()
+        self._writes = WriteRoutes(self.data, self._memory)
+        self._writes.read_only = {write_dataset(m) for m in cfg.read_only}
+        self._routes = ApiRoutes(self.data, self._writes)
         self._routes.unavailable = set(cfg.unavailable)
         self._mutate_rng = random.Random(f"mutate-{cfg.seed}")
         self._stats_lock = threading.Lock()
@@ -313,6 +325,77 @@ class SandboxServer:
         """The datasets whose paths answer ``404 NOT_FOUND`` (module not offered)."""
         return frozenset(self._routes.unavailable)
 
+    def set_read_only(self, modules: Iterable[str]) -> None:
+        """Make these modules' writes (``moves``, ``visitors``) answer ``405``: the system
+        does not offer them (contract §6). An empty list makes every module writable.
+
+        Raises:
+            ValueError: an unknown module.
+        """
+        self._writes.read_only = {write_dataset(m) for m in modules}
+
+    @property
+    def read_only(self) -> frozenset[str]:
+        """The datasets (``moves``, ``visits``) whose writes answer ``405``."""
+        return frozenset(self._writes.read_only)
+
+    @property
+    def writes(self) -> WriteRoutes:
+        """The writes' handler (tests may set its ``clock`` for ``occurredAt``'s limits)."""
+        return self._writes
+
+    @property
+    def idempotency(self) -> IdempotencyMemory:
+        """The ``Idempotency-Key`` memory (tests may set its ``clock`` to expire keys)."""
+        return self._memory
+
+    def idempotency_log(self) -> list[dict[str, Any]]:
+        """One entry per key that reached a write (see :class:`~.idempotency.LogEntry`):
+        ``idempotencyKey``, ``record``, ``executed``, ``applied``, ``replays`` ..."""
+        return self._memory.log()
+
+    def fail_writes(
+        self,
+        count: int,
+        status: int | str = 503,
+        *,
+        after_apply: bool = False,
+        path: str | None = None,
+        retry_after: int | None = None,
+    ) -> Fault:
+        """Fail the next ``count`` writes (``PUT``/``POST``), added to the other faults.
+
+        Args:
+            count: how many writes.
+            status: 429, 500, 502 or 503, or ``reset`` / ``truncate`` (the connection
+                breaks during the answer, so these always come after the write was
+                carried out).
+            after_apply: carry each write out first, then answer ``status`` instead of its
+                answer: the answer was lost after the server acted.
+            path: only writes under this path prefix (default every ``/api/`` path).
+            retry_after: the ``Retry-After`` of a 429 or 503.
+
+        Returns:
+            The fault added.
+
+        Raises:
+            ValueError: a status or count the sandbox cannot inject.
+        """
+        kind = str(status).strip().lower()
+        spec: dict[str, Any] = {"kind": kind, "count": count, "method": "write"}
+        if kind not in ("reset", "truncate"):
+            if kind not in ("429", "500", "502", "503"):
+                raise ValueError("a write fault's status is 429, 500, 502, 503, reset or "
+                                 "truncate")
+            spec["apply"] = 1 if after_apply else 0
+        if path is not None:
+            spec["path"] = path
+        if retry_after is not None:
+            spec["retry_after"] = retry_after
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        return self._faults.add(spec)
+
     def set_sync_status(self, status: str) -> None:
         """Set the Integration's ``sync_status`` (contract §2.2)."""
         if status not in _SYNC_STATUSES:
@@ -409,20 +492,22 @@ class SandboxServer:
             with self._stats_lock:
                 self._rate_limited += 1
             return error_response(429, rid, "Rate limit exceeded for this connection.", rate)
-        decision = self._faults.pick(path)
+        decision = self._faults.pick(path, req.method)
         self._wait(decision.delay_ms)
         fault = decision.fault
         if decision.latency:
             self._count_fault("latency")
-        if fault is not None and fault.http_status is not None:
+        if fault is not None and fault.http_status is not None and not fault.apply:
             self._count_fault(fault.kind)
             return fault_response(fault, rid, rate, token)
         try:
-            resp = self._routes.route(req, rid, rate)
+            resp = self._routes.route(req, rid, rate, token)
         except QueryError as exc:
             resp = error_response(400, rid, str(exc), rate)
         if fault is not None:
             self._count_fault(fault.kind)
+            if fault.http_status is not None:  # apply=1: carried out, then the answer lost
+                return fault_response(fault, rid, rate, token)
             resp = with_fault(resp, fault)
         return resp
 

@@ -199,8 +199,8 @@ def test_visitor_check_in_and_out(client: httpx.Client, server: SandboxServer) -
 
 
 def test_invalid_visit_transition_is_409(client: httpx.Client, server: SandboxServer) -> None:
-    """Checking in a checked-out visitor answers 409 CONFLICT and changes nothing."""
-    visit = _with_status(server, "visits", "checked_out")
+    """Checking in a cancelled visitor answers 409 CONFLICT and changes nothing."""
+    visit = _with_status(server, "visits", "cancelled")
     response = client.put(res.VISITS.record_path(visit["key"]), json={"status": "checked_in"})
     assert_error(response, 409, "CONFLICT")
     assert server.data.get("visits", visit["key"]) == visit
