@@ -273,7 +273,8 @@ class WriteRoutes:
             errors[res.F_VISITOR_EMAIL] = ["The email address must be a valid email address."]
         space = fields.get(res.F_LOCATION_KEY)
         if space is not None:
-            problem = self._space_problem(space, site)
+            # Against a building that does not exist, only the space's own existence counts.
+            problem = self._space_problem(space, None if res.F_SITE_KEY in errors else site)
             if problem:
                 errors[res.F_LOCATION_KEY] = [problem]
         status = body.get(res.W_STATUS, res.REGISTRATION_STATUSES[0])
