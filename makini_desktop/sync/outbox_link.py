@@ -130,7 +130,11 @@ class OutboxLink:
         self._session: Session | None = None
 
     def sink(self, view: res.View, model: RowSink) -> RowSink:
-        """The tab's model, behind the outbox's overlay for a dataset the user changes."""
+        """The tab's model, behind the outbox's overlay for a dataset the user changes.
+
+        For the owner of the models to hand to the :class:`Workspace` (the loader then
+        pushes every row through the overlay); the Qt view keeps the model itself.
+        """
         if not (view.dataset.writable_status or view.dataset.creatable):
             return model
         return OverlaySink(model, view.dataset.name, lambda: self.current)
