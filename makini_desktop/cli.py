@@ -6,6 +6,7 @@
         [--raw] [--search TEXT] [--building NAME] [--view NAME]
     makini-desktop connection add|list|remove ...
     makini-desktop cache info
+    makini-desktop outbox list [--connection NAME] [--json]
 
 Exit codes: 0 success, 1 an API, network or disk error (one line on stderr), 2 a usage error.
 
@@ -113,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     kp = sub.add_parser("cache", help="inspect the offline cache")
     ksub = kp.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     ksub.add_parser("info", help="rows and last sync time per connection and list")
+
+    op = sub.add_parser("outbox", help="changes waiting to be sent to the server")
+    osub = op.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    ol = osub.add_parser("list", help="list the waiting and failed changes (for support)")
+    ol.add_argument("--connection", metavar="NAME", help="only this saved connection")
+    ol.add_argument("--json", action="store_true", help="one JSON document instead of text")
     return parser
 
 
@@ -150,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from makini_desktop.cli_cache import run_cache_command
 
             return run_cache_command(ns)
+        if ns.command == "outbox":
+            from makini_desktop.cli_outbox import run_outbox_command
+
+            return run_outbox_command(ns)
     except UsageError as exc:
         print(f"makini-desktop: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -450,7 +450,9 @@ def open_readonly_file(path: Path) -> OpenedFile:
                 if query == "immutable=1":
                     raise
         assert conn is not None
-        if version != schema.SCHEMA_VERSION:
+        # An older schema is read as it is (every migration only adds: the rows of a
+        # version-1 file read the same); a newer or unknown one is not guessed at.
+        if not 1 <= version <= schema.SCHEMA_VERSION:
             conn.close()
             raise CacheError(
                 f"The offline cache {path.name} has schema version {version}; this "

@@ -56,6 +56,36 @@ MIGRATIONS: list[tuple[int, Migration]] = [
         CREATE INDEX staging_snapshot ON staging (snapshot, seq);
         """,
     ),
+    (
+        2,
+        # The outbox (store/outbox.py): the user's changes not yet confirmed by the server.
+        # Additive only: a version-1 file keeps its rows and gains an empty outbox. seq is
+        # AUTOINCREMENT so a removed change's number is never handed out again (the created
+        # order stays strict across removals).
+        """
+        CREATE TABLE outbox (
+            seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+            dataset         TEXT NOT NULL,
+            record_key      TEXT NOT NULL,
+            action          TEXT NOT NULL,
+            kind            TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            occurred_at     TEXT NOT NULL,
+            before          TEXT,
+            state           TEXT NOT NULL DEFAULT 'waiting',
+            reason          TEXT,
+            request_id      TEXT,
+            http_status     INTEGER,
+            error_code      TEXT,
+            server_record   TEXT,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            created_at      TEXT NOT NULL,
+            last_attempt_at TEXT
+        );
+        CREATE INDEX outbox_record ON outbox (dataset, record_key, seq);
+        """,
+    ),
 ]
 """Schema migrations in order: (version, SQL script or callable taking the connection)."""
 

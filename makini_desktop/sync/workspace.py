@@ -32,6 +32,7 @@ from makini_desktop.sync import workspace_texts as texts
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.countdown import RetryCountdown
 from makini_desktop.sync.notify import Level, Notifier, bus
+from makini_desktop.sync.outbox_link import OutboxLink
 from makini_desktop.sync.session import (
     ConnectionInfo,
     ConnState,
@@ -136,6 +137,7 @@ class Workspace:
         self.work_offline = False
         self.probe_failed_at: datetime | None = None
         self.slots = TaskSlots()
+        self.outboxes = OutboxLink()  # the active connection's changes on their way
         self._cached_names: set[str] = set()  # lookups read from the cache by load_all
         self._cache_task: asyncio.Task[None] | None = None  # once per session, never cancelled
         self._cache_session: Session | None = None
@@ -264,6 +266,7 @@ class Workspace:
         for tab in self.tabs.values():
             tab.cancel()
         session, self.session = self.session, None
+        self._closing += self.outboxes.closed(session)
         # The cache may still be opening in its thread: the session is closed after it
         # opened, or the file would stay open.
         opening = self._cache_task if self._cache_session is session else None
@@ -297,6 +300,7 @@ class Workspace:
         await session.ensure_cache()
         if session is not self.session or not self.alive():
             return
+        self.outboxes.opened(session)  # sends what an earlier run or connection left
         recovered = session.cache_recovered
         if recovered is not None:
             self.notify(Level.WARNING, recovered.message)
@@ -462,6 +466,7 @@ class Workspace:
         """The session went offline, back online, or the user toggled Work offline."""
         if session is not self.session or not self.alive():
             return  # a session already closed
+        self.outboxes.reach(session, reach)
         if reach is Reach.ONLINE:
             self.probe_failed_at = None
             self.slots.ensure(_RESUME, self.resume)

@@ -259,6 +259,13 @@ def bench_firstload(quick: bool) -> None:
     bench_load.report_first_load(report, quick)
 
 
+def bench_outbox(quick: bool) -> None:
+    """500 queued changes replayed against a 600/min limit: time and 429 share."""
+    from tests.perf import bench_outbox
+
+    bench_outbox.run(report, sandbox_process, quick)
+
+
 BENCHES: dict[str, Callable[[bool], None]] = {
     "client": bench_client,
     "ratelimit": bench_ratelimit,
@@ -266,6 +273,7 @@ BENCHES: dict[str, Callable[[bool], None]] = {
     "ui": bench_ui,
     "cachestart": bench_cachestart,
     "firstload": bench_firstload,
+    "outbox": bench_outbox,
 }
 
 
