@@ -450,3 +450,62 @@ VIEWS: Mapping[str, View] = {
 
 TAB_VIEWS: tuple[str, ...] = ("spaces", "assets", "moves", "visitors", "buildings")
 """The main window's tabs, in order."""
+
+
+# ---------------------------------------------------------------------------------------
+# The detail pane: the fields a record shows beyond its view's columns, and its relations.
+
+F_CUSTOM_FIELDS = "customFields"
+"""A record's own customer-defined fields (contract §2.1), shown under "Other fields"."""
+F_ITEMS = "items"
+F_ASSET_KEY = "assetKey"
+F_FROM_LOCATION_KEY = "fromLocationKey"
+F_TO_LOCATION_KEY = "toLocationKey"
+F_PERSON_NAME = "personName"
+F_ITEM_TYPE = "itemType"
+F_LEVEL = "level"
+
+DETAIL_FIELDS: Mapping[str, tuple[Column, ...]] = {
+    "buildings": (
+        Column("address", "Address", ("address.addressLines",)),
+        Column("state", "State or region", ("address.state",)),
+        Column("post_code", "Postcode", ("address.postCode",)),
+        Column("lat", "Latitude", ("lat",)),  # as sent: a rounded one would mislead
+        Column("lng", "Longitude", ("lng",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "floors": (
+        Column("type", "Type", (F_TYPE,), Kind.ENUM),
+        Column("description", "Description", ("description",)),
+        Column("area", "Area", ("area",), Kind.AREA),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "spaces": (
+        Column("description", "Description", ("description",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "assets": (
+        Column("description", "Description", ("description",)),
+        Column("part_of", "Part of", (F_PARENT_KEY,), Kind.REF, ref="assets"),
+        Column("activated", "Activated", ("activatedAt",), Kind.DATETIME),
+        Column("deactivated", "Deactivated", ("deactivatedAt",), Kind.DATETIME),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "moves": (
+        Column("status_reason", "Reason", ("statusReason",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "visitors": (
+        Column("space", "Space", (F_LOCATION_KEY,), Kind.REF, ref="locations"),
+        Column("notes", "Notes", ("notes",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+}
+"""Per view, the record's fields the detail pane shows after the view's own columns."""
+
+DETAIL_SILENT_FIELDS: frozenset[str] = frozenset(
+    {F_KEY, F_DELETED, F_ITEMS, F_CUSTOM_FIELDS, F_AREA_UNIT}
+)
+"""Fields the detail pane never lists as "Other fields": the key has its own row, a move's
+items are its related records, custom fields are listed one by one, every area shows its
+unit, and ``deletedAt`` is null for every record a list returns."""

@@ -187,13 +187,10 @@ class WriteCalls:
         return dict(data)
 
 
-
-
 def _as_not_offered(err: MakiniError) -> NotOfferedError:
     """A 404 on a write that names no record, as the "not offered here" it means (§6)."""
-    out = NotOfferedError(
+    return NotOfferedError(
         err.status, err.code, err.type, err.message, request_id=err.request_id,
         method=err.method, path=err.path, retries=err.retries,
         retry_seconds=err.retry_seconds,
     )
-    return out

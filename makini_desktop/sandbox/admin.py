@@ -125,6 +125,8 @@ def _test_controls_page(server: SandboxServer, rid: str, rate: RateDecision) -> 
         "<h2>In force</h2>"
         f"<h3>Faults</h3><ul id=\"faults\">{items}</ul>"
         f"<p>Latency: {server.latency_ms} ms added to every API response.</p>"
+        "<p id=\"read-only\">Writes not offered (405): "
+        + (escape(", ".join(sorted(server.read_only))) or "none") + ".</p>"
         "<p>Rate limit: "
         + (f"{limit} requests per minute per token." if limit else "none.") + "</p>"
         "<h2>How to change them</h2>"

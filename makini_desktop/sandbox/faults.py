@@ -114,7 +114,10 @@ def describe_faults(width: int = 78) -> str:
         return out
 
     lines = textwrap.wrap("Faults: --fault KIND[:key=val,...], for example "
-                          "503:p=0.1,retry_after=2 or trickle:ms=200,bytes=8,count=1.", width)
+                          "503:p=0.1,retry_after=2 or trickle:ms=200,bytes=8,count=1. "
+                          "On writes: 503:method=write,count=2 refuses the next two writes; "
+                          "502:method=write,apply=1,count=1 carries the next one out and "
+                          "loses its answer.", width)
     lines.append("")
     lines += table("Fault kinds:", KIND_HELP)
     lines += [""] + table("Fault keys:", KEY_HELP)

@@ -26,7 +26,8 @@ from typing import Any, Final
 from makini_desktop.api import resources as res
 
 MAX_REMEMBERED: Final = 200_000
-"""Keys remembered at most (the oldest go first); far beyond a day of any test."""
+"""Keys remembered (and log entries kept) at most, the oldest going first: far beyond a
+day of any test, and a bound on a sandbox left running for weeks."""
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -178,6 +179,8 @@ class IdempotencyMemory:
             if found is None:
                 found = LogEntry(key, label, method, path, dataset)
                 self._log[log_key] = found
+                while len(self._log) > MAX_REMEMBERED:
+                    self._log.popitem(last=False)
             return found
 
     def log(self) -> list[dict[str, Any]]:

@@ -255,7 +255,7 @@ class OutboxStore:
         except sqlite3.Error as exc:
             raise cache_error(exc, "opening the outbox", path) from exc
         store = cls(conn, path, read_only=read_only)
-        if not read_only:
+        if not read_only and any(c.state is ChangeState.SENDING for c in store.changes()):
             with store._transaction("opening the outbox") as tx:
                 tx.execute(
                     "UPDATE outbox SET state = ? WHERE state = ?",

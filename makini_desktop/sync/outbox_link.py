@@ -25,10 +25,12 @@ from makini_desktop.store.outbox import KIND_CREATE, Change, OutboxStore
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.outbox import Outbox, SendFn
 from makini_desktop.sync.outbox_overlay import B_EXPECTED_STATUS, B_OCCURRED_AT, B_REASON
+from makini_desktop.sync.outbox_sink import OverlaySink
 
 if TYPE_CHECKING:
     from makini_desktop.api.client import MakiniClient
     from makini_desktop.sync.session import Session
+    from makini_desktop.sync.tab import RowSink
 
 __all__ = [
     "OutboxLink",
@@ -127,6 +129,16 @@ class OutboxLink:
         self.sender: Callable[[MakiniClient], SendFn] = client_sender
         self._session: Session | None = None
 
+    def sink(self, view: res.View, model: RowSink) -> RowSink:
+        """The tab's model, behind the outbox's overlay for a dataset the user changes.
+
+        For the owner of the models to hand to the :class:`Workspace` (the loader then
+        pushes every row through the overlay); the Qt view keeps the model itself.
+        """
+        if not (view.dataset.writable_status or view.dataset.creatable):
+            return model
+        return OverlaySink(model, view.dataset.name, lambda: self.current)
+
     def opened(self, session: Session) -> None:
         """The session's cache is open: open its outbox, and send if the session is online."""
         self.closed(self._session)
@@ -141,12 +153,14 @@ class OutboxLink:
             return
         send = self.sender(session.client) if session.client is not None else None
         outbox = Outbox(store, send, on_network_error=session.connectivity.note_error)
-        lis = self.listeners
-        outbox.on_change, outbox.on_confirmed = lis.on_change, lis.on_confirmed
-        outbox.on_rolled_back, outbox.on_count = lis.on_rolled_back, lis.on_count
+        # Through self.listeners at call time: the UI may set them after this opened.
+        outbox.on_change = lambda c: self.listeners.on_change(c)
+        outbox.on_confirmed = lambda c, r: self.listeners.on_confirmed(c, r)
+        outbox.on_rolled_back = lambda c, r: self.listeners.on_rolled_back(c, r)
+        outbox.on_count = lambda n: self.listeners.on_count(n)
         self.current, self._session, self.problem = outbox, session, None
-        lis.on_opened(outbox)
-        lis.on_count(outbox.waiting_count())
+        self.listeners.on_opened(outbox)
+        self.listeners.on_count(outbox.waiting_count())
         if session.connectivity.online:
             outbox.resume()
 

@@ -125,6 +125,17 @@ class Lookups:
         place = None if location_key is None else self._places.get(str(location_key))
         return None if place is None else place[1]
 
+    def snapshot(self) -> Lookups:
+        """A copy of the names and units that later changes leave alone (no listeners):
+        what an export written in another thread reads."""
+        copy = Lookups()
+        for name, value in vars(self).items():
+            if name.startswith("_") and name != "_listeners" and isinstance(value, dict):
+                # Every table the lookups keep, the inner ones (names per dataset) copied too.
+                setattr(copy, name, {k: dict(v) if isinstance(v, dict) else v
+                                     for k, v in value.items()})
+        return copy
+
     def is_loaded(self, dataset: str) -> bool:
         """True once any name of the dataset is known."""
         return bool(self._names.get(dataset))

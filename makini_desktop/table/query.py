@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+
+from makini_desktop.table.collate import strip_accents
 
 CELL_SEP = "\x1f"
 """Between two cells of a row's folded text: no word or phrase spans two cells."""
@@ -38,18 +39,10 @@ _NON_WORD = re.compile(r"(?:[^\w\x1f]|_)+")
 _TOKEN = re.compile(r'(-?)(?:([^\s":]+):)?(?:"([^"]*)"?|(\S+))')
 
 
-def strip_accents(text: str) -> str:
-    """``text`` with its accents and other combining marks removed (NFKD): Zoë → Zoe."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def fold(text: str) -> str:
     """Case- and accent-folded ``text`` with punctuation between words made a single space
     (no leading or trailing space): "Zoë O'Brien-Smith" → "zoe obrien smith"."""
-    text = text.casefold()
-    if not text.isascii():
-        text = strip_accents(text).casefold()  # ß → ss after decomposing, too
+    text = strip_accents(text)
     text = _APOSTROPHES.sub("", text)
     return _NON_WORD.sub(" ", text).strip(" ")
 

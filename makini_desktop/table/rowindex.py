@@ -79,7 +79,8 @@ class RowIndex:
         shown_columns = [i for i, c in enumerate(self.columns) if not c.hidden]
         self._search = SearchText(self.cells, shown_columns)
         # Rows that tie on the sort column go by the first column (the name), then key.
-        self._keyers = [tiebroken(self.cells.keyer(i), self.cells.keyer(0) if i else None)
+        name = self.columns[0].fields[0]
+        self._keyers = [tiebroken(self.cells.keyer(i), name if i else None)
                         for i in range(len(self.columns))]
 
         self.rows: list[Row | None] = []
@@ -102,6 +103,7 @@ class RowIndex:
         self._row_filter: Callable[[Row], bool] | None = None
         self._version = 0  # bumped by every change of rows, order or filter
         self._building: str | None = None
+        self._criterion: Callable[[Row], bool] | None = None  # a saved view's own criteria
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -500,6 +502,14 @@ class RowIndex:
         self._building = site_key
         return self._refilter()
 
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> Plan:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: no
+        criterion); a saved view's criteria that no filter box offers (table/criteria.py)."""
+        if predicate is None and self._criterion is None:
+            return Plan()
+        self._criterion = predicate
+        return self._refilter()
+
     def set_searchable_columns(self, columns: Iterable[int]) -> Plan:
         """The columns a search looks at (the visible ones); recomputes every row's text."""
         if not self._search.set_columns(columns, self.rows):
@@ -556,6 +566,9 @@ class RowIndex:
         passes, rows = self._row_filter if row_filter is ... else row_filter, self.rows
         if passes is not None and not skip_building:
             ids = [i for i in ids if passes(rows[i])]  # type: ignore[arg-type]  # live ids
+        if self._criterion is not None and not skip_building:
+            rows, accepts = self.rows, self._criterion
+            ids = [i for i in ids if accepts(rows[i])]  # type: ignore[arg-type]  # live ids
         terms = self._terms if terms is None else terms
         if not terms:
             return ids if ids is not self._order else list(ids)

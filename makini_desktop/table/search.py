@@ -28,8 +28,8 @@ from makini_desktop.table.query import Query, Term, fold_cell
 _RefMatch = tuple[list[str | None], frozenset[str]]
 _Test = Callable[[int], bool]
 
-PREPARE_SLICE_ROWS = 2000
-"""Rows whose search text is computed between two turns of the event loop (~15 ms)."""
+PREPARE_SLICE_ROWS = 1000
+"""Rows whose search text is computed between two turns of the event loop (~10 ms)."""
 
 
 class SearchText:
@@ -103,6 +103,11 @@ class SearchText:
         """Compute the pending texts of ``ids`` (and, from ``rows`` by id, the cell texts of
         the columns the ``field:`` terms of ``query`` name), yielding after each slice."""
         step = max(1, slice_rows)
+        if query:  # the names of the buildings and floors a term may match, folded once
+            for dataset in sorted({self._ref_cols[c] for c in self.searchable
+                                   if c in self._ref_cols} | {self._ref_cols[c] for c in
+                                   query.columns if c in self._ref_cols}):
+                yield from self._fold_names_steps(dataset, 2 * step)
         for col in sorted(query.columns if query is not None else ()):
             if col in self._ref_cols:
                 continue
@@ -256,11 +261,25 @@ class SearchText:
             self._matches[term] = cached
         return cached
 
+    def _fold_names_steps(self, dataset: str, slice_names: int) -> Generator[None, None, None]:
+        """Fold the names of ``dataset`` (50k floors and spaces) a slice per step."""
+        if dataset in self._names:
+            return
+        items = list(self._lookups.names(dataset).items())
+        owner = self._names  # replaced (not cleared) when the names change meanwhile
+        names: list[tuple[str, str]] = []
+        for start in range(0, len(items), slice_names):
+            names.extend((k, fold_cell(n)) for k, n in items[start:start + slice_names])
+            if start + slice_names < len(items):
+                yield
+        owner.setdefault(dataset, names)
+
     def named_keys(self, dataset: str, term: Term) -> frozenset[str]:
         """Keys of the records of ``dataset`` whose name the term matches (its needle)."""
         names = self._names.get(dataset)
         if names is None:
-            names = [(k, fold_cell(n)) for k, n in self._lookups.names(dataset).items()]
-            self._names[dataset] = names
+            for _ in self._fold_names_steps(dataset, 1 << 30):
+                pass
+            names = self._names.get(dataset, [])
         needle = term.needle
         return frozenset(k for k, n in names if needle in n)

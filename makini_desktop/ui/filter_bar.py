@@ -220,6 +220,13 @@ class FilterBar(QWidget):
 
     @Slot(str)
     def _on_lookups_sig_changed(self, dataset: str) -> None:
+        lookups = self.lookups
+        if not (lookups.is_loaded(res.SITES.name) or lookups.is_loaded(res.LOCATIONS.name)):
+            # Every name forgotten: the connection closed or changed, and its floors and
+            # categories mean nothing in the next one (as the search is cleared then).
+            if self.state():
+                self.set_state({})
+            return
         if filters.FLOOR in self.combos and dataset in (res.LOCATIONS.name, res.SITES.name):
             if not self._refill_timer.isActive():
                 self._refill_timer.start()
@@ -240,8 +247,3 @@ class FilterBar(QWidget):
         floor.fill(self._choices(filters.FLOOR), keep=keep)
         if keep != chosen:
             self.filters_changed.emit(self.state())
-
-def filter_names(view: res.View) -> list[str]:
-    """The object names of a view's filter combos (``spacesFloorFilter``…)."""
-    return [f"{view.name}{fid.capitalize()}Filter"
-            for fid in filters.VIEW_FILTERS.get(view.name, ())]

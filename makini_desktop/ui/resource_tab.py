@@ -126,6 +126,8 @@ class ResourceTab(QWidget):
         top.addWidget(self.status)
         top.addWidget(self.progress)
         top.addWidget(self.cancel)
+        self.top_row = top
+        """The row above the table (saved views add their selector to it)."""
 
         self.table = ResourceTableView(self.model, self)
 

@@ -404,6 +404,10 @@ class ResourceTableModel(QAbstractTableModel):
         """Show only rows of one building (None: every building)."""
         self._emit(self.row_index.set_building(site_key))
 
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> None:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: all)."""
+        self._emit(self.row_index.set_criterion(predicate))
+
     def set_searchable_columns(self, columns: Iterable[int]) -> None:
         """The columns a search looks at (the visible ones); recomputes every row's text."""
         self._emit(self.row_index.set_searchable_columns(columns))

@@ -409,3 +409,16 @@ def test_the_selected_row_stays_in_view_after_a_sort(qtbot, loaded):
     view.horizontalHeader().setSortIndicator(code_col, Qt.SortOrder.AscendingOrder)
     qtbot.waitUntil(lambda: not view.sort_pending)
     assert view.verticalScrollBar().value() == 0
+
+
+def test_filters_are_cleared_when_another_connection_opens(qtbot, loaded, sandbox):
+    """Opening a connection starts with every filter on All, as the search is cleared."""
+    tab = loaded.tabs["spaces"]
+    floor = floors_of(sandbox)[0]
+    tab.apply_filter_state({"floor": floor["key"], "type": "office"})
+    qtbot.waitUntil(lambda: not tab.filter_pending)
+    loaded.open_connection(ConnectionInfo("Again", sandbox.url, "it-find-2"), TOKEN)
+    wait_loaded(qtbot, loaded)
+    qtbot.waitUntil(lambda: not tab.filter_pending)
+    assert tab.filter_state() == {}
+    assert tab.model.rowCount() == len(spaces_of(sandbox))

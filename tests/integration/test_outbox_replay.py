@@ -339,3 +339,47 @@ def test_a_walk_in_registered_while_offline_gets_the_servers_key(sandbox):
     assert len(made) == 1
     assert made[0]["status"] == "checked_in"
     assert made[0]["checkedInAt"] == acted.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_refresh_landing_while_a_change_is_pending_keeps_it_on_the_row(sandbox):
+    """The server refuses writes for a while (503): a full refresh of the visitors tab
+    brings the visitor back as expected, yet the tab shows the pending check-in; once the
+    server takes it, the row is the server's record."""
+    visit = expected_visits(sandbox, 1)[0]
+    key = str(visit["key"])
+
+    async def go():
+        from makini_desktop.sync.outbox_link import OutboxLink
+        from makini_desktop.sync.workspace import Workspace
+        from makini_desktop.table.lookups import Lookups
+        from tests.integration.test_workspace_sync import ListSink, fast_retries
+
+        # The models' owner puts the visitors model behind the outbox's overlay.
+        views = [res.VIEWS[name] for name in res.TAB_VIEWS]
+        link = OutboxLink()
+        models = {v.name: link.sink(v, ListSink(v.dataset.name, [])) for v in views}
+        ws = Workspace(views, Lookups(), models, session_factory=fast_retries)
+        ws.outboxes = link
+        open_from_store(ws, sandbox.url)
+        await ws.start_all()
+        box = ws.outboxes.current
+        assert box is not None
+        tab = ws.tabs["visitors"]
+        assert tab.model.rows[key]["status"] == "expected"
+        sandbox.set_faults(["503:method=write"])
+        change = box.change_status("visits", tab.model.rows[key], "checked_in", "check_in")
+        await wait_for(lambda: box.get(change.seq) is not None
+                       and box.get(change.seq).attempts >= 1
+                       and box.get(change.seq).state is ChangeState.WAITING)
+        sandbox.mutate("visits", 5, delete_share=0)  # the refresh brings changed rows too
+        await ws.refresh_tab("visitors", full=True)
+        assert server_record(sandbox, key)["status"] == "expected"
+        assert tab.model.rows[key]["status"] == "checked_in"  # not undone by the refresh
+        sandbox.clear_faults()
+        await wait_for(lambda: box.waiting_count() == 0)
+        await ws.refresh_tab("visitors")
+        assert tab.model.rows[key]["status"] == "checked_in"
+        assert tab.model.rows[key]["updatedAt"] == server_record(sandbox, key)["updatedAt"]
+        await ws.close()
+
+    run(go())

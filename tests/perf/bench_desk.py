@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 
@@ -41,7 +40,7 @@ def run(report: Callable[[str, str], None], quick: bool) -> None:
     import qasync
 
     from makini_desktop.sync.session import ConnectionInfo
-    from tests.perf.bench_ui import _SandboxProcess, _app, _window
+    from tests.perf.bench_ui import _app, _SandboxProcess, _window
 
     scale = "small" if quick else "large"
     count = 10 if quick else ACTIONS

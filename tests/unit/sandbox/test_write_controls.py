@@ -133,3 +133,13 @@ def test_bad_write_faults_are_400(admin: httpx.Client, server: SandboxServer,
     """A status the sandbox cannot inject, or a count below 1, is refused."""
     assert admin.post("/write-faults", json=body).status_code == 400
     assert server.faults == []
+
+
+def test_the_test_controls_page_shows_the_read_only_modules_and_the_write_controls(
+    admin: httpx.Client, server: SandboxServer
+) -> None:
+    """GET /__sandbox__/ says which writes are not offered and how to fail writes."""
+    server.set_read_only(["visitors"])
+    page = admin.get("/").text
+    assert "Writes not offered (405): visits." in page
+    assert "write-faults" in page and "idempotency" in page

@@ -68,13 +68,13 @@ def test_floors_sort_by_their_level_in_the_floors_and_spaces_tabs() -> None:
 
 def test_rows_that_tie_sort_by_name_whatever_their_arrival() -> None:
     """Sorting by type orders the spaces of one type by name, not by arrival."""
-    rows = [space("1", "Desk 10", type="workstation"), space("2", "Desk 2", type="workstation"),
-            space("3", "Board", type="meeting_room"), space("4", "Desk 1", type="workstation")]
+    rows = [space("1", "Cubicle", type="workstation"), space("2", "alcove", type="workstation"),
+            space("3", "Board", type="meeting_room"), space("4", "Bay", type="workstation")]
     for arrival in (rows, rows[::-1]):
         index = RowIndex(res.SPACES_VIEW, Lookups())
         index.replace(arrival)
         index.sort([c.id for c in res.SPACES_VIEW.columns].index("type"))
-        assert names(index) == ["Board", "Desk 1", "Desk 2", "Desk 10"]
+        assert names(index) == ["Board", "alcove", "Bay", "Cubicle"]
 
 
 def test_odd_types_in_a_text_column_sort_as_their_text() -> None:
