@@ -126,6 +126,7 @@ class Desk(QObject):
         visitors = window.tabs.get("visitors")
         if visitors is not None:
             visitors.sig_search_entered.connect(self._on_visitors_search_entered)
+        window.detail_pane.sig_shown.connect(self._on_detail_pane_shown)
         window.resource_tabs.currentChanged.connect(self.update_enabled)
         self.update_enabled()
 
@@ -157,6 +158,13 @@ class Desk(QObject):
             bar.addSeparator()
             bar.addAction(self.check_out_all_action)
         return bar
+
+    def _on_detail_pane_shown(self, detail: Any) -> None:
+        """A visit or a move in the detail pane: its desk actions above its fields (they
+        act on the tab's selection, which the pane follows)."""
+        dataset = next((ds for ds, tab in _TAB_OF.items() if tab == detail.place.view), None)
+        if dataset is not None:
+            self.window.detail_pane.set_actions(self.actions_for(dataset))
 
     # -- which actions apply --------------------------------------------------------------
 

@@ -358,3 +358,23 @@ def test_today_shows_todays_visits_with_the_days_counts_and_is_remembered(
     assert again.desk.day.today_action.isChecked()
     qtbot.waitUntil(lambda: again.tabs["visitors"].model.rowCount() == len(todays),
                     timeout=WAIT_MS)
+
+
+def test_the_detail_pane_of_a_visit_offers_its_desk_actions(qtbot, window, sandbox):
+    connect(qtbot, window, sandbox)
+    key = str(server_visits(sandbox, "expected")[6]["key"])
+    tab = window.tabs["visitors"]
+    window.resource_tabs.setCurrentWidget(tab)
+    tab.table.selectRow(tab.model.row_of_key(key))  # current and selected, as a click
+    window.detail_pane.show()
+    pane = window.detail_pane
+    qtbot.waitUntil(lambda: pane.detail is not None and pane.detail.place.key == key,
+                    timeout=WAIT_MS)
+    bar = pane.actions_bar
+    names = [a.objectName() for a in bar.actions()]
+    assert "checkInAction" in names and "approveMoveAction" not in names
+    check_in = next(a for a in bar.actions() if a.objectName() == "checkInAction")
+    assert check_in.isEnabled()
+    check_in.trigger()
+    qtbot.waitUntil(lambda: record(sandbox, "visits", key)["status"] == "checked_in",
+                    timeout=WAIT_MS)
