@@ -148,7 +148,7 @@ class Desk(QObject):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         if dataset == res.VISITS.name:
             bar.addAction(self.day.today_action)
-            bar.addWidget(self.day.summary)
+            self.day.summary_action = bar.addWidget(self.day.summary)
             bar.addSeparator()
             bar.addAction(self.register_action)
             bar.addSeparator()

@@ -98,6 +98,12 @@ class ResourceTab(QWidget):
         self.status.setObjectName(f"{name}LoadStatus")
         self.status.setAccessibleName(f"{self.view.title} load status")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The status takes the row's spare room and gives it up first: a long "Syncing —
+        # page 24 of 31" never makes the window wider than a laptop screen (its tooltip has
+        # the whole text).
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setMinimumWidth(self.fontMetrics().averageCharWidth() * 12)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.progress = QProgressBar(self)
         self.progress.setObjectName(f"{name}Progress")
@@ -122,8 +128,7 @@ class ResourceTab(QWidget):
         top.addWidget(self.filter_bar)
         top.addSpacing(self.fontMetrics().averageCharWidth() * 2)
         top.addWidget(self.count)
-        top.addStretch(1)
-        top.addWidget(self.status)
+        top.addWidget(self.status, 1)
         top.addWidget(self.progress)
         top.addWidget(self.cancel)
         self.top_row = top

@@ -349,6 +349,8 @@ def test_today_shows_todays_visits_with_the_days_counts_and_is_remembered(
     qtbot.waitUntil(lambda: summary.text() == (
         f"Today: {by['expected']:,} expected · {by['checked_in']:,} on site · "
         f"{by['checked_out']:,} left"), timeout=WAIT_MS)
+    window.resource_tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(summary.isVisible, timeout=WAIT_MS)
     window.save_settings()
     window.close()
 
