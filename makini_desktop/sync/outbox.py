@@ -188,6 +188,7 @@ class Outbox:
         self._hold_until = 0.0  # every send waits until then (network down, 429)
         self._failures = 0  # consecutive network failures (the shared backoff)
         self._last_count = self.waiting_count()
+        self._errors: dict[int, MakiniError] = {}  # this run's refusals, for their dialog
 
     # -- what is in it ----------------------------------------------------------------------
 
@@ -216,6 +217,17 @@ class Outbox:
             dataset, confirmed=self.confirmed,
         )
         return shown[0] if shown else dict(row)
+
+    def has_overlay(self, dataset: str) -> bool:
+        """Whether :meth:`overlay` can change any row of ``dataset`` (a refresh of a list
+        with nothing on its way is handed over untouched, at no cost)."""
+        return any(c.dataset == dataset and c.pending for c in self._changes.values()) or any(
+            ds == dataset for ds, _key in self.confirmed)
+
+    def error_for(self, seq: int) -> MakiniError | None:
+        """The error that refused a change in this run (its request ID, field messages),
+        or None (refused in an earlier run: the change keeps its reason and request ID)."""
+        return self._errors.get(seq)
 
     def pending_for(self, dataset: str, key: str) -> list[Change]:
         """The record's changes still on their way, in order (the row's "Sending…")."""
@@ -481,6 +493,10 @@ class Outbox:
                 self._hold_until = max(self._hold_until, self._clock() + err.retry_after)
                 return err.retry_after
             return 0
+        self._errors[change.seq] = err
+        del_old = [seq for seq in self._errors if seq not in self._changes]
+        for seq in del_old:
+            del self._errors[seq]
         if err.status == 409:
             current = _server_current(err)
             self.store.mark_conflict(

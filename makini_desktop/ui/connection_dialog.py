@@ -23,7 +23,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -40,11 +40,14 @@ from PySide6.QtWidgets import (
 from makini_desktop.api.urls import InsecureUrlError, InvalidBaseUrl
 from makini_desktop.redact import register_secret, unregister_secret
 from makini_desktop.store import cache as cache_store
+from makini_desktop.store.outbox import unsent_in_connection
 from makini_desktop.store.profiles import ConnectionProfile, ProfileError, ProfileStore
 from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connection_status import describe_error, describe_status, provider_name
+from makini_desktop.sync.outbox_link import remove_warning
 from makini_desktop.ui.connection_form import ConnectionForm, Tester
 from makini_desktop.ui.connection_list import ID_ROLE, ConnectionList
+from makini_desktop.ui.dialog_parts import paint_error_labels
 from makini_desktop.ui.keyring_banner import NO_KEYCHAIN_TEXT, KeyringBanner
 
 __all__ = [
@@ -56,12 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _error_color(palette: QPalette) -> QColor:
-    """A red that is readable on the current (light or dark) window background."""
-    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
-    return QColor("#ff8a80") if dark else QColor("#b3261e")
 
 
 class ConnectionDialog(QDialog):
@@ -214,14 +211,8 @@ class ConnectionDialog(QDialog):
 
     def _apply_colors(self) -> None:
         """Colours derived from the current palette, so light and dark mode both read well."""
-        base = self.palette()
-        red = _error_color(base)
-        for label in self.findChildren(QLabel):
-            if label.property("errorLabel"):
-                palette = label.palette()
-                palette.setColor(QPalette.ColorRole.WindowText, red)
-                label.setPalette(palette)
-        self.banner.apply_colors(base)
+        paint_error_labels(self)
+        self.banner.apply_colors(self.palette())
 
     # -- list -----------------------------------------------------------------------------
 
@@ -529,10 +520,14 @@ class ConnectionDialog(QDialog):
         box.setWindowTitle("Remove connection")
         box.setText(f"Remove the connection “{profile.name}”?")
         where = self.tokens.backend_name
-        box.setInformativeText(
-            f"Its token is deleted from {where} and its offline data from this computer. "
-            "This cannot be undone."
-        )
+        info = (f"Its token is deleted from {where} and its offline data from this computer. "
+                "This cannot be undone.")
+        unsent = remove_warning(unsent_in_connection(profile.id), profile.name)
+        if unsent:
+            # Changes the user made and the server never got: said first, with a warning.
+            box.setIcon(QMessageBox.Icon.Warning)
+            info = f"{unsent}\n\n{info}"
+        box.setInformativeText(info)
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         remove.setObjectName("confirmRemoveButton")
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)

@@ -230,10 +230,12 @@ class DetailPane(QDockWidget):
     Signals:
         sig_follow(Place): a related record's link was followed.
         sig_show_all(str): "Show all…" of the group with that title was chosen.
+        sig_shown(Detail): a record is shown (whoever has its actions sets them now).
     """
 
     sig_follow = Signal(object)
     sig_show_all = Signal(str)
+    sig_shown = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(_tr("Details"), parent)
@@ -383,6 +385,7 @@ class DetailPane(QDockWidget):
                 self.related.setExpanded(model.index(row, 0), group.title in kept)
             self.related.verticalScrollBar().setValue(scroll)
         self.copy_button.setEnabled(True)
+        self.sig_shown.emit(detail)
 
     def show_message(self, text: str) -> None:
         """Show no record, only a sentence (nothing selected, the record is gone)."""

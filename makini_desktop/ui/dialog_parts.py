@@ -12,7 +12,7 @@ import platform
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,9 +31,11 @@ __all__ = [
     "WrappingLabel",
     "bigger_bold",
     "environment_lines",
+    "error_color",
     "heading_row",
     "iso_utc",
     "message_icon",
+    "paint_error_labels",
     "text_width",
     "utc_now",
 ]
@@ -60,6 +62,23 @@ def environment_lines() -> list[str]:
         f"OS: {platform.platform()}",
         f"Python: {platform.python_version()}, PySide6 {pyside_version}",
     ]
+
+
+def error_color(palette: QPalette) -> QColor:
+    """A red that is readable on the current (light or dark) window background."""
+    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
+    return QColor("#ff8a80") if dark else QColor("#b3261e")
+
+
+def paint_error_labels(widget: QWidget) -> None:
+    """Colour every label of ``widget`` marked with the ``errorLabel`` property in
+    :func:`error_color` (call again when the palette changes)."""
+    red = error_color(widget.palette())
+    for label in widget.findChildren(QLabel):
+        if label.property("errorLabel"):
+            palette = label.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, red)
+            label.setPalette(palette)
 
 
 def message_icon(parent: QWidget, pixmap: QStyle.StandardPixmap, accessible: str) -> QLabel:

@@ -44,6 +44,7 @@ from makini_desktop.store.secrets import TokenStore
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.notify import Level, Message
 from makini_desktop.sync.session import ConnectionInfo, Session
+from makini_desktop.ui import desk
 from makini_desktop.ui.banner import Banner, OfflineBanner
 from makini_desktop.ui.connection_glue import ConnectionGlue
 from makini_desktop.ui.controllers import Workspace
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("makini-desktop")
         self._setup_ui()
         self._setup_actions()
+        self.desk = desk.install(self)  # front desk, move desk, the outbox
         restore_layout(self)
         self.workspace.focus = self.current_tab().view.name
         self.resource_tabs.currentChanged.connect(self._on_resource_tabs_current_changed)
@@ -355,6 +357,9 @@ class MainWindow(QMainWindow):
             if dialog.ask_before_quit(self._quit_after_asking):
                 event.ignore()
                 return
+        if not self._quit_confirmed and self.desk.ask_before_quit(self._quit_after_asking):
+            event.ignore()  # changes still on their way: kept, said once
+            return
         self._quit_confirmed = False
         self.save_settings()
         if dialog_alive:

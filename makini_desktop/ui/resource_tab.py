@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 
 import shiboken6
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.table import filters
 from makini_desktop.table.cells import Row
+from makini_desktop.ui.banner import Banner
 from makini_desktop.ui.controllers import Phase, TabController
 from makini_desktop.ui.filter_bar import FilterBar, SearchBox
 from makini_desktop.ui.table_model import count_label
@@ -43,10 +45,12 @@ class ResourceTab(QWidget):
         parent: the Qt parent.
 
     Signals:
+        sig_search_entered: Enter was pressed in the search box (the search is applied).
         filters_changed(dict): the filters beside the search box changed; the new
             :meth:`filter_state`.
     """
 
+    sig_search_entered = Signal()
     filters_changed = Signal(dict)
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
@@ -94,6 +98,12 @@ class ResourceTab(QWidget):
         self.status.setObjectName(f"{name}LoadStatus")
         self.status.setAccessibleName(f"{self.view.title} load status")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The status takes the row's spare room and gives it up first: a long "Syncing —
+        # page 24 of 31" never makes the window wider than a laptop screen (its tooltip has
+        # the whole text).
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setMinimumWidth(self.fontMetrics().averageCharWidth() * 12)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.progress = QProgressBar(self)
         self.progress.setObjectName(f"{name}Progress")
@@ -118,14 +128,19 @@ class ResourceTab(QWidget):
         top.addWidget(self.filter_bar)
         top.addSpacing(self.fontMetrics().averageCharWidth() * 2)
         top.addWidget(self.count)
-        top.addStretch(1)
-        top.addWidget(self.status)
+        top.addWidget(self.status, 1)
         top.addWidget(self.progress)
         top.addWidget(self.cancel)
         self.top_row = top
         """The row above the table (saved views add their selector to it)."""
 
         self.table = ResourceTableView(self.model, self)
+
+        # A line for what an action on this tab's rows met (a 409: "already checked out").
+        self.notice = Banner(f"{name}Notice", f"{self.view.title} notice", "warning", self)
+        dismiss = self.notice.add_button("Dismiss", f"{name}NoticeDismiss", "Dismiss notice")
+        dismiss.clicked.connect(self.notice.hide)
+        self.notice.hide()
 
         self.unavailable = QLabel(self)
         self.unavailable.setObjectName(f"{name}Unavailable")
@@ -144,13 +159,23 @@ class ResourceTab(QWidget):
         margin = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutTopMargin) // 2
         layout.setContentsMargins(margin, margin, margin, margin)
         layout.addLayout(top)
+        layout.addWidget(self.notice)
         layout.addWidget(self.stack, 1)
+        self._layout = layout
 
     def refresh_status_text(self) -> None:
         """Recompute "last synced 5 min ago" (called periodically)."""
         status = self.controller.status
         self.status.setText(status.text())
         self.status.setToolTip(status.tooltip())
+
+    def add_toolbar(self, bar: QWidget) -> None:
+        """Put a row of actions (the front desk's) between the search row and the table."""
+        self._layout.insertWidget(1, bar)
+
+    def show_notice(self, text: str) -> None:
+        """Say something about this tab's rows in a line above the table (until dismissed)."""
+        self.notice.show_message(text)
 
     def apply_search_now(self) -> None:
         """Filter with the search box's text without waiting for the debounce."""
@@ -169,6 +194,13 @@ class ResourceTab(QWidget):
             await asyncio.sleep(0)
             if not shiboken6.isValid(model):
                 return
+
+    async def wait_search(self) -> None:
+        """Wait until the search being applied (if any) has filtered the table."""
+        task = self._tasks.get("search")
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
 
     def cancel_search(self) -> None:
         """Drop a typed search that has not been applied yet (the window is closing)."""
@@ -239,6 +271,7 @@ class ResourceTab(QWidget):
     @Slot()
     def _on_search_return_pressed(self) -> None:
         self.apply_search_now()
+        self.sig_search_entered.emit()
 
     @Slot()
     def _on_debounce_timeout(self) -> None:

@@ -28,6 +28,8 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 
 from makini_desktop.api import resources as res
 from makini_desktop.table import lookups as plain_lookups
@@ -68,6 +70,19 @@ KeyRole = Qt.ItemDataRole.UserRole + 3
 
 _ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ICONS: dict[str, QIcon] = {}
+
+
+def _sending_icon() -> QIcon:
+    """The mark of a row whose change is not yet confirmed (the theme's "send" icon where
+    the platform has one, else the style's forward arrow)."""
+    icon = _ICONS.get("sending")
+    if icon is None:
+        icon = QIcon.fromTheme(QIcon.ThemeIcon.MailSend)
+        if icon.isNull():
+            icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_ArrowForward)
+        _ICONS["sending"] = icon
+    return icon
 _DESCENDING = Qt.SortOrder.DescendingOrder
 
 
@@ -119,6 +134,13 @@ class ResourceTableModel(QAbstractTableModel):
         self.cells = self.row_index.cells
         # The row ids as Qt knows them: the index's ``visible`` once a plan is emitted.
         self._shown: list[int] = []
+        self.overlay: Callable[[list[Row]], list[Row]] | None = None
+        """Rows arriving (a page, a refresh, the cache) pass through this first: the
+        outbox's changes still on their way stay applied (see ``ui/desk.py``)."""
+        # Records with a change on its way: key -> the status cell's tooltip ("Sending…").
+        self._pending: dict[str, str] = {}
+        self._status_column = next(
+            (i for i, c in enumerate(self.columns) if c.id == res.F_STATUS), -1)
 
     # -- Qt model interface -------------------------------------------------------------------
 
@@ -156,7 +178,12 @@ class ResourceTableModel(QAbstractTableModel):
             rid = self._rid(index)
             if rid is None:
                 return None
+            if self._pending and (tip := self._pending_tip(index)):
+                return tip
             return self.cells.tooltip(self.row_index.rows[rid], index.column())
+        if role == Qt.ItemDataRole.DecorationRole and self._pending:
+            tip = self._pending_tip(index)
+            return _sending_icon() if tip else None
         if role == SortRole:
             rid = self._rid(index)
             if rid is None:
@@ -249,6 +276,40 @@ class ResourceTableModel(QAbstractTableModel):
         except ValueError:
             return -1
 
+    def row_by_key(self, key: str) -> Row | None:
+        """The record with that key, shown or not (None when the model does not hold it)."""
+        rid = self.row_index.id_of(key)
+        return None if rid is None else self.row_index.rows[rid]
+
+    def set_pending(self, key: str, tooltip: str | None) -> None:
+        """Mark a record as having a change on its way (its status cell shows an icon and
+        ``tooltip``), or clear the mark (None)."""
+        if tooltip:
+            if self._pending.get(key) == tooltip:
+                return
+            self._pending[key] = tooltip
+        elif self._pending.pop(key, None) is None:
+            return
+        row = self.row_of_key(key)
+        if row >= 0 and self._status_column >= 0:
+            cell = self.index(row, self._status_column)
+            self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole,
+                                               Qt.ItemDataRole.ToolTipRole])
+
+    def pending_tooltip(self, key: str) -> str | None:
+        """The "Sending…" text of a record with a change on its way, or None."""
+        return self._pending.get(key)
+
+    def _pending_tip(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
+        if index.column() != self._status_column:
+            return None
+        rid = self._rid(index)
+        row = None if rid is None else self.row_index.rows[rid]
+        return None if row is None else self._pending.get(str(row.get(res.F_KEY)))
+
+    def _overlaid(self, rows: Iterable[Row]) -> Iterable[Row]:
+        return rows if self.overlay is None else self.overlay(list(rows))
+
     def visible_rows(self) -> list[Row]:
         """The records shown, in display order (what an export of the tab writes)."""
         rows = self.row_index.rows
@@ -270,11 +331,11 @@ class ResourceTableModel(QAbstractTableModel):
 
     def set_rows(self, rows: Iterable[Row]) -> None:
         """Replace every row (a model reset: selection and scroll position are lost)."""
-        self._emit(self.row_index.replace(rows))
+        self._emit(self.row_index.replace(self._overlaid(rows)))
 
     def append_rows(self, rows: Iterable[Row]) -> None:
         """Add rows as a page arrives: new rows are inserted in place, known keys updated."""
-        self._emit(self.row_index.add(rows))
+        self._emit(self.row_index.add(self._overlaid(rows)))
 
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
         """Apply an incremental change set: changed or new rows, and deleted keys.
@@ -282,7 +343,7 @@ class ResourceTableModel(QAbstractTableModel):
         A small change set keeps the selection and scroll position (row signals); a large
         one resets the model, which is cheaper than thousands of row signals.
         """
-        self._emit(self.row_index.apply(upserts, deleted_keys))
+        self._emit(self.row_index.apply(self._overlaid(upserts), deleted_keys))
 
     def replace_rows(self, rows: Sequence[Row]) -> None:
         """Bring the model to exactly ``rows`` with as few changes as possible.
@@ -304,7 +365,7 @@ class ResourceTableModel(QAbstractTableModel):
         See :meth:`RowIndex.changed_rows`; with :meth:`keys_not_in` a caller compares a long
         list in slices.
         """
-        return self.row_index.changed_rows(rows, seen)
+        return self.row_index.changed_rows(self._overlaid(rows), seen)
 
     def keys_not_in(self, seen: set[str]) -> list[str]:
         """The keys held that are not in ``seen`` (rows a new list no longer has)."""

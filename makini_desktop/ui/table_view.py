@@ -12,7 +12,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -51,6 +51,9 @@ class ResourceTableView(QTableView):
         super().__init__(parent)
         self.resource_model = model
         self.widths_chosen = False
+        self.extra_actions: list[QAction] = []
+        """Actions on the selected rows, shown in the rows' context menu after Copy (the
+        front desk's Check in, the move desk's Approve…)."""
         self.setModel(model)
         self.setObjectName(f"{model.view.name}Table")
         self.setAccessibleName(f"{model.view.title} table")
@@ -220,6 +223,9 @@ class ResourceTableView(QTableView):
         has_selection = bool(self.selected_rows())
         copy.setEnabled(has_selection)
         copy_headers.setEnabled(has_selection)
+        if self.extra_actions:
+            menu.addSeparator()
+            menu.addActions(self.extra_actions)
         menu.popup(self.viewport().mapToGlobal(pos))
 
     @Slot(QPoint)

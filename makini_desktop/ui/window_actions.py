@@ -93,9 +93,10 @@ class WindowActions:
 
         self.connections_action = QAction("&Connections…", window)
         self.connections_action.setObjectName("connectionsAction")
-        self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        # Ctrl+Shift+O is the front desk's Check out.
+        self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
         self.connections_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
-        self.connections_action.setToolTip("Add, edit or switch connections (Ctrl+Shift+O)")
+        self.connections_action.setToolTip("Add, edit or switch connections (Ctrl+Shift+K)")
 
         self.export_action = QAction("&Export…", window)
         self.export_action.setObjectName("exportAction")
@@ -162,6 +163,7 @@ class WindowActions:
         """File, View and Help."""
         menu_bar.setAccessibleName("Menu bar")
         file_menu = menu_bar.addMenu("&File")
+        file_menu.setObjectName("fileMenu")
         file_menu.addAction(self.connections_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -169,6 +171,7 @@ class WindowActions:
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menu_bar.addMenu("&View")
+        view_menu.setObjectName("viewMenu")
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.full_refresh_action)
         view_menu.addAction(self.find_action)
@@ -184,6 +187,7 @@ class WindowActions:
         for action in self.saved_views.actions():
             view_menu.addAction(action)
         help_menu = menu_bar.addMenu("&Help")
+        help_menu.setObjectName("helpMenu")
         help_menu.addAction(self.about_action)
 
     def make_toolbar(self, window: QMainWindow) -> QToolBar:

@@ -266,6 +266,13 @@ def bench_outbox(quick: bool) -> None:
     bench_outbox.run(report, sandbox_process, quick)
 
 
+def bench_desk(quick: bool) -> None:
+    """A front-desk action until its row is repainted (median, max)."""
+    from tests.perf import bench_desk
+
+    bench_desk.run(report, quick)
+
+
 BENCHES: dict[str, Callable[[bool], None]] = {
     "client": bench_client,
     "ratelimit": bench_ratelimit,
@@ -274,6 +281,7 @@ BENCHES: dict[str, Callable[[bool], None]] = {
     "cachestart": bench_cachestart,
     "firstload": bench_firstload,
     "outbox": bench_outbox,
+    "desk": bench_desk,
 }
 
 
