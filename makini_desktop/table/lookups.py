@@ -25,6 +25,8 @@ class Lookups:
         self._names: dict[str, dict[str, str]] = {name: {} for name in self.DATASETS}
         self._folded: dict[str, list[tuple[str, str]] | None] = {}
         self._units: dict[str, Any] = {}  # site key -> areaUnit
+        # location key -> (parentKey, siteKey, type, level): a location's floor and level
+        self._places: dict[str, tuple[str | None, str | None, Any, Any]] = {}
         self._listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, listener: Callable[[str], None]) -> None:
@@ -69,6 +71,47 @@ class Lookups:
                 changed = True
         return changed
 
+    def _keep_places(self, dataset: str, rows: Iterable[Mapping[str, Any]]) -> bool:
+        if dataset != res.LOCATIONS.name:
+            return False
+        changed = False
+        places = self._places
+        for row in rows:
+            key = row.get(res.F_KEY)
+            if key is None:
+                continue
+            place = _place(row)
+            if places.get(str(key)) != place:
+                places[str(key)] = place
+                changed = True
+        return changed
+
+    def level(self, location_key: Any) -> int | None:
+        """A floor's numeric ``level``, None when it has none (or is not a known floor)."""
+        place = None if location_key is None else self._places.get(str(location_key))
+        level = None if place is None else place[3]
+        return level if isinstance(level, int) and not isinstance(level, bool) else None
+
+    def floors(self, site_key: str | None = None) -> list[str]:
+        """The keys of the floors of a building (None: of every building), in level order
+        (then by name), floors without a level last."""
+        floors = [
+            k for k, (_parent, site, kind, _level) in self._places.items()
+            if kind == res.LOCATION_TYPE_FLOOR and (site_key is None or site == site_key)
+        ]
+        names = self._names.get(res.LOCATIONS.name, {})
+
+        def order(key: str) -> tuple[Any, ...]:
+            level = self.level(key)
+            return (level is None, level or 0, names.get(key, "").casefold(), key)
+
+        return sorted(floors, key=order)
+
+    def site_of(self, location_key: Any) -> str | None:
+        """The building key of a location, when known."""
+        place = None if location_key is None else self._places.get(str(location_key))
+        return None if place is None else place[1]
+
     def is_loaded(self, dataset: str) -> bool:
         """True once any name of the dataset is known."""
         return bool(self._names.get(dataset))
@@ -77,7 +120,14 @@ class Lookups:
         """Replace the names of a dataset with those of ``rows``."""
         rows = list(rows)
         names = {str(r[res.F_KEY]): self._row_name(r) for r in rows if r.get(res.F_KEY) is not None}
-        if self._keep_units(dataset, rows) or names != self._names.get(dataset):
+        places_changed = False
+        if dataset == res.LOCATIONS.name:
+            old_places = self._places
+            self._places = {}
+            self._keep_places(dataset, rows)
+            places_changed = self._places != old_places
+        if (self._keep_units(dataset, rows) | places_changed
+                or names != self._names.get(dataset)):
             self._names[dataset] = names
             self._changed(dataset)
 
@@ -91,6 +141,7 @@ class Lookups:
         names = self._names.setdefault(dataset, {})
         rows = list(rows)
         changed = self._keep_units(dataset, rows)
+        changed = self._keep_places(dataset, rows) or changed
         for row in rows:
             raw = row.get(res.F_KEY)
             if raw is None:
@@ -101,6 +152,7 @@ class Lookups:
                 names[key] = name
                 changed = True
         for key in deleted_keys:
+            self._places.pop(key, None)
             if names.pop(key, None) is not None:
                 changed = True
         if changed:
@@ -113,6 +165,7 @@ class Lookups:
         :meth:`update_rows` would change. Nothing is changed."""
         names = self._names.get(dataset, {})
         units = self._units if dataset == res.SITES.name else None
+        places = self._places if dataset == res.LOCATIONS.name else None
         out: list[Mapping[str, Any]] = []
         for row in rows:
             raw = row.get(res.F_KEY)
@@ -121,7 +174,7 @@ class Lookups:
             key = str(raw)
             if names.get(key) != self._row_name(row) or (
                 units is not None and units.get(key) != row.get(res.F_AREA_UNIT)
-            ):
+            ) or (places is not None and places.get(key) != _place(row)):
                 out.append(row)
         return out
 
@@ -134,6 +187,7 @@ class Lookups:
         if gone:
             for key in gone:
                 del names[key]
+                self._places.pop(key, None)
             self._changed(dataset)
 
     def clear(self) -> None:
@@ -141,6 +195,7 @@ class Lookups:
         had = [ds for ds, names in self._names.items() if names]
         self._names = {name: {} for name in self.DATASETS}
         self._units.clear()
+        self._places.clear()
         self._folded.clear()
         for dataset in had:
             self._notify(dataset)
@@ -163,3 +218,13 @@ class Lookups:
     def _notify(self, dataset: str) -> None:
         for listener in list(self._listeners):
             listener(dataset)
+
+
+def _place(row: Mapping[str, Any]) -> tuple[str | None, str | None, Any, Any]:
+    parent, site = row.get(res.F_PARENT_KEY), row.get(res.F_SITE_KEY)
+    return (
+        None if parent is None else str(parent),
+        None if site is None else str(site),
+        row.get(res.F_TYPE),
+        row.get(res.F_LEVEL),
+    )

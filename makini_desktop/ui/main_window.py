@@ -28,7 +28,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QStyle,
     QTabWidget,
@@ -47,10 +46,11 @@ from makini_desktop.ui.banner import Banner, OfflineBanner
 from makini_desktop.ui.controllers import Workspace
 from makini_desktop.ui.error_dialog import ErrorReporter
 from makini_desktop.ui.notifier import weak_listener
+from makini_desktop.ui.overview_tab import install_overview
 from makini_desktop.ui.resource_tab import ResourceTab
 from makini_desktop.ui.tab_export import TabExporter
 from makini_desktop.ui.table_view import ResourceTableView
-from makini_desktop.ui.window_actions import WindowActions, open_about_box
+from makini_desktop.ui.window_actions import WindowActions, open_about_box, open_new_token_dialog
 from makini_desktop.ui.window_layout import (
     WORK_OFFLINE_KEY,
     open_settings,
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("makini-desktop")
         self._setup_ui()
         self._setup_actions()
+        self.overview = install_overview(self)  # first tab; its actions in the menus
         restore_layout(self)
         self.workspace.focus = self.current_tab().view.name
         self.resource_tabs.currentChanged.connect(self._on_resource_tabs_current_changed)
@@ -296,12 +297,12 @@ class MainWindow(QMainWindow):
         await self.workspace.close()
 
     def current_tab(self) -> ResourceTab:
+        """The list shown; on the Overview, the first list (Refresh, Find and Export act on it)."""
         widget = self.resource_tabs.currentWidget()
-        assert isinstance(widget, ResourceTab)
-        return widget
+        return widget if isinstance(widget, ResourceTab) else self.tabs[self.views[0].name]
 
     def _show_tab(self, index: int) -> None:
-        self.resource_tabs.setCurrentIndex(index)
+        self.resource_tabs.setCurrentWidget(self.tabs[self.views[index].name])
 
     def _update_connection_ui(self) -> None:
         info = self.workspace.info
@@ -488,26 +489,9 @@ class MainWindow(QMainWindow):
         self.show_connections(profile_id, focus_token=True)
 
     def ask_new_token(self, info: ConnectionInfo) -> QInputDialog:
-        """Ask for a new token for an unsaved connection and reconnect with it (no profile,
-        nothing saved: the token stays in memory)."""
-        dialog = QInputDialog(self)
-        dialog.setObjectName("newTokenDialog")
-        dialog.setAccessibleName("New token")
-        dialog.setWindowTitle("Reconnect")
-        dialog.setLabelText(
-            f"The token for {info.base_url} was not accepted.\nPaste a new token:"
-        )
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def reconnect(text: str) -> None:
-            token = text.strip()
-            if token:
-                self.open_connection(ConnectionInfo.adhoc(info.base_url, token, info.name), token)
-
-        dialog.textValueSelected.connect(reconnect)
-        dialog.open()  # never exec(): the event loop keeps running
-        return dialog
+        """Ask for a new token for an unsaved connection and reconnect with it."""
+        return open_new_token_dialog(self, info.base_url, lambda token: self.open_connection(
+            ConnectionInfo.adhoc(info.base_url, token, info.name), token))
 
     @Slot(str)
     def _on_connection_dialog_sig_activate(self, profile_id: str) -> None:

@@ -15,7 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenuBar,
     QMessageBox,
@@ -36,6 +38,7 @@ __all__ = [
     "ConnectionSwitcher",
     "WindowActions",
     "open_about_box",
+    "open_new_token_dialog",
 ]
 
 NO_CONNECTION_TEXT = "No connection"
@@ -130,6 +133,8 @@ class WindowActions:
         """File, View and Help."""
         menu_bar.setAccessibleName("Menu bar")
         file_menu = menu_bar.addMenu("&File")
+        file_menu.setObjectName("fileMenu")
+        file_menu.setAccessibleName("File")
         file_menu.addAction(self.connections_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -137,6 +142,8 @@ class WindowActions:
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menu_bar.addMenu("&View")
+        view_menu.setObjectName("viewMenu")
+        view_menu.setAccessibleName("View")
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.full_refresh_action)
         view_menu.addAction(self.find_action)
@@ -259,6 +266,29 @@ def open_about_box(parent: QWidget) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def open_new_token_dialog(
+    parent: QWidget, base_url: str, reconnect: Callable[[str], object]
+) -> QInputDialog:
+    """Ask for a new token for an unsaved connection (non-modal); ``reconnect`` gets the
+    pasted token (stripped, never empty). Nothing is saved: the token stays in memory."""
+    dialog = QInputDialog(parent)
+    dialog.setObjectName("newTokenDialog")
+    dialog.setAccessibleName("New token")
+    dialog.setWindowTitle("Reconnect")
+    dialog.setLabelText(f"The token for {base_url} was not accepted.\nPaste a new token:")
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def accepted(text: str) -> None:
+        token = text.strip()
+        if token:
+            reconnect(token)
+
+    dialog.textValueSelected.connect(accepted)
+    dialog.open()  # never exec(): the event loop keeps running
+    return dialog
 
 
 def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:
