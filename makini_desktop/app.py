@@ -487,6 +487,10 @@ async def _take_screenshots(
         for tab in window.workspace.tabs.values():
             await tab.wait()
     await _settle(app)
+    window.resource_tabs.setCurrentWidget(window.overview)
+    await window.overview.ensure_current()
+    await _settle(app)
+    _save(window, folder / "overview.png")
     for view in window.views:
         window.resource_tabs.setCurrentWidget(window.tabs[view.name])
         await _settle(app)

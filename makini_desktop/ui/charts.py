@@ -286,8 +286,6 @@ class ChartBase(QWidget):
                 b, s = self._targets[index]
                 bar = self.bars[b]
                 text = f"{bar.label}\n{bar.segments[s].tip()}"
-                if bar.text:
-                    text += f"\n{bar.text}"
                 QToolTip.showText(event.globalPos(), text, self)
             else:
                 QToolTip.hideText()
@@ -352,7 +350,7 @@ class BarChart(ChartBase):
     the order given (a stack of floors: the top floor first)."""
 
     def _row_height(self) -> int:
-        return max(self.fontMetrics().height() * 2, 22)
+        return max(int(self.fontMetrics().height() * 1.75), 20)
 
     def _columns(self) -> tuple[int, int, int]:
         """x of the bars' start and end, and the label column's width."""
@@ -361,7 +359,7 @@ class BarChart(ChartBase):
         width = self.width()
         label_w = min(max((fm.horizontalAdvance(b.label) for b in self.bars), default=0),
                       int(width * 0.3))
-        text_w = min(max((fm.horizontalAdvance(b.text) for b in self.bars), default=0),
+        text_w = min(max((fm.horizontalAdvance(b.text) for b in self.bars), default=0) + 4,
                      int(width * 0.4))
         x0 = m + label_w + m
         x1 = max(width - m - text_w - m, x0 + 10)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtCore import QObject, QPoint, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -55,7 +55,7 @@ def _paint_fitted(widget: QWidget, device: object) -> None:
         size = widget.size()
         scale = min(page.width() / max(size.width(), 1), page.height() / max(size.height(), 1))
         painter.scale(scale, scale)
-        widget.render(painter)
+        widget.render(painter, QPoint())
     finally:
         painter.end()
 

@@ -225,17 +225,21 @@ def _occ_cells(occ: ov.Occupancy) -> list[str]:
 
 
 def _occ_text(occ: ov.Occupancy) -> str:
+    """The figures beside a bar, short: the table twin and the tooltip have the rest."""
+    return tr("{0} of {1} ({2})").format(n(occ.occupied), n(occ.seats), occ.percent_text())
+
+
+def _occ_tip(occ: ov.Occupancy) -> str:
     rooms = tr("{0} rooms ({1} places)").format(n(occ.rooms), n(occ.room_capacity))
-    return tr("{0} of {1} seats occupied ({2}), {3} vacant · {4}").format(
+    return tr("{0} of {1} seats occupied ({2}), {3} vacant; {4}").format(
         n(occ.occupied), n(occ.seats), occ.percent_text(), n(occ.vacant), rooms)
 
 
 def _occ_segments(occ: ov.Occupancy, where: str) -> tuple[Segment, ...]:
     return (
-        Segment("occupied", tr("Occupied seats"), occ.occupied, 0,
-                tr("{0} occupied seats ({1})").format(n(occ.occupied), occ.percent_text())),
+        Segment("occupied", tr("Occupied seats"), occ.occupied, 0, _occ_tip(occ)),
         Segment("vacant", tr("Vacant seats"), occ.vacant, 1,
-                tr("{0} vacant seats — click to list them on {1}").format(n(occ.vacant), where)),
+                _occ_tip(occ) + "\n" + tr("Click to list the vacant seats of {0}").format(where)),
     )
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -194,14 +194,12 @@ class OverviewTab(QWidget):
         top.addWidget(self.freshness)
         top.addLayout(self.tools)
         grid.addLayout(top)
-        row = QHBoxLayout()
-        row.addWidget(self.cards["occupancy"], 1)
-        row.addWidget(self.cards["stack"], 1)
-        grid.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(self.cards["visitorsToday"], 1)
-        row.addWidget(self.cards["movesPipeline"], 1)
-        grid.addLayout(row)
+        top_aligned = Qt.AlignmentFlag.AlignTop
+        for pair in (("occupancy", "stack"), ("visitorsToday", "movesPipeline")):
+            row = QHBoxLayout()
+            for name in pair:
+                row.addWidget(self.cards[name], 1, top_aligned)
+            grid.addLayout(row)
         grid.addWidget(self.cards["assetsAudit"])
         grid.addStretch(1)
         self.scroll_area = QScrollArea(self)
