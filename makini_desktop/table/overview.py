@@ -181,6 +181,10 @@ class Overview:
 class OverviewInput:
     """What :func:`compute` reads: plain rows and names, safe to hand to a thread.
 
+    The row sequences may be the lists a table holds, with None for rows it dropped:
+    :func:`compute` copies each list first (one C-level copy, atomic under the GIL), so the
+    GUI thread hands over references and never walks 100k rows itself.
+
     Attributes:
         spaces: Location rows (floors among them are ignored).
         floors: the floors known.
@@ -190,12 +194,12 @@ class OverviewInput:
         now: the instant "today" and "12 months" are measured from (aware).
     """
 
-    spaces: Sequence[Mapping[str, Any]] = ()
+    spaces: Sequence[Mapping[str, Any] | None] = ()
     floors: Sequence[FloorInfo] = ()
     sites: Mapping[str, str] = field(default_factory=dict)
-    visits: Sequence[Mapping[str, Any]] = ()
-    moves: Sequence[Mapping[str, Any]] = ()
-    assets: Sequence[Mapping[str, Any]] = ()
+    visits: Sequence[Mapping[str, Any] | None] = ()
+    moves: Sequence[Mapping[str, Any] | None] = ()
+    assets: Sequence[Mapping[str, Any] | None] = ()
     building: str | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -266,8 +270,8 @@ def audit_cutoff(now: datetime) -> datetime:
         return now.replace(year=now.year - 1, day=28)
 
 
-def _live(rows: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
-    return (r for r in rows if not r.get(res.F_DELETED))
+def _live(rows: Iterable[Mapping[str, Any] | None]) -> Iterable[Mapping[str, Any]]:
+    return (r for r in list(rows) if r is not None and not r.get(res.F_DELETED))
 
 
 # -- the figures ----------------------------------------------------------------------------
@@ -295,7 +299,7 @@ def compute(inp: OverviewInput) -> Overview:
 
 
 def _in_building(
-    rows: Iterable[Mapping[str, Any]], building: str | None
+    rows: Iterable[Mapping[str, Any] | None], building: str | None
 ) -> Iterable[Mapping[str, Any]]:
     live = _live(rows)
     if building is None:

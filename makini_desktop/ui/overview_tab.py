@@ -50,6 +50,7 @@ __all__ = [
     "RECOMPUTE_DELAY_MS",
     "OverviewTab",
     "install_overview",
+    "known_floors",
     "overview_input",
     "route_to_list",
 ]
@@ -62,21 +63,27 @@ ON_SITE_VIEW = "On site now"
 """The Visitors tab's saved view the "on site" bar opens."""
 
 
-def overview_input(workspace: Workspace, building: str | None,
-                   now: datetime | None = None) -> ov.OverviewInput:
-    """A snapshot of the rows the tabs hold (cheap: lists of references), for a thread."""
-    models = workspace.models
+def known_floors(workspace: Workspace) -> list[ov.FloorInfo]:
+    """The floors the lookups know, lowest level first."""
     lookups = workspace.lookups
     names = lookups.names(res.LOCATIONS.name)
-    floors = [ov.FloorInfo(k, lookups.site_of(k), names.get(k, ""), lookups.level(k))
-              for k in lookups.floors()]
+    return [ov.FloorInfo(k, lookups.site_of(k), names.get(k, ""), lookups.level(k))
+            for k in lookups.floors()]
+
+
+def overview_input(workspace: Workspace, building: str | None, now: datetime | None = None,
+                   floors: list[ov.FloorInfo] | None = None) -> ov.OverviewInput:
+    """What the figures are computed from, for a worker thread: the lists the tables hold
+    (references: :func:`~makini_desktop.table.overview.compute` copies them in the thread,
+    so the GUI thread does not walk 100k rows), the floors and the building names."""
+    models = workspace.models
     return ov.OverviewInput(
-        spaces=models["spaces"].all_rows(),
-        floors=floors,
-        sites=dict(lookups.names(res.SITES.name)),
-        visits=models["visitors"].all_rows(),
-        moves=models["moves"].all_rows(),
-        assets=models["assets"].all_rows(),
+        spaces=models["spaces"].row_index.rows,
+        floors=known_floors(workspace) if floors is None else floors,
+        sites=dict(workspace.lookups.names(res.SITES.name)),
+        visits=models["visitors"].row_index.rows,
+        moves=models["moves"].row_index.rows,
+        assets=models["assets"].row_index.rows,
         building=building,
         now=now or datetime.now(UTC),
     )
@@ -122,10 +129,12 @@ class OverviewTab(QWidget):
         for name in FIGURE_VIEWS:
             model = workspace.models[name]
             for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved,
-                           model.dataChanged):
+                           model.dataChanged, model.sig_counts_changed):
                 signal.connect(self.schedule)
-            workspace.tabs[name].sig_status_changed.connect(self.refresh_freshness)
-        workspace.lookups.sig_changed.connect(self.schedule)
+            # A load that ends may have changed rows no filter shows (no row signal).
+            workspace.tabs[name].sig_status_changed.connect(self._on_controller_sig_status_changed)
+        workspace.lookups.sig_changed.connect(self._on_lookups_sig_changed)
+        self._floors: list[ov.FloorInfo] | None = None  # known_floors(), until names change
         building_filter.currentIndexChanged.connect(self._on_building_filter_changed)
         self.refresh_freshness()
         self._show(ov.compute(ov.OverviewInput()))
@@ -245,7 +254,9 @@ class OverviewTab(QWidget):
         """Recompute at once (in a worker thread when an event loop runs; else inline)."""
         self._debounce.stop()
         self._dirty = False
-        inp = overview_input(self.workspace, self.building)
+        if self._floors is None:
+            self._floors = known_floors(self.workspace)
+        inp = overview_input(self.workspace, self.building, floors=self._floors)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -259,10 +270,9 @@ class OverviewTab(QWidget):
             self._show(figures)
 
     async def ensure_current(self) -> ov.Overview:
-        """The figures for the rows held right now (recomputing when a list changed)."""
-        task = self._tasks.get("compute")
-        if self._dirty or self.figures is None or self.figures.building != self.building:
-            task = self.recompute_now()
+        """The figures for the rows held right now (an export, a print: always recomputed,
+        which costs a worker thread a few tens of milliseconds)."""
+        task = self.recompute_now()
         if task is not None:
             await asyncio.wait([task])
         assert self.figures is not None
@@ -357,6 +367,16 @@ class OverviewTab(QWidget):
     def _on_debounce_timeout(self) -> None:
         self._debounce.setInterval(RECOMPUTE_DELAY_MS)
         self.recompute_now()
+
+    @Slot()
+    def _on_controller_sig_status_changed(self) -> None:
+        self.refresh_freshness()
+        self.schedule()
+
+    @Slot(str)
+    def _on_lookups_sig_changed(self, _dataset: str) -> None:
+        self._floors = None
+        self.schedule()
 
     @Slot(int)
     def _on_building_filter_changed(self, _index: int) -> None:
