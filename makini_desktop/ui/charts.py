@@ -108,7 +108,7 @@ def tone_color(palette: QPalette, tone: int) -> QColor:
     base = palette.color(QPalette.ColorRole.Base)
     dark = _dark(palette)
     if tone == 1:
-        return _mix(highlight, base, 0.6 if dark else 0.65)
+        return _mix(highlight, base, 0.4 if dark else 0.65)
     if tone == 2:
         return QColor("#f0a030") if dark else QColor("#c06000")
     if tone == 3:
@@ -154,7 +154,8 @@ class ChartBase(QWidget):
     # -- data -------------------------------------------------------------------------------
 
     def set_bars(self, bars: Sequence[Bar], legend: Sequence[tuple[int, str]] = ()) -> None:
-        """Show these bars (and a legend: ``(tone, label)`` pairs)."""
+        """Show these bars (and a legend: ``(tone, label)`` pairs; a negative tone is a
+        caption without a colour swatch)."""
         old = self.focused()
         self.bars = tuple(bars)
         self.legend = tuple(legend)
@@ -236,9 +237,10 @@ class ChartBase(QWidget):
         y = self._margin() // 2
         box = fm.height() * 2 // 3
         for tone, label in self.legend:
-            painter.fillRect(QRect(x, y + (fm.height() - box) // 2, box, box),
-                             tone_color(self.palette(), tone))
-            x += box + fm.averageCharWidth()
+            if tone >= 0:  # a negative tone: a caption without a swatch
+                painter.fillRect(QRect(x, y + (fm.height() - box) // 2, box, box),
+                                 tone_color(self.palette(), tone))
+                x += box + fm.averageCharWidth()
             painter.setPen(self._ink())
             painter.drawText(QRect(x, y, fm.horizontalAdvance(label) + 2, fm.height()),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)

@@ -279,6 +279,8 @@ def stack_rows(building: ov.BuildingFigures | None) -> tuple[list[str], Cells]:
 # -- visitors ---------------------------------------------------------------------------------
 
 HOUR_LEGEND = ((1, "Expected"), (0, "Arrived"))
+STATUS_LEGEND = ((-1, "Today by status (on site: checked in now)"),)
+DAY_LEGEND = ((0, "Open moves scheduled per day, next 14 days"),)
 
 
 def _hour_label(hour: int) -> str:
@@ -362,11 +364,23 @@ def day_rows(figures: ov.Overview) -> tuple[list[str], Cells]:
 ASSET_LEGEND = ((0, "Audited in the last 12 months"), (2, "Not audited for 12 months or more"))
 
 
+ASSET_CHART_CATEGORIES = 12
+"""The chart draws the largest categories and one bar for the rest; the table has them all."""
+OTHER_CATEGORIES = "\0other"
+
+
 def asset_bars(figures: ov.Overview) -> list[Bar]:
-    out = []
-    for category, total, stale in figures.assets.by_category:
+    out: list[Bar] = []
+    shown = list(figures.assets.by_category)
+    if len(shown) > ASSET_CHART_CATEGORIES:
+        rest = shown[ASSET_CHART_CATEGORIES - 1:]
+        shown = shown[:ASSET_CHART_CATEGORIES - 1]
+        label = tr("{0} other categories").format(len(rest))
+        shown.append((label, sum(t for _c, t, _s in rest), sum(s for _c, _t, s in rest)))
+    for category, total, stale in shown:
         fresh = total - stale
-        out.append(Bar(category, category, (
+        key = OTHER_CATEGORIES if len(out) == ASSET_CHART_CATEGORIES - 1 else category
+        out.append(Bar(key, category, (
             Segment("audited", tr("Audited"), fresh, 0,
                     tr("{0} audited in the last 12 months").format(n(fresh))),
             Segment("not_audited", tr("Not audited"), stale, 2,

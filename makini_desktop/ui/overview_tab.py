@@ -288,11 +288,11 @@ class OverviewTab(QWidget):
         self._show_stack()
         self.visitors_chart.set_bars(parts.hour_bars(figures), parts.HOUR_LEGEND)
         self.visitors_table.set_cells(*parts.hour_rows(figures))
-        self.visitors_status_chart.set_bars(parts.status_bars(figures))
+        self.visitors_status_chart.set_bars(parts.status_bars(figures), parts.STATUS_LEGEND)
         self.visitors_status_table.set_cells(*parts.status_rows(figures))
         self.moves_chart.set_bars(parts.move_bars(figures))
         self.moves_table.set_cells(*parts.move_rows(figures))
-        self.moves_day_chart.set_bars(parts.day_bars(figures))
+        self.moves_day_chart.set_bars(parts.day_bars(figures), parts.DAY_LEGEND)
         self.moves_day_table.set_cells(*parts.day_rows(figures))
         self.assets_chart.set_bars(parts.asset_bars(figures), parts.ASSET_LEGEND)
         self.assets_table.set_cells(*parts.asset_rows(figures))
@@ -406,7 +406,7 @@ class OverviewTab(QWidget):
             self.sig_open_list.emit("moves", {"status": bar_id}, "")
         elif sender is self.moves_day_chart:
             self.sig_open_list.emit("moves", {"date": bar_id}, "")
-        elif sender is self.assets_chart:
+        elif sender is self.assets_chart and bar_id != parts.OTHER_CATEGORIES:
             self.sig_open_list.emit("assets", {"category": bar_id}, "")
 
 

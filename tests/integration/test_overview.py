@@ -232,3 +232,25 @@ def test_overview_exports_png_and_pdf(qtbot, qasync_loop, window, sandbox, tmp_p
     assert "Occupancy" in text and "Stack of" in text
     assert not run_task(qasync_loop, qtbot,
                         actions.export_overview(str(tmp_path / "no" / "such" / "x.png")))
+
+
+def test_the_overview_works_offline_from_the_cache(qtbot, qasync_loop, make_window, sandbox):
+    """Started again with the server gone, the overview counts the cached rows: the same
+    figures, and it says the data is cached."""
+    first = make_window()
+    open_loaded(qtbot, first, sandbox)
+    url = sandbox.url
+    sandbox.stop()
+    again = make_window()
+    again.open_connection(ConnectionInfo("Sandbox", url, "it-overview"), TOKEN)
+    wait_loaded(qtbot, again)
+    overview = again.overview
+    qtbot.waitUntil(lambda: again.workspace.models["assets"].total == len(sandbox.data.assets))
+    figures = current(qtbot, qasync_loop, overview)
+    data, now = sandbox.data, figures.now
+    assert [r[1] for r in ints(overview.visitors_status_table)] == [
+        expect.visitors(data, now)["by_status"][k]
+        for k in ("expected", "on_site", "left", "no_show")]
+    assert figures.occupancy.seats == sum(v[0] for v in expect.buildings(data).values())
+    assert "cached" in overview.freshness.text().lower() or "offline" in \
+        overview.freshness.text().lower()
