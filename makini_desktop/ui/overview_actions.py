@@ -241,6 +241,7 @@ class OverviewActions(QObject):
         dialog.setObjectName("overviewPrintDialog")
         dialog.accepted.connect(lambda: _paint_fitted(self._content(), printer))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()  # never exec(): the event loop keeps running
         return dialog
 

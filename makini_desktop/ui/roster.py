@@ -112,5 +112,6 @@ def open_print_dialog(parent: QWidget, roster: Roster) -> QWidget | None:
 
     dialog.accepted.connect(accepted)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()  # never exec(): the event loop keeps running
     return dialog

@@ -254,3 +254,16 @@ def test_the_overview_works_offline_from_the_cache(qtbot, qasync_loop, make_wind
     assert figures.occupancy.seats == sum(v[0] for v in expect.buildings(data).values())
     assert "cached" in overview.freshness.text().lower() or "offline" in \
         overview.freshness.text().lower()
+
+
+def test_print_actions_open_the_print_dialog(qtbot, window):
+    """Print on-site roster… and Print overview… open Qt's print dialog (without blocking)."""
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    for action_name, dialog_name in (("printRosterAction", "rosterPrintDialog"),
+                                     ("printOverviewAction", "overviewPrintDialog")):
+        window.findChild(object, action_name).trigger()
+        dialog = window.findChild(QPrintDialog, dialog_name)
+        qtbot.waitUntil(dialog.isVisible)
+        dialog.reject()
+        qtbot.waitUntil(lambda n=dialog_name: window.findChild(QPrintDialog, n) is None)
