@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -67,8 +68,19 @@ def test_stack_is_top_floor_first(data):
                 for f in building.stack()] == expect.stack(data, site)
 
 
-def test_visitors_today(data):
-    """Visitors by hour (expected, arrived) and by status match, for all and one building."""
+@pytest.fixture(params=["UTC", "America/Denver", "Asia/Kolkata"])
+def local_zone(request, monkeypatch):
+    """Runs a test in a local time zone (today and its hours are local)."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_visitors_today(data, local_zone):
+    """Visitors by hour (expected, arrived) and by status match, for all and one building,
+    in the local time zone."""
     for site in sites(data):
         got = figures(data, site).visitors
         want = expect.visitors(data, data.now, site)
@@ -77,8 +89,8 @@ def test_visitors_today(data):
     assert sum(figures(data).visitors.by_status.values()) > 0
 
 
-def test_moves_by_status_and_by_day(data):
-    """Moves by status and open moves per day over the next 14 days match."""
+def test_moves_by_status_and_by_day(data, local_zone):
+    """Moves by status and open moves per day over the next 14 days (local days) match."""
     for site in sites(data):
         got = figures(data, site).moves
         want = expect.moves(data, data.now, site)
