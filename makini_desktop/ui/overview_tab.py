@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIGURE_VIEWS",
+    "LOADING_DELAY_MS",
     "RECOMPUTE_DELAY_MS",
     "OverviewTab",
     "install_overview",
@@ -56,7 +57,10 @@ __all__ = [
 ]
 
 RECOMPUTE_DELAY_MS = 250
-"""A burst of list changes (pages arriving) recomputes the overview once."""
+"""A burst of list changes recomputes the overview once."""
+LOADING_DELAY_MS = 1500
+"""While a list loads (pages arriving), the overview follows it this often, leaving the
+interpreter to the load."""
 FIGURE_VIEWS: tuple[str, ...] = ("spaces", "visitors", "moves", "assets")
 """The lists the figures are computed from."""
 ON_SITE_VIEW = "On site now"
@@ -247,8 +251,14 @@ class OverviewTab(QWidget):
     def schedule(self, *_args: Any) -> None:
         """A list changed: recompute soon (when shown), once for a burst of changes."""
         self._dirty = True
-        if self.isVisible() and not self._debounce.isActive():
-            self._debounce.start()
+        if not self.isVisible():
+            return
+        tabs = self.workspace.tabs
+        delay = (LOADING_DELAY_MS if any(tabs[n].status.busy for n in FIGURE_VIEWS)
+                 else RECOMPUTE_DELAY_MS)
+        timer = self._debounce
+        if not timer.isActive() or timer.remainingTime() > delay:
+            timer.start(delay)
 
     def recompute_now(self) -> asyncio.Task[None] | None:
         """Recompute at once (in a worker thread when an event loop runs; else inline)."""
@@ -365,7 +375,6 @@ class OverviewTab(QWidget):
 
     @Slot()
     def _on_debounce_timeout(self) -> None:
-        self._debounce.setInterval(RECOMPUTE_DELAY_MS)
         self.recompute_now()
 
     @Slot()
