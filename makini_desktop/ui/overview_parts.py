@@ -235,11 +235,11 @@ def _occ_tip(occ: ov.Occupancy) -> str:
         n(occ.occupied), n(occ.seats), occ.percent_text(), n(occ.vacant), rooms)
 
 
-def _occ_segments(occ: ov.Occupancy, where: str) -> tuple[Segment, ...]:
+def _occ_segments(occ: ov.Occupancy, hint: str) -> tuple[Segment, ...]:
+    tip = _occ_tip(occ) + "\n" + hint
     return (
-        Segment("occupied", tr("Occupied seats"), occ.occupied, 0, _occ_tip(occ)),
-        Segment("vacant", tr("Vacant seats"), occ.vacant, 1,
-                _occ_tip(occ) + "\n" + tr("Click to list the vacant seats of {0}").format(where)),
+        Segment("occupied", tr("Occupied seats"), occ.occupied, 0, tip),
+        Segment("vacant", tr("Vacant seats"), occ.vacant, 1, tip),
     )
 
 
@@ -247,7 +247,8 @@ OCC_LEGEND = ((0, "Occupied seats"), (1, "Vacant seats"))
 
 
 def building_bars(figures: ov.Overview) -> list[Bar]:
-    return [Bar(b.key, b.name, _occ_segments(b.occupancy, b.name), _occ_text(b.occupancy))
+    hint = tr("Click to see its floors in the stack")
+    return [Bar(b.key, b.name, _occ_segments(b.occupancy, hint), _occ_text(b.occupancy))
             for b in figures.buildings]
 
 
@@ -265,7 +266,8 @@ def _floor_label(floor: ov.FloorFigures) -> str:
 def stack_bars(building: ov.BuildingFigures | None) -> list[Bar]:
     if building is None:
         return []
-    return [Bar(f.key, _floor_label(f), _occ_segments(f.occupancy, _floor_label(f)),
+    hint = tr("Click to list these spaces of the floor")
+    return [Bar(f.key, _floor_label(f), _occ_segments(f.occupancy, hint),
                 _occ_text(f.occupancy)) for f in building.stack()]
 
 

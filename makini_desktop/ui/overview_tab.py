@@ -400,10 +400,8 @@ class OverviewTab(QWidget):
         sender = self.sender()
         if sender is self.occupancy_chart:
             index = self.stack_building.findData(bar_id)
-            if index >= 0:  # a building's bar: its stack of floors
+            if index >= 0:  # a building's bar: its stack of floors beside it
                 self.stack_building.setCurrentIndex(index)
-            if segment_id == "vacant":
-                self.sig_open_list.emit("spaces", {"vacancy": "vacant"}, "")
         elif sender is self.stack_chart:
             self.sig_open_list.emit("spaces", {"floor": bar_id, "vacancy": segment_id}, "")
         elif sender is self.visitors_status_chart:
@@ -413,8 +411,6 @@ class OverviewTab(QWidget):
             self.sig_open_list.emit("visitors", filters, preset)
         elif sender is self.moves_chart:
             self.sig_open_list.emit("moves", {"status": bar_id}, "")
-        elif sender is self.moves_day_chart:
-            self.sig_open_list.emit("moves", {"date": bar_id}, "")
         elif sender is self.assets_chart and bar_id != parts.OTHER_CATEGORIES:
             self.sig_open_list.emit("assets", {"category": bar_id}, "")
 

@@ -95,6 +95,12 @@ def test_figures_match_the_sandbox_for_all_buildings(qtbot, qasync_loop, window,
     assert got_assets.pop("All categories") == (
         sum(n for n, _s in assets.values()), sum(s for _n, s in assets.values()))
     assert got_assets == assets
+    # A building's bar shows its floors in the stack beside it.
+    last = overview.occupancy_chart.bars[-1]
+    overview.occupancy_chart.activate(last.id, "occupied")
+    assert overview.stack_building.currentData() == last.id
+    assert [(r[0], r[2], r[3]) for r in ints(overview.stack_table)] == expect.stack(
+        data, last.id)
 
 
 def test_figures_match_the_sandbox_for_one_building(qtbot, qasync_loop, window, sandbox):
