@@ -3,6 +3,7 @@
     makini-desktop [--demo | --base-url URL | --connection NAME] [--screenshots DIR]
     makini-desktop sandbox [--scale medium] [--port 0] ...
     makini-desktop export RESOURCE --base-url URL --format csv -o FILE
+        [--raw] [--search TEXT] [--building NAME] [--view NAME]
     makini-desktop connection add|list|remove ...
     makini-desktop cache info
 
@@ -87,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the file to write, or - for standard output")
     ep.add_argument("--offline", action="store_true",
                     help="export from the offline cache without using the network")
+    ep.add_argument("--raw", action="store_true",
+                    help="CSV/XLSX of the API's own fields (keys, codes, UTC times) instead "
+                    "of the table the app shows")
+    ep.add_argument("--search", metavar="TEXT", default="",
+                    help="only the rows the tab's search for TEXT shows")
+    ep.add_argument("--building", metavar="NAME", default="",
+                    help="only the rows of one building (its name or code)")
+    ep.add_argument("--view", metavar="NAME", default="",
+                    help="a saved view of the tab: its columns, search, filters and sort")
 
     cp = sub.add_parser("connection", help="manage saved connections")
     csub = cp.add_subparsers(dest="connection_command", metavar="ACTION", required=True)
@@ -176,21 +186,33 @@ class _Progress:
 
 
 def run_export(ns: argparse.Namespace) -> int:
-    """``makini-desktop export``: fetch a whole list and write it atomically."""
+    """``makini-desktop export``: fetch a whole list and write it atomically.
+
+    CSV and XLSX get the table the tab shows (its default columns, or a saved view's);
+    ``--raw`` and JSON get the API's records. ``--search``, ``--building`` and ``--view``
+    select (and, for the table, order) the rows as the tab would.
+    """
     from makini_desktop.api.errors import InsecureUrlError, MakiniError
+    from makini_desktop.cli_export import lookup_views, needs_table, saved_view, select_rows
     from makini_desktop.export import format_for_path, write_export
+    from makini_desktop.export_human import HumanTable, write_human_export
 
     view = VIEWS[ns.resource]
     fmt = ns.format or format_for_path(ns.output)
+    ns.fmt = fmt
+    view_state = saved_view(ns.resource, ns.view) if ns.view else None
+    table = needs_table(ns)
+    lookups: list[Any] = lookup_views(view) if table else []
     if ns.offline:
-        from makini_desktop.cli_cache import load_offline_rows
+        from makini_desktop.cli_cache import load_offline_rows, load_offline_view
 
         rows: list[Any] = load_offline_rows(ns, view)
+        extra = [load_offline_view(ns, v) for v in lookups]
     else:
         base_url, token = _resolve_connection(ns)
         progress = _Progress(ns.resource)
         try:
-            rows = asyncio.run(_fetch(base_url, token, view, progress))
+            rows, *extra = asyncio.run(_fetch(base_url, token, [view, *lookups], progress))
         except InsecureUrlError as exc:
             raise UsageError(str(exc)) from None
         except ValueError as exc:
@@ -200,8 +222,24 @@ def run_export(ns: argparse.Namespace) -> int:
             print(f"error: {exc.one_line()}", file=sys.stderr)
             return EXIT_FAILED
         progress.done()
+    human = None
+    if table:
+        lookup_rows: dict[str, list[Any]] = {}
+        for other, records in zip(lookups, extra, strict=True):
+            lookup_rows.setdefault(other.dataset.name, []).extend(records)
+        choice = select_rows(view, rows, lookup_rows, search=ns.search, building=ns.building,
+                             view_state=view_state, sort=not ns.raw or view_state is not None)
+        rows = choice.rows
+        if choice.unapplied_filters:
+            print(f"note: the view's {', '.join(choice.unapplied_filters)} filters are "
+                  "applied in the app only", file=sys.stderr)
+        if not ns.raw and fmt in ("csv", "xlsx"):
+            human = HumanTable(choice.cells, choice.columns)
     try:
-        written = write_export(ns.output, fmt, view, rows)
+        if human is not None:
+            written = write_human_export(ns.output, fmt, human, rows, title=view.title)
+        else:
+            written = write_export(ns.output, fmt, view, rows)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         print(f"error: could not write {ns.output}: {reason}", file=sys.stderr)
@@ -223,8 +261,11 @@ def _resolve_connection(ns: argparse.Namespace) -> tuple[str, str]:
     raise UsageError("give --base-url URL (token from $MAKINI_API_TOKEN) or --connection NAME")
 
 
-async def _fetch(base_url: str, token: str, view: Any, progress: _Progress) -> list[Any]:
-    """Every row of a view, walked again once if it did not arrive whole, then reported
+async def _fetch(
+    base_url: str, token: str, views: list[Any], progress: _Progress
+) -> list[list[Any]]:
+    """Every row of each view (the first is the one exported; the others name what its
+    cells refer to), each walked again once if it did not arrive whole, then reported
     (:meth:`~makini_desktop.api.client.MakiniClient.fetch_view`)."""
     from makini_desktop.api.client import MakiniClient
 
@@ -234,7 +275,9 @@ async def _fetch(base_url: str, token: str, view: Any, progress: _Progress) -> l
         progress.page(page.number, page.last_page, len(page.rows))
 
     async with MakiniClient(base_url, token) as client:
-        return await client.fetch_view(view, on_page=on_page)
+        first = await client.fetch_view(views[0], on_page=on_page)
+        rest = [await client.fetch_view(v) for v in views[1:]]
+    return [first, *rest]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -133,3 +133,16 @@ def load_offline_rows(ns: argparse.Namespace, view: View) -> list[Any]:
     # The server's default order is by key (contract §3); the cache keeps arrival order,
     # where records added by incremental refreshes come last.
     return sorted((row for row in cached.rows if view.accepts(row)), key=lambda r: r[res.F_KEY])
+
+
+def load_offline_view(ns: argparse.Namespace, view: View) -> list[Any]:
+    """The cached rows of a view an export names (buildings, floors, spaces), quietly;
+    none when it was never cached (its names are then left blank)."""
+    _label, key = cache_key_for(ns)
+    path = cache_path_for(key)
+    try:
+        with Cache.open_readonly(path) as cache:
+            cached = cache.load(view.dataset.name)
+    except CacheError:
+        return []
+    return [row for row in cached.rows if view.accepts(row)]

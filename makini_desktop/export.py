@@ -325,23 +325,37 @@ def write_export(
     if fmt not in WRITERS:
         raise ValueError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     writer = WRITERS[fmt]
+    cells = write_atomically(target, lambda out: writer(out, view, rows))
+    return ExportResult(len(rows), fmt, cells)
+
+
+def write_atomically(target: str | Path, write: Callable[[BinaryIO], int]) -> int:
+    """Run ``write`` on a file that appears at ``target`` ("-" for stdout) only when
+    complete: a temporary file beside it, flushed to disk, renamed over the target.
+
+    Returns:
+        What ``write`` returned (the cells it had to change).
+
+    Raises:
+        OSError: the file could not be written (nothing is left at the target); and
+            whatever ``write`` raised, after removing the temporary file.
+    """
     if str(target) == "-":
         buffer = io.BytesIO()
-        cells = writer(buffer, view, rows)
+        cells = write(buffer)
         sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.buffer.flush()
-        return ExportResult(len(rows), fmt, cells)
+        return cells
     path = Path(target)
     if path.exists() and not path.is_file():
         # A device or a pipe (/dev/null, a named pipe) is written to, never replaced.
         with open(path, "wb") as out:
-            cells = writer(out, view, rows)
-        return ExportResult(len(rows), fmt, cells)
+            return write(out)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
     try:
         with os.fdopen(fd, "wb") as out:
-            cells = writer(out, view, rows)
+            cells = write(out)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp_name, _file_mode(path))
@@ -350,4 +364,4 @@ def write_export(
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    return ExportResult(len(rows), fmt, cells)
+    return cells

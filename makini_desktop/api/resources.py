@@ -106,6 +106,8 @@ class Column:
         kind: how the value is shown and sorted.
         ref: for ``Kind.REF``, the dataset whose record name the key resolves to.
         hidden: not shown by default (still searchable when shown, always exported).
+        sort_first: an integer field that orders rows before this column's text (a floor's
+            ``level``: "Level 2" before "Level 10", parking below ground first).
     """
 
     id: str
@@ -114,6 +116,7 @@ class Column:
     kind: Kind = Kind.TEXT
     ref: str | None = None
     hidden: bool = False
+    sort_first: str | None = None
 
     def raw(self, row: Mapping[str, Any]) -> Any:
         """The first non-empty raw value among this column's fields, else None."""
@@ -219,6 +222,11 @@ F_LOCATION_KEY = "locationKey"
 F_TYPE = "type"
 F_STATUS = "status"
 F_AREA_UNIT = "areaUnit"
+F_LEVEL = "level"  # a floor's storey number (contract §2.4)
+F_OCCUPIED = "occupied"
+F_OCCUPANT = "occupantName"
+F_CATEGORY = "categoryName"
+F_EXPECTED = "expectedAt"
 LOCATION_TYPE_FLOOR = "floor"
 
 SPACE_TYPES: tuple[str, ...] = (
@@ -226,6 +234,8 @@ SPACE_TYPES: tuple[str, ...] = (
     "hoteling_desk", "reception", "break_room", "storage", "server_room", "restroom", "lab",
     "parking_space", "other",
 )
+SEATED_SPACE_TYPES: frozenset[str] = frozenset({"workstation", "office", "hoteling_desk"})
+"""Space types that seat people: a space of one of them with no occupant is vacant."""
 MOVE_STATUSES: tuple[str, ...] = (
     "pending", "approved", "in_progress", "completed", "rejected", "cancelled",
 )
@@ -301,10 +311,10 @@ FLOORS_VIEW = View(
     server_filter={filter_param(F_TYPE): LOCATION_TYPE_FLOOR},
     row_filter=_is_floor,
     columns=(
-        Column("name", "Floor", (F_NAME,)),
+        Column("name", "Floor", (F_NAME,), sort_first=F_LEVEL),
         Column("code", "Code", (F_CODE,)),
         _BUILDING,
-        Column("level", "Level", ("level",), Kind.INT),
+        Column("level", "Level", (F_LEVEL,), Kind.INT),
         Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
         _UPDATED,
         _KEY,
@@ -322,8 +332,8 @@ SPACES_VIEW = View(
         _BUILDING,
         Column("capacity", "Capacity", ("capacity",), Kind.INT),
         Column("area", "Area", ("area",), Kind.AREA),
-        Column("occupied", "Occupied", ("occupied",), Kind.BOOL),
-        Column("occupant", "Occupant", ("occupantName",)),
+        Column("occupied", "Occupied", (F_OCCUPIED,), Kind.BOOL),
+        Column("occupant", "Occupant", (F_OCCUPANT,)),
         Column("reservable", "Reservable", ("reservable",), Kind.BOOL),
         Column("active", "Active", ("isActive",), Kind.BOOL, hidden=True),
         _UPDATED,
@@ -336,7 +346,7 @@ ASSETS_VIEW = View(
     columns=(
         Column("tag", "Tag", ("tag",)),
         Column("name", "Asset", (F_NAME,)),
-        Column("category", "Category", ("categoryName",)),
+        Column("category", "Category", (F_CATEGORY,)),
         Column("make", "Make", ("makeName", "manufacturerName")),
         Column("model", "Model", ("modelName",)),
         Column("serial", "Serial number", ("serialNumber",)),
@@ -376,7 +386,7 @@ VISITORS_VIEW = View(
         Column("host", "Host", ("hostName",)),
         _BUILDING,
         Column("status", "Status", (F_STATUS,), Kind.ENUM),
-        Column("expected", "Expected", ("expectedAt",), Kind.DATETIME),
+        Column("expected", "Expected", (F_EXPECTED,), Kind.DATETIME),
         Column("checked_in", "Checked in", ("checkedInAt",), Kind.DATETIME),
         Column("checked_out", "Checked out", ("checkedOutAt",), Kind.DATETIME),
         Column("email", "Email", ("visitorEmail",), hidden=True),
@@ -393,3 +403,62 @@ VIEWS: Mapping[str, View] = {
 
 TAB_VIEWS: tuple[str, ...] = ("spaces", "assets", "moves", "visitors", "buildings")
 """The main window's tabs, in order."""
+
+
+# ---------------------------------------------------------------------------------------
+# The detail pane: the fields a record shows beyond its view's columns, and its relations.
+
+F_CUSTOM_FIELDS = "customFields"
+"""A record's own customer-defined fields (contract §2.1), shown under "Other fields"."""
+F_ITEMS = "items"
+F_ASSET_KEY = "assetKey"
+F_FROM_LOCATION_KEY = "fromLocationKey"
+F_TO_LOCATION_KEY = "toLocationKey"
+F_PERSON_NAME = "personName"
+F_ITEM_TYPE = "itemType"
+F_LEVEL = "level"
+
+DETAIL_FIELDS: Mapping[str, tuple[Column, ...]] = {
+    "buildings": (
+        Column("address", "Address", ("address.addressLines",)),
+        Column("state", "State or region", ("address.state",)),
+        Column("post_code", "Postcode", ("address.postCode",)),
+        Column("lat", "Latitude", ("lat",)),  # as sent: a rounded one would mislead
+        Column("lng", "Longitude", ("lng",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "floors": (
+        Column("type", "Type", (F_TYPE,), Kind.ENUM),
+        Column("description", "Description", ("description",)),
+        Column("area", "Area", ("area",), Kind.AREA),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "spaces": (
+        Column("description", "Description", ("description",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "assets": (
+        Column("description", "Description", ("description",)),
+        Column("part_of", "Part of", (F_PARENT_KEY,), Kind.REF, ref="assets"),
+        Column("activated", "Activated", ("activatedAt",), Kind.DATETIME),
+        Column("deactivated", "Deactivated", ("deactivatedAt",), Kind.DATETIME),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "moves": (
+        Column("status_reason", "Reason", ("statusReason",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+    "visitors": (
+        Column("space", "Space", (F_LOCATION_KEY,), Kind.REF, ref="locations"),
+        Column("notes", "Notes", ("notes",)),
+        Column("created", "Created", (F_CREATED,), Kind.DATETIME),
+    ),
+}
+"""Per view, the record's fields the detail pane shows after the view's own columns."""
+
+DETAIL_SILENT_FIELDS: frozenset[str] = frozenset(
+    {F_KEY, F_DELETED, F_ITEMS, F_CUSTOM_FIELDS, F_AREA_UNIT}
+)
+"""Fields the detail pane never lists as "Other fields": the key has its own row, a move's
+items are its related records, custom fields are listed one by one, every area shows its
+unit, and ``deletedAt`` is null for every record a list returns."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.values import area_sort_key, display, display_area, sort_key
+from makini_desktop.table.collate import collation_key
 from makini_desktop.table.lookups import Lookups
 
 Row = dict[str, Any]
@@ -89,8 +90,8 @@ class Cells:
         if row is None:
             return EMPTY_KEY
         col = self.columns[column]
-        if col.kind is res.Kind.REF:
-            return sort_key(res.Kind.TEXT, self.text(row, column))
+        if col.kind is res.Kind.REF or col.kind is res.Kind.TEXT:
+            return self.keyer(column)(row)  # natural, accent-insensitive (table.collate)
         return sort_key(col.kind, col.raw(row))
 
     def keyer(self, column: int) -> Callable[[Row], SortKey]:
@@ -104,21 +105,36 @@ class Cells:
         if kind is res.Kind.REF:
             ref = col.ref or ""
             names = self.lookups
+            by_level = ref == res.LOCATIONS.name  # floors sort by their numeric level
 
             def ref_key(row: Row) -> SortKey:
                 raw = get(row)
                 name = names.name(ref, raw) if raw is not None else None
-                return (RANK_TEXT, name.casefold()) if name else EMPTY_KEY
+                if not name:
+                    return EMPTY_KEY
+                level = names.level(raw) if by_level else None
+                if level is not None:
+                    return (RANK_VALUE, (level, collation_key(name)))
+                return (RANK_TEXT, collation_key(name))
 
             return ref_key
         if kind is res.Kind.AREA:
             area_unit = self.area_unit
             return lambda row: area_sort_key(get(row), area_unit(row))
         if kind is res.Kind.TEXT:
+            first = col.sort_first
 
             def text_key(row: Row) -> SortKey:
                 v = get(row)
-                return (RANK_TEXT, v.casefold()) if v.__class__ is str and v else sort_key(kind, v)
+                if v.__class__ is not str:  # odd types sort as the text they show
+                    v = "" if v is None else display(kind, v)
+                if not v:
+                    return EMPTY_KEY
+                if first is not None:
+                    n = row.get(first)
+                    if n.__class__ is int:
+                        return (RANK_VALUE, (n, collation_key(v)))
+                return (RANK_TEXT, collation_key(v))
 
             return text_key
         if kind in (res.Kind.INT, res.Kind.NUMBER):

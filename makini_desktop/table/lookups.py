@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from makini_desktop.api import resources as res
+from makini_desktop.table.collate import collation_key
 
 _EMPTY_KEYS: frozenset[str] = frozenset()
 
@@ -86,6 +87,18 @@ class Lookups:
                 changed = True
         return changed
 
+    def floor_of(self, location_key: Any) -> str | None:
+        """The key of a location's floor: its own for a floor, its parent's for a space."""
+        if location_key is None:
+            return None
+        key = str(location_key)
+        place = self._places.get(key)
+        if place is None:
+            return None
+        if place[2] == res.LOCATION_TYPE_FLOOR:
+            return key
+        return place[0]
+
     def level(self, location_key: Any) -> int | None:
         """A floor's numeric ``level``, None when it has none (or is not a known floor)."""
         place = None if location_key is None else self._places.get(str(location_key))
@@ -103,7 +116,7 @@ class Lookups:
 
         def order(key: str) -> tuple[Any, ...]:
             level = self.level(key)
-            return (level is None, level or 0, names.get(key, "").casefold(), key)
+            return (level is None, level or 0, collation_key(names.get(key, "")), key)
 
         return sorted(floors, key=order)
 
@@ -111,6 +124,17 @@ class Lookups:
         """The building key of a location, when known."""
         place = None if location_key is None else self._places.get(str(location_key))
         return None if place is None else place[1]
+
+    def snapshot(self) -> Lookups:
+        """A copy of the names and units that later changes leave alone (no listeners):
+        what an export written in another thread reads."""
+        copy = Lookups()
+        for name, value in vars(self).items():
+            if name.startswith("_") and name != "_listeners" and isinstance(value, dict):
+                # Every table the lookups keep, the inner ones (names per dataset) copied too.
+                setattr(copy, name, {k: dict(v) if isinstance(v, dict) else v
+                                     for k, v in value.items()})
+        return copy
 
     def is_loaded(self, dataset: str) -> bool:
         """True once any name of the dataset is known."""

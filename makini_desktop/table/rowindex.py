@@ -24,13 +24,16 @@ shared :class:`~.lookups.Lookups` change, the owner calls :meth:`RowIndex.lookup
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from types import EllipsisType
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
+from makini_desktop.table.collate import tiebroken
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.ordering import display_key, display_order, display_order_steps, merged
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
+from makini_desktop.table.query import Query, parse
 from makini_desktop.table.search import SearchText
 
 KEY_SLICE_ROWS = 10_000
@@ -75,7 +78,10 @@ class RowIndex:
         self._site_field = res.F_KEY if view.dataset is res.SITES else res.F_SITE_KEY
         shown_columns = [i for i, c in enumerate(self.columns) if not c.hidden]
         self._search = SearchText(self.cells, shown_columns)
-        self._keyers = [self.cells.keyer(i) for i in range(len(self.columns))]
+        # Rows that tie on the sort column go by the first column (the name), then key.
+        name = self.columns[0].fields[0]
+        self._keyers = [tiebroken(self.cells.keyer(i), name if i else None)
+                        for i in range(len(self.columns))]
 
         self.rows: list[Row | None] = []
         """The records by row id; None once deleted."""
@@ -93,9 +99,11 @@ class RowIndex:
         self._keys: list[SortKey] = []
 
         self._query = ""
-        self._terms: list[str] = []
+        self._terms = Query()
+        self._row_filter: Callable[[Row], bool] | None = None
         self._version = 0  # bumped by every change of rows, order or filter
         self._building: str | None = None
+        self._criterion: Callable[[Row], bool] | None = None  # a saved view's own criteria
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -442,17 +450,17 @@ class RowIndex:
             text: the search text.
             slice_rows: rows per slice; 0 for a single slice.
         """
-        query = " ".join(text.split()).casefold()
+        query = " ".join(text.split())
         if query == self._query:
             return Plan()
-        terms = query.split()
-        # Typing one more letter can only narrow the result: filter what is shown.
-        narrowing = bool(self._query) and query.startswith(self._query)
+        terms = parse(query, self._search.headings())
+        # Typing one more letter of a word can only narrow the result: filter what is shown.
+        narrowing = terms.narrows(self._terms)
         base = self.visible if narrowing else self._order
         version = self._version
         step = slice_rows if slice_rows > 0 else max(1, len(base))
-        if slice_rows > 0 and terms:
-            yield from self._search.prepare_steps(base)  # texts not yet computed, in slices
+        if slice_rows > 0 and terms:  # texts not yet computed, in slices
+            yield from self._search.prepare_steps(base, query=terms, rows=self.rows)
         shown: list[int] = []
         for start in range(0, len(base), step):
             shown.extend(self._filter(base[start:start + step], terms=terms,
@@ -468,6 +476,25 @@ class RowIndex:
         self._version += 1
         return Plan([Reset(list(self.visible))], counts_changed=True)
 
+    def set_row_filter(self, row_filter: Callable[[Row], bool] | None) -> Plan:
+        """Show only rows that pass ``row_filter`` too (None: no such filter)."""
+        return _run(self.row_filter_steps(row_filter, slice_rows=0))
+
+    def row_filter_steps(
+        self, row_filter: Callable[[Row], bool] | None, *, slice_rows: int = SEARCH_SLICE_ROWS
+    ) -> Generator[None, None, Plan]:
+        """:meth:`set_row_filter` in slices, as :meth:`search_steps` (same guarantees)."""
+        base, version = self._order, self._version
+        step, shown = slice_rows if slice_rows > 0 else max(1, len(base)), []
+        for start in range(0, len(base), step):
+            shown.extend(self._filter(base[start:start + step], row_filter=row_filter))
+            if start + step < len(base):
+                yield
+        self._row_filter = row_filter
+        self.visible = shown if self._version == version else self._filter(self._order)
+        self._version += 1
+        return Plan([Reset(list(self.visible))], counts_changed=True)
+
     def set_building(self, site_key: str | None) -> Plan:
         """Show only rows of one building (None: every building)."""
         if site_key == self._building:
@@ -475,10 +502,19 @@ class RowIndex:
         self._building = site_key
         return self._refilter()
 
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> Plan:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: no
+        criterion); a saved view's criteria that no filter box offers (table/criteria.py)."""
+        if predicate is None and self._criterion is None:
+            return Plan()
+        self._criterion = predicate
+        return self._refilter()
+
     def set_searchable_columns(self, columns: Iterable[int]) -> Plan:
         """The columns a search looks at (the visible ones); recomputes every row's text."""
         if not self._search.set_columns(columns, self.rows):
             return Plan()
+        self._terms = parse(self._query, self._search.headings())  # field: names shown ones
         return self._refilter() if self._terms else Plan()
 
     def lookups_changed(self, dataset: str) -> Plan:
@@ -486,7 +522,9 @@ class RowIndex:
         cols = [c for c, ds in self._ref_cols if ds == dataset]
         if dataset == res.SITES.name:
             cols += self._area_cols
-        if not cols:
+        # A row filter that reads these lookups (an asset's floor) is applied again.
+        refilter = dataset in getattr(self._row_filter, "datasets", ())
+        if not cols and not refilter:
             return Plan()
         self._version += 1  # a search running in slices matched against the old names
         self._search.forget_matches()
@@ -495,7 +533,7 @@ class RowIndex:
         plan = Plan()
         if self._sort_column in cols:  # names changed: so did the order
             plan.steps.extend(self._resort(self._sort_column, self._descending).steps)
-        if self._terms and self._search.searches(cols):
+        if refilter or (self._terms and self._search.searches(cols)):
             later = self._refilter()
             plan.steps.extend(later.steps)
             plan.counts_changed = True
@@ -516,18 +554,25 @@ class RowIndex:
         self,
         ids: list[int],
         *,
-        terms: list[str] | None = None,
+        terms: Query | None = None,
         skip_building: bool = False,
+        row_filter: Callable[[Row], bool] | None | EllipsisType = ...,
     ) -> list[int]:
-        """The ids of ``ids`` that pass the building filter and every search term."""
+        """The ids of ``ids`` that pass the building and row filters and every search term."""
         if self._building is not None and not skip_building:
             site = self._site
             building = self._building
             ids = [i for i in ids if site[i] == building]
+        passes, rows = self._row_filter if row_filter is ... else row_filter, self.rows
+        if passes is not None and not skip_building:
+            ids = [i for i in ids if passes(rows[i])]  # type: ignore[arg-type]  # live ids
+        if self._criterion is not None and not skip_building:
+            rows, accepts = self.rows, self._criterion
+            ids = [i for i in ids if accepts(rows[i])]  # type: ignore[arg-type]  # live ids
         terms = self._terms if terms is None else terms
         if not terms:
             return ids if ids is not self._order else list(ids)
-        return self._search.matching(ids, terms)
+        return self._search.matching(ids, terms, self.rows)
 
     # -- storing ------------------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""A view's search: each row's search text, and the rows where every term of a query appears.
+"""A view's search: each row's search text, and the rows that satisfy every term of a query.
+
+Queries are parsed by :mod:`.query` (words matched at word starts, phrases, ``field:value``,
+``-word``); a row's text and the lookups' names are folded the same way (case, accents,
+punctuation), so each test is a plain ``in`` over precomputed strings.
 
 References (a building's or a floor's key) are not part of a row's text: a term is matched
 against the lookup's names once, giving a set of keys, and a row matches when its key is in
@@ -8,26 +12,29 @@ only the matches are forgotten (:meth:`SearchText.forget_matches`).
 A row's text is computed when it is first searched, not when the row arrives: formatting
 every cell of 100k rows costs more than a second, and a start from the cache would spend it
 before the user typed anything. :meth:`SearchText.prepare_steps` computes the texts a
-search is about to need in slices, so the first search does not block the loop either.
+search is about to need in slices, so the first search does not block the loop either. The
+same goes for the text of a single column, which a ``field:value`` term needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.cells import Cells, Row
+from makini_desktop.table.query import Query, Term, fold_cell
 
 _RefMatch = tuple[list[str | None], frozenset[str]]
+_Test = Callable[[int], bool]
 
-PREPARE_SLICE_ROWS = 2000
-"""Rows whose search text is computed between two turns of the event loop (~15 ms)."""
+PREPARE_SLICE_ROWS = 1000
+"""Rows whose search text is computed between two turns of the event loop (~10 ms)."""
 
 
 class SearchText:
-    """Per row id: the casefolded text of the searchable plain columns and the keys of the
-    searchable reference columns.
+    """Per row id: the folded text of the searchable plain columns and the keys of the
+    searchable reference columns; for a column a ``field:`` term names, its cells' text.
 
     Args:
         cells: the view's cells (column readers and the lookups).
@@ -37,17 +44,24 @@ class SearchText:
     def __init__(self, cells: Cells, searchable: Iterable[int]) -> None:
         self._cells = cells
         self._lookups = cells.lookups
-        self._ref_cols: list[tuple[int, str]] = [
-            (i, c.ref) for i, c in enumerate(cells.columns) if c.kind is res.Kind.REF and c.ref
-        ]
+        self._ref_cols: dict[int, str] = {
+            i: c.ref for i, c in enumerate(cells.columns) if c.kind is res.Kind.REF and c.ref
+        }
         self.searchable: list[int] = sorted(set(searchable))
-        self._reader = cells.search_text(self.searchable)
+        self._reader = self._make_reader(self.searchable)
         # Per row id: its text, or the row itself until the text is computed (pending).
         self._text: list[Any] = []
         self._pending = 0
-        self._refkeys: dict[int, list[str | None]] = {i: [] for i, _ in self._ref_cols}
-        # term -> per searchable reference column: its keys by row, the keys named by term
-        self._matches: dict[str, list[_RefMatch]] = {}
+        self._refkeys: dict[int, list[str | None]] = {i: [] for i in self._ref_cols}
+        # column -> per row id: that cell's folded text, or the row until computed
+        self._cell_text: dict[int, list[Any]] = {}
+        # term -> per reference column it looks at: its keys by row, the keys it names
+        self._matches: dict[Term, list[_RefMatch]] = {}
+        self._names: dict[str, list[tuple[str, str]]] = {}  # dataset -> (key, folded name)
+
+    def _make_reader(self, columns: Iterable[int]) -> Callable[[Row], str]:
+        read = self._cells.search_text(columns)
+        return lambda row: fold_cell(read(row))
 
     def clear(self) -> None:
         """Forget every row."""
@@ -55,6 +69,7 @@ class SearchText:
         self._pending = 0
         for refkeys in self._refkeys.values():
             refkeys.clear()
+        self._cell_text = {}
 
     @property
     def pending(self) -> int:
@@ -67,20 +82,40 @@ class SearchText:
         self._pending += 1
         for refkeys in self._refkeys.values():
             refkeys.append(None)
+        for texts in self._cell_text.values():
+            texts.append(row)
 
     def store(self, rid: int, row: Row) -> None:
         """Index the row of id ``rid`` (new or changed); its text is computed when needed."""
         if self._text[rid].__class__ is str:
             self._pending += 1
         self._text[rid] = row
+        for texts in self._cell_text.values():
+            texts[rid] = row
 
     def prepare_steps(
-        self, ids: Sequence[int], slice_rows: int = PREPARE_SLICE_ROWS
+        self,
+        ids: Sequence[int],
+        slice_rows: int = PREPARE_SLICE_ROWS,
+        query: Query | None = None,
+        rows: Sequence[Row | None] = (),
     ) -> Generator[None, None, None]:
-        """Compute the pending texts of ``ids``, yielding after each slice of work."""
+        """Compute the pending texts of ``ids`` (and, from ``rows`` by id, the cell texts of
+        the columns the ``field:`` terms of ``query`` name), yielding after each slice."""
+        step = max(1, slice_rows)
+        if query:  # the names of the buildings and floors a term may match, folded once
+            for dataset in sorted({self._ref_cols[c] for c in self.searchable
+                                   if c in self._ref_cols} | {self._ref_cols[c] for c in
+                                   query.columns if c in self._ref_cols}):
+                yield from self._fold_names_steps(dataset, 2 * step)
+        for col in sorted(query.columns if query is not None else ()):
+            if col in self._ref_cols:
+                continue
+            for start in range(0, len(ids), step):
+                if self._prepare_cells(col, ids[start:start + step], rows):
+                    yield
         if not self._pending:
             return
-        step = max(1, slice_rows)
         for start in range(0, len(ids), step):
             if self._prepare(ids[start:start + step]) and self._pending:
                 yield
@@ -102,6 +137,22 @@ class SearchText:
         self._pending -= len(todo)
         return len(todo)
 
+    def _prepare_cells(
+        self, column: int, ids: Iterable[int], rows: Sequence[Row | None]
+    ) -> int:
+        """Compute the text of ``column``'s cells of ``ids``; how many were not known."""
+        texts = self._cell_text.get(column)
+        if texts is None:
+            # Per row id the row until its cell's text is computed (as for _text).
+            texts = self._cell_text[column] = list(rows)
+        todo = [i for i in ids if texts[i].__class__ is not str]
+        if todo:
+            read = self._make_reader([column])
+            for i in todo:
+                row = texts[i]
+                texts[i] = "" if row is None else read(row)
+        return len(todo)
+
     def set_columns(self, columns: Iterable[int], rows: Sequence[Row | None]) -> bool:
         """Search ``columns`` from now on, recomputing the text of ``rows`` (by id); False
         when they were the columns already."""
@@ -110,59 +161,125 @@ class SearchText:
             return False
         self.searchable = wanted
         self._matches = {}
-        self._reader = self._cells.search_text(wanted)
+        self._cell_text = {}
+        self._reader = self._make_reader(wanted)
         self._text = [row if row is not None else "" for row in rows]
         self._pending = sum(1 for row in rows if row is not None)
         return True
+
+    def headings(self) -> list[tuple[int, str]]:
+        """(column, heading) of the searchable columns: what a ``field:`` may name."""
+        return [(i, self._cells.columns[i].header) for i in self.searchable]
 
     def searches(self, columns: Iterable[int]) -> bool:
         """True when a search looks at any of ``columns``."""
         return any(c in self.searchable for c in columns)
 
-    def forget_matches(self, keep: Iterable[str] | None = None) -> None:
+    def forget_matches(self, keep: Iterable[Term] | None = None) -> None:
         """Forget the reference matches (the names changed), or those not of ``keep``."""
         if keep is None:
             self._matches = {}
+            self._names = {}
         else:
             terms = set(keep)
             self._matches = {t: m for t, m in self._matches.items() if t in terms}
 
-    def matching(self, ids: list[int], terms: Sequence[str]) -> list[int]:
-        """The ids of ``ids`` where every term appears in the text or a reference's name."""
+    # -- matching -----------------------------------------------------------------------------
+
+    def matching(
+        self, ids: list[int], query: Query, rows: Sequence[Row | None] = ()
+    ) -> list[int]:
+        """The ids of ``ids`` whose row satisfies every term of ``query``.
+
+        Args:
+            ids: row ids, in the order to keep.
+            query: the parsed search.
+            rows: the records by row id (read for the cells of ``field:`` columns).
+        """
         if self._pending:
             self._prepare(ids)
-        text = self._text
-        for term in terms:
-            sets = self._ref_matches(term)
-            # Unrolled by the number of reference columns: a generator per row would cost
-            # more than the whole comprehension (100k rows must filter in a few ms).
-            if not sets:
-                ids = [i for i in ids if term in text[i]]
-            elif len(sets) == 1:
-                (r1, k1), = sets
-                ids = [i for i in ids if term in text[i] or r1[i] in k1]
-            elif len(sets) == 2:
-                (r1, k1), (r2, k2) = sets
-                ids = [i for i in ids if term in text[i] or r1[i] in k1 or r2[i] in k2]
-            else:
-                ids = [
-                    i for i in ids
-                    if term in text[i] or any(refs[i] in keys for refs, keys in sets)
-                ]
+        for term in query:
+            if term.column is not None and term.column not in self._ref_cols:
+                self._prepare_cells(term.column, ids, rows)
+            ids = self._match_term(ids, term)
             if not ids:
                 break
         return ids
 
-    def _ref_matches(self, term: str) -> list[_RefMatch]:
-        """Per searchable reference column: its keys by row, and the keys whose name has
-        ``term``. Cached until the terms or the names change."""
+    def _match_term(self, ids: list[int], term: Term) -> list[int]:
+        needle = term.needle
+        if term.column is None:
+            text = self._text
+            sets = self._ref_matches(term)
+        elif term.column in self._ref_cols:
+            text = None
+            sets = self._ref_matches(term)
+        else:
+            text = self._cell_text[term.column]
+            sets = []
+        # Unrolled by the number of reference columns: a generator per row would cost
+        # more than the whole comprehension (100k rows must filter in a few ms).
+        exclude = term.exclude
+        if text is None:
+            if not sets:
+                return ids if exclude else []
+            (r1, k1), = sets
+            return [i for i in ids if (r1[i] in k1) is not exclude]
+        if not sets:
+            if exclude:
+                return [i for i in ids if needle not in text[i]]
+            return [i for i in ids if needle in text[i]]
+        if len(sets) == 1:
+            (r1, k1), = sets
+            if exclude:
+                return [i for i in ids if not (needle in text[i] or r1[i] in k1)]
+            return [i for i in ids if needle in text[i] or r1[i] in k1]
+        if len(sets) == 2:
+            (r1, k1), (r2, k2) = sets
+            if exclude:
+                return [i for i in ids if not (needle in text[i] or r1[i] in k1 or r2[i] in k2)]
+            return [i for i in ids if needle in text[i] or r1[i] in k1 or r2[i] in k2]
+        return [
+            i for i in ids
+            if (needle in text[i] or any(refs[i] in keys for refs, keys in sets)) is not exclude
+        ]
+
+    def _ref_matches(self, term: Term) -> list[_RefMatch]:
+        """Per reference column the term looks at: its keys by row, and the keys whose name
+        the term matches. Cached until the terms or the names change."""
         cached = self._matches.get(term)
         if cached is None:
             cached = []
-            for col, dataset in self._ref_cols:
-                if col in self.searchable:
-                    keys = self._lookups.matching_keys(dataset, term)
-                    if keys:
-                        cached.append((self._refkeys[col], keys))
+            if term.column is None:
+                cols = [c for c in self._ref_cols if c in self.searchable]
+            else:
+                cols = [term.column]
+            for col in cols:
+                keys = self.named_keys(self._ref_cols[col], term)
+                if keys or term.column is not None:
+                    cached.append((self._refkeys[col], keys))
             self._matches[term] = cached
         return cached
+
+    def _fold_names_steps(self, dataset: str, slice_names: int) -> Generator[None, None, None]:
+        """Fold the names of ``dataset`` (50k floors and spaces) a slice per step."""
+        if dataset in self._names:
+            return
+        items = list(self._lookups.names(dataset).items())
+        owner = self._names  # replaced (not cleared) when the names change meanwhile
+        names: list[tuple[str, str]] = []
+        for start in range(0, len(items), slice_names):
+            names.extend((k, fold_cell(n)) for k, n in items[start:start + slice_names])
+            if start + slice_names < len(items):
+                yield
+        owner.setdefault(dataset, names)
+
+    def named_keys(self, dataset: str, term: Term) -> frozenset[str]:
+        """Keys of the records of ``dataset`` whose name the term matches (its needle)."""
+        names = self._names.get(dataset)
+        if names is None:
+            for _ in self._fold_names_steps(dataset, 1 << 30):
+                pass
+            names = self._names.get(dataset, [])
+        needle = term.needle
+        return frozenset(k for k, n in names if needle in n)

@@ -37,8 +37,9 @@ from makini_desktop.sync.tab_status import (
     held_text,
     offline_text,
 )
+from makini_desktop.table.related import RelatedIndex
 from makini_desktop.ui.notifier import weak_listener
-from makini_desktop.ui.table_model import Lookups, ResourceTableModel
+from makini_desktop.ui.table_model import Lookups, ResourceTableModel, Row
 
 SessionFactory = core.SessionFactory
 
@@ -81,6 +82,56 @@ class _Forward:
 
     def __set__(self, obj: Any, value: Any) -> None:
         setattr(obj._core, self.name, value)
+
+
+def _listed(items: Iterable[Any]) -> list[Any]:
+    """``items`` as a list, without a copy when it is one (rows are read twice)."""
+    return items if isinstance(items, list) else list(items)
+
+
+class IndexedTableModel(ResourceTableModel):
+    """A tab's model that also hands every row of its dataset to the related index.
+
+    The rows arrive here (the tab's :class:`~makini_desktop.sync.tab.RowSink`), so the
+    index follows every load, page and change set without a scan. The rows a view leaves
+    out (the Spaces tab's floors) are compared and dropped against the index, so a refresh
+    keeps them current too.
+    """
+
+    def __init__(self, view: res.View, lookups: Lookups, related: RelatedIndex,
+                 parent: QObject | None = None) -> None:
+        super().__init__(view, lookups, parent)
+        self.related = related
+        self._dataset = view.dataset.name
+        self._narrowed = view.row_filter is not None
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        rows = _listed(rows)
+        self.related.set_rows(self._dataset, rows)
+        super().set_rows(rows)
+
+    def append_rows(self, rows: Iterable[Row]) -> None:
+        rows = _listed(rows)
+        self.related.update_rows(self._dataset, rows)
+        super().append_rows(rows)
+
+    def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
+        upserts, deleted_keys = _listed(upserts), _listed(deleted_keys)
+        self.related.update_rows(self._dataset, upserts, deleted_keys)
+        super().apply_changes(upserts, deleted_keys)
+
+    def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]:
+        rows = _listed(rows)
+        out = super().changed_rows(rows, seen)
+        if self._narrowed:
+            out += self.related.changed_outside(self._dataset, rows, self.view.accepts, seen)
+        return out
+
+    def keys_not_in(self, seen: set[str]) -> list[str]:
+        out = super().keys_not_in(seen)
+        if self._narrowed:
+            out += self.related.keys_outside_not_in(self._dataset, seen, self.view.accepts)
+        return out
 
 
 class TabController(QObject):
@@ -211,8 +262,11 @@ class Workspace(QObject):
         super().__init__(parent)
         views = list(views)
         self.lookups = Lookups(self)
+        self.related = RelatedIndex()
+        """Every row of the connection by key, and who refers to whom (the detail pane)."""
         self.models: dict[str, ResourceTableModel] = {
-            view.name: ResourceTableModel(view, self.lookups, self) for view in views
+            view.name: IndexedTableModel(view, self.lookups, self.related, self)
+            for view in views
         }
         self._core = core.Workspace(
             views, self.lookups, self.models, session_factory=session_factory,
@@ -324,6 +378,7 @@ class Workspace(QObject):
 
 __all__ = [
     "LOOKUP_DATASETS",
+    "IndexedTableModel",
     "LocaleClock",
     "Phase",
     "TabController",

@@ -9,10 +9,13 @@ wires them to the workspace:
 * :mod:`~makini_desktop.ui.banner`: the offline banner and the cache notice;
 * :mod:`~makini_desktop.ui.window_actions`: the actions, menus and toolbar;
 * :mod:`~makini_desktop.ui.window_layout`: the layout kept in QSettings between sessions;
-* :mod:`~makini_desktop.ui.tab_export`: File → Export.
+* :mod:`~makini_desktop.ui.tab_export`: File → Export;
+* :mod:`~makini_desktop.ui.detail_pane` and :mod:`~makini_desktop.ui.detail_nav`: the
+  detail pane, its links, Back and Forward;
+* :mod:`~makini_desktop.ui.connection_glue`: the connection manager and Reconnect….
 
-What stays here is the window itself: switching connections (the switcher, the manager,
-the reconnect flow), the building filter, the status bar, and closing.
+What stays here is the window itself: switching connections (the switcher), the building
+filter, the status bar, and closing.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import shiboken6
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QInputDialog,
     QLabel,
     QMainWindow,
     QStyle,
@@ -43,14 +45,17 @@ from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.notify import Level, Message
 from makini_desktop.sync.session import ConnectionInfo, Session
 from makini_desktop.ui.banner import Banner, OfflineBanner
+from makini_desktop.ui.connection_glue import ConnectionGlue
 from makini_desktop.ui.controllers import Workspace
+from makini_desktop.ui.detail_nav import DetailNavigator
+from makini_desktop.ui.detail_pane import DetailPane
 from makini_desktop.ui.error_dialog import ErrorReporter
 from makini_desktop.ui.notifier import weak_listener
 from makini_desktop.ui.overview_tab import install_overview
 from makini_desktop.ui.resource_tab import ResourceTab
 from makini_desktop.ui.tab_export import TabExporter
 from makini_desktop.ui.table_view import ResourceTableView
-from makini_desktop.ui.window_actions import WindowActions, open_about_box, open_new_token_dialog
+from makini_desktop.ui.window_actions import WindowActions, open_about_box
 from makini_desktop.ui.window_layout import (
     WORK_OFFLINE_KEY,
     open_settings,
@@ -103,7 +108,7 @@ class MainWindow(QMainWindow):
         self.views = [res.VIEWS[name] for name in res.TAB_VIEWS]
         self.workspace = Workspace(self.views, session_factory=session_factory, parent=self)
         self.reporter = ErrorReporter(self, show_dialogs=show_error_dialogs)
-        self.connection_dialog: Any = None
+        self.connections = ConnectionGlue(self)
         self.tabs: dict[str, ResourceTab] = {}
         self.exporter = TabExporter(self, self.workspace.models, self.tell)
         self._quit_confirmed = False  # the manager's unsaved connection was dealt with
@@ -127,7 +132,7 @@ class MainWindow(QMainWindow):
         # banner (the workspace's notices) and the error dialogs (its errors).
         self._status_listener = weak_listener(self, self.workspace.notifier)
         self.workspace.lookups.sig_changed.connect(self._on_lookups_sig_changed)
-        self.reporter.sig_reconnect.connect(self._on_reporter_sig_reconnect)
+        self.reporter.sig_reconnect.connect(self.connections.reconnect)
         self._clock = QTimer(self)
         self._clock.setInterval(RELATIVE_TIME_REFRESH_MS)
         self._clock.timeout.connect(self._on_clock_timeout)
@@ -180,6 +185,10 @@ class MainWindow(QMainWindow):
         column.addWidget(self.banner_area)
         column.addWidget(self.resource_tabs, 1)
         self.setCentralWidget(central)
+        # Everything about the selected row, on the right (ui.detail_nav keeps it current).
+        self.detail_pane = DetailPane(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_pane)
+        self.detail_pane.hide()
 
         status_bar = self.statusBar()
         status_bar.setObjectName("statusBar")
@@ -205,7 +214,8 @@ class MainWindow(QMainWindow):
         status_bar.addPermanentWidget(self.connection_label)
 
     def _setup_actions(self) -> None:
-        actions = WindowActions(self, self.views, self._show_tab)
+        actions = WindowActions(self, self.views, self._show_tab,
+                                detail_pane_action=self.detail_pane.toggleViewAction())
         self.refresh_action = actions.refresh_action
         self.full_refresh_action = actions.full_refresh_action
         self.work_offline_action = actions.work_offline_action
@@ -228,6 +238,10 @@ class MainWindow(QMainWindow):
         self.building_filter.currentIndexChanged.connect(self._on_building_filter_changed)
         actions.fill_menu_bar(self.menuBar())
         self.addToolBar(actions.make_toolbar(self))
+        self.back_action = actions.back_action
+        self.forward_action = actions.forward_action
+        self.detail = DetailNavigator(self, self.detail_pane, self.back_action,
+                                      self.forward_action)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -273,18 +287,12 @@ class MainWindow(QMainWindow):
 
     def show_connections(self, profile_id: str | None = None, *, focus_token: bool = False) -> Any:
         """Open the connection manager (non-modal), optionally with the token field focused."""
-        from makini_desktop.ui.connection_dialog import ConnectionDialog
+        return self.connections.show_connections(profile_id, focus_token=focus_token)
 
-        dialog = self.connection_dialog
-        if dialog is None or not shiboken6.isValid(dialog):
-            dialog = ConnectionDialog(self.profiles, self.tokens, self)
-            dialog.sig_activate.connect(self._on_connection_dialog_sig_activate)
-            dialog.sig_profiles_changed.connect(self._on_connection_dialog_sig_profiles_changed)
-            dialog.sig_removing.connect(self._on_connection_dialog_sig_removing)
-            dialog.sig_saved.connect(self._on_connection_dialog_sig_saved)
-            self.connection_dialog = dialog
-        dialog.open_on(profile_id, focus_token=focus_token)
-        return dialog
+    @property
+    def connection_dialog(self) -> Any:
+        """The connection manager once opened (None before)."""
+        return self.connections.dialog
 
     async def shutdown(self) -> None:
         """Cancel every load and close the session; the window may be deleted afterwards."""
@@ -316,10 +324,10 @@ class MainWindow(QMainWindow):
             self.connection_label.setText(info.name)
             self.connection_label.setToolTip(info.base_url)
         self.demo_badge.setVisible(demo)
-        self._fill_switcher()
+        self.fill_switcher()
         self._fill_building_filter()
 
-    def _fill_switcher(self) -> None:
+    def fill_switcher(self) -> None:
         self.connection_switcher.fill(self.profiles.list(), self.workspace.info)
 
     def _fill_building_filter(self) -> None:
@@ -442,7 +450,7 @@ class MainWindow(QMainWindow):
     def _on_reconnect_button_clicked(self) -> None:
         info = self.workspace.info
         if info is not None:
-            self._on_reporter_sig_reconnect(info.name)
+            self.connections.reconnect(info.name)
 
     @Slot(bool)
     def _on_work_offline_action_toggled(self, on: bool) -> None:
@@ -475,52 +483,6 @@ class MainWindow(QMainWindow):
     def _on_lookups_sig_changed(self, dataset: str) -> None:
         if dataset == res.SITES.name:
             self._fill_building_filter()
-
-    @Slot(str)
-    def _on_reporter_sig_reconnect(self, connection_name: str) -> None:
-        info = self.workspace.info
-        profile_id = info.profile_id if info is not None and info.name == connection_name else None
-        if profile_id is None:
-            profile = self.profiles.find_by_name(connection_name)
-            profile_id = profile.id if profile is not None else None
-        if profile_id is None and info is not None and info.name == connection_name:
-            self.ask_new_token(info)  # an unsaved (--base-url) connection has no profile
-            return
-        self.show_connections(profile_id, focus_token=True)
-
-    def ask_new_token(self, info: ConnectionInfo) -> QInputDialog:
-        """Ask for a new token for an unsaved connection and reconnect with it."""
-        return open_new_token_dialog(self, info.base_url, lambda token: self.open_connection(
-            ConnectionInfo.adhoc(info.base_url, token, info.name), token))
-
-    @Slot(str)
-    def _on_connection_dialog_sig_activate(self, profile_id: str) -> None:
-        self.activate_profile(profile_id)
-
-    @Slot()
-    def _on_connection_dialog_sig_profiles_changed(self) -> None:
-        info = self.workspace.info
-        if info is not None and info.profile_id is not None:
-            profile = self.profiles.get(info.profile_id)
-            if profile is not None and (profile.name, profile.base_url) != (
-                info.name, info.base_url
-            ):
-                # Renamed or moved: reconnect so the session talks to the right place.
-                self.activate_profile(profile.id)
-                return
-        self._fill_switcher()
-
-    @Slot(str, bool)
-    def _on_connection_dialog_sig_saved(self, profile_id: str, has_token: bool) -> None:
-        if self.workspace.info is None and has_token:
-            self.activate_profile(profile_id)  # nothing open: the saved one is the one wanted
-
-    @Slot(str)
-    def _on_connection_dialog_sig_removing(self, profile_id: str) -> None:
-        info = self.workspace.info
-        if info is not None and info.profile_id == profile_id:
-            # Its cache file is deleted right after this signal: close it now.
-            self.workspace.detach()
 
     @Slot(int)
     def _on_connection_switcher_activated(self, index: int) -> None:

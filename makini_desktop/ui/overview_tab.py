@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -437,8 +437,9 @@ def _search_words(window: MainWindow, view_name: str, filters: Mapping[str, str]
 def route_to_list(window: MainWindow, view_name: str, filters: Mapping[str, str],
                   preset: str = "") -> bool:
     """Open a list filtered as a chart's bar says: show its tab, then choose the saved view
-    ``preset`` (when the tab has views and that one), else apply ``filters`` with the tab's
-    ``apply_filter_state`` (when it has filters), else put what it can in the search box.
+    ``preset`` (the window's saved views, when it has that one), else apply ``filters`` with
+    the tab's ``apply_filter_state``, else (a tab without filters) put what it can in the
+    search box.
 
     Returns:
         False when the window has no such tab.
@@ -447,9 +448,14 @@ def route_to_list(window: MainWindow, view_name: str, filters: Mapping[str, str]
     if tab is None:
         return False
     window.resource_tabs.setCurrentWidget(tab)
-    chooser = getattr(tab, "apply_view_named", None)
-    if preset and callable(chooser) and chooser(preset):
-        return True
+    views = window.findChild(QObject, "savedViews")  # the window's saved views, if any
+    select = getattr(views, "select", None)
+    if preset and callable(select):
+        try:
+            select(view_name, preset)
+            return True
+        except KeyError:  # no such view (renamed, another version): the filters say it
+            pass
     apply = getattr(tab, "apply_filter_state", None)
     if callable(apply):
         apply(dict(filters))

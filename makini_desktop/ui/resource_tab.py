@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -20,7 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from makini_desktop.sync.tasks import TaskSlots
+from makini_desktop.table import filters
+from makini_desktop.table.cells import Row
 from makini_desktop.ui.controllers import Phase, TabController
+from makini_desktop.ui.filter_bar import FilterBar, SearchBox
 from makini_desktop.ui.table_model import count_label
 from makini_desktop.ui.table_view import ResourceTableView
 
@@ -38,7 +41,13 @@ class ResourceTab(QWidget):
     Args:
         controller: the tab's controller (its model is shown).
         parent: the Qt parent.
+
+    Signals:
+        filters_changed(dict): the filters beside the search box changed; the new
+            :meth:`filter_state`.
     """
+
+    filters_changed = Signal(dict)
 
     def __init__(self, controller: TabController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,7 +76,7 @@ class ResourceTab(QWidget):
 
     def _setup_ui(self) -> None:
         name = self.view.name
-        self.search = QLineEdit(self)
+        self.search = SearchBox(parent=self)
         self.search.setObjectName(f"{name}Search")
         self.search.setAccessibleName(f"Search {self.view.title.lower()}")
         self.search.setPlaceholderText(f"Search {self.view.title.lower()}…")
@@ -100,14 +109,21 @@ class ResourceTab(QWidget):
         self.cancel.clicked.connect(self._on_cancel_clicked)
         self.cancel.hide()
 
+        self.filter_bar = FilterBar(self.model, self)
+        self.filter_bar.setVisible(bool(self.filter_bar.combos))
+        self.filter_bar.filters_changed.connect(self._on_filter_bar_filters_changed)
+
         top = QHBoxLayout()
         top.addWidget(self.search)
+        top.addWidget(self.filter_bar)
         top.addSpacing(self.fontMetrics().averageCharWidth() * 2)
         top.addWidget(self.count)
         top.addStretch(1)
         top.addWidget(self.status)
         top.addWidget(self.progress)
         top.addWidget(self.cancel)
+        self.top_row = top
+        """The row above the table (saved views add their selector to it)."""
 
         self.table = ResourceTableView(self.model, self)
 
@@ -158,6 +174,42 @@ class ResourceTab(QWidget):
         """Drop a typed search that has not been applied yet (the window is closing)."""
         self._debounce.stop()
         self._tasks.cancel("search")
+        self._tasks.cancel("filter")
+
+    # -- filters (see makini_desktop.table.filters for the ids and values) -------------------
+
+    def filter_state(self) -> dict[str, str]:
+        """Filter id → chosen value id (``{"floor": <key>, "vacancy": "vacant"}``); a filter
+        on "All" is absent."""
+        return self.filter_bar.state()
+
+    def apply_filter_state(self, state: Mapping[str, str]) -> None:
+        """Set the filters to ``state`` (absent or empty: All; unknown ids are ignored) and
+        apply them to the table; :attr:`filters_changed` is emitted when they changed."""
+        self.filter_bar.set_state(state)
+
+    @property
+    def filter_pending(self) -> bool:
+        """True while a filter change has not been applied to the table yet."""
+        return self._tasks.running("filter")
+
+    async def apply_filters(self, row_filter: Callable[[Row], bool] | None) -> None:
+        """Filter the table, a slice of rows per turn of the event loop."""
+        model = self.model
+        for _ in model.row_filter_steps(row_filter):
+            await asyncio.sleep(0)
+            if not shiboken6.isValid(model):
+                return
+
+    def _start_filter(self, state: Mapping[str, str]) -> None:
+        row_filter = filters.row_filter(self.view, state, self.model.lookups)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a widget used on its own): filter at once
+            self._tasks.cancel("filter")
+            self.model.set_row_filter(row_filter)
+            return
+        self._tasks.start("filter", self.apply_filters(row_filter))
 
     @property
     def search_pending(self) -> bool:
@@ -174,6 +226,11 @@ class ResourceTab(QWidget):
         self._tasks.start("search", self.apply_search())
 
     # -- slots ------------------------------------------------------------------------------
+
+    @Slot(dict)
+    def _on_filter_bar_filters_changed(self, state: dict[str, str]) -> None:
+        self._start_filter(state)
+        self.filters_changed.emit(dict(state))
 
     @Slot(str)
     def _on_search_text_changed(self, _text: str) -> None:
@@ -223,7 +280,9 @@ class ResourceTab(QWidget):
             self.unavailable.setText(status.message)
             self.stack.setCurrentWidget(self.unavailable)
             self.search.setEnabled(False)
+            self.filter_bar.setEnabled(False)
         else:
             self.stack.setCurrentWidget(self.table)
             self.search.setEnabled(True)
+            self.filter_bar.setEnabled(True)
 

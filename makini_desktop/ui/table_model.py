@@ -17,7 +17,7 @@ takes seconds at 100k rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -329,9 +329,23 @@ class ResourceTableModel(QAbstractTableModel):
         """
         self._emit((yield from self.row_index.search_steps(text, slice_rows=slice_rows)))
 
+    def set_row_filter(self, row_filter: Callable[[Row], bool] | None) -> None:
+        """Show only rows that pass ``row_filter`` too (the filters beside the search box)."""
+        self._emit(self.row_index.set_row_filter(row_filter))
+
+    def row_filter_steps(
+        self, row_filter: Callable[[Row], bool] | None, *, slice_rows: int = SEARCH_SLICE_ROWS
+    ) -> Iterator[None]:
+        """:meth:`set_row_filter` in slices, as :meth:`search_steps`."""
+        self._emit((yield from self.row_index.row_filter_steps(row_filter, slice_rows=slice_rows)))
+
     def set_building_filter(self, site_key: str | None) -> None:
         """Show only rows of one building (None: every building)."""
         self._emit(self.row_index.set_building(site_key))
+
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> None:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: all)."""
+        self._emit(self.row_index.set_criterion(predicate))
 
     def set_searchable_columns(self, columns: Iterable[int]) -> None:
         """The columns a search looks at (the visible ones); recomputes every row's text."""

@@ -7,10 +7,11 @@ sample of rows, offers a column chooser on the header, and restores a saved head
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QPoint, Qt, Slot
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,7 +40,12 @@ class ResourceTableView(QTableView):
     Args:
         model: the tab's model.
         parent: the Qt parent.
+
+    Signals:
+        sig_open_requested(int): Enter or a double-click on a row: show it in the detail pane.
     """
+
+    sig_open_requested = Signal(int)
 
     def __init__(self, model: ResourceTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +95,7 @@ class ResourceTableView(QTableView):
         self._apply_default_widths()
         model.rowsInserted.connect(self._on_model_rows_appeared)
         model.modelReset.connect(self._on_model_rows_appeared)
+        self.doubleClicked.connect(self._on_self_double_clicked)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -188,7 +195,16 @@ class ResourceTableView(QTableView):
             self.copy_selection()
             event.accept()
             return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.sig_open_requested.emit(self.currentIndex().row())
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    @Slot(QModelIndex)
+    def _on_self_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.sig_open_requested.emit(index.row())
 
     # -- slots ------------------------------------------------------------------------------
 
@@ -218,15 +234,54 @@ class ResourceTableView(QTableView):
             action.setChecked(not header.isSectionHidden(i))
             # The last visible column cannot be hidden: the table would be blank.
             action.setEnabled(not (len(shown) == 1 and i in shown))
-            action.toggled.connect(lambda on, column=i: self._set_column_shown(column, on))
+            action.toggled.connect(lambda on, column=i: self.set_column_shown(column, on))
+        menu.addSeparator()
+        choose = menu.addAction("Choose columns…")
+        choose.triggered.connect(self.choose_columns)
         menu.popup(header.mapToGlobal(pos))
 
-    def _set_column_shown(self, column: int, shown: bool) -> None:
+    def choose_columns(self) -> Any:
+        """Open the column chooser: every column, checkable and in order (non-modal)."""
+        from makini_desktop.ui.column_chooser import ColumnChooser
+
+        chooser = ColumnChooser(self)
+        chooser.open()
+        return chooser
+
+    def column_ids(self) -> list[str]:
+        """The ids of the shown columns, in the order they appear."""
+        return [self.resource_model.columns[i].id for i in self.visible_columns()]
+
+    def show_columns(self, ids: Sequence[str]) -> None:
+        """Show exactly these columns (by id, unknown ids ignored) in this order, the others
+        hidden after them; no ids: the view's default columns and order."""
+        columns = self.resource_model.columns
+        position = {c.id: i for i, c in enumerate(columns)}
+        shown = [position[c] for c in dict.fromkeys(ids) if c in position]
+        if not shown:
+            shown = [i for i, c in enumerate(columns) if not c.hidden]
+            order = list(range(len(columns)))
+        else:
+            order = shown + [i for i in range(len(columns)) if i not in shown]
+        header = self.horizontalHeader()
+        for visual, logical in enumerate(order):
+            current = header.visualIndex(logical)
+            if current != visual:
+                header.moveSection(current, visual)
+        for i in range(len(columns)):
+            self._show_column(i, i in shown)
+        self.resource_model.set_searchable_columns(self.visible_columns())
+
+    def set_column_shown(self, column: int, shown: bool) -> None:
+        """Show or hide a column; a search then looks at the columns shown."""
+        self._show_column(column, shown)
+        # Search looks at what is shown, nothing else.
+        self.resource_model.set_searchable_columns(self.visible_columns())
+
+    def _show_column(self, column: int, shown: bool) -> None:
         self.setColumnHidden(column, not shown)
         if shown and self.columnWidth(column) < self._header_width(column):
             self.setColumnWidth(column, self._header_width(column) + 40)
-        # Search looks at what is shown, nothing else.
-        self.resource_model.set_searchable_columns(self.visible_columns())
 
     @Slot(int, Qt.SortOrder)
     def _on_header_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
@@ -234,13 +289,16 @@ class ResourceTableView(QTableView):
             asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a table used on its own): sort at once
             self._tasks.cancel("sort")
+            before = self._sorted_by()
             self.resource_model.sort(column, order)
+            self._show_after_sort(before)
             return
         self._tasks.start("sort", self.sort_by(column, order))
 
     async def sort_by(self, column: int, order: Qt.SortOrder) -> None:
         """Sort the table, building a new column's keys a slice per turn of the loop."""
         model = self.resource_model
+        before = self._sorted_by()
         for _ in model.sort_steps(column, order):
             # Each slice's new keys are frozen at once: left to pile up, 100k key tuples
             # set off a full collection that blocked the first sort by name for ~150 ms.
@@ -249,6 +307,28 @@ class ResourceTableView(QTableView):
             if not shiboken6.isValid(model):
                 return
         settle_garbage()  # the rest of a new column's keys, never walked by a full gc
+        self._show_after_sort(before)
+
+    def _sorted_by(self) -> tuple[int, Qt.SortOrder]:
+        return self.resource_model.sort_column, self.resource_model.sort_order
+
+    def _show_after_sort(self, before: tuple[int, Qt.SortOrder]) -> None:
+        """After a new sort, the selected row (the current one if selected) is scrolled into
+        view; with nothing selected the table shows its top."""
+        if self._sorted_by() == before:
+            return  # nothing moved (Qt asks for the same sort twice)
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        if selection is not None and current.isValid() and selection.isSelected(current):
+            self.scrollTo(current, QAbstractItemView.ScrollHint.PositionAtCenter)
+            return
+        rows = self.selected_rows()
+        if rows:
+            column = self.horizontalHeader().logicalIndex(0)
+            self.scrollTo(self.resource_model.index(rows[0], max(column, 0)),
+                          QAbstractItemView.ScrollHint.PositionAtCenter)
+        else:
+            self.scrollToTop()
 
     @property
     def sort_pending(self) -> bool:

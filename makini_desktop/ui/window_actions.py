@@ -15,9 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenuBar,
     QMessageBox,
@@ -30,6 +28,7 @@ from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnectionInfo
+from makini_desktop.ui.view_selector import SavedViews
 
 __all__ = [
     "CHOOSE_CONNECTION_TEXT",
@@ -38,7 +37,6 @@ __all__ = [
     "ConnectionSwitcher",
     "WindowActions",
     "open_about_box",
-    "open_new_token_dialog",
 ]
 
 NO_CONNECTION_TEXT = "No connection"
@@ -52,6 +50,7 @@ class WindowActions:
         window: the window the actions belong to (Quit closes it).
         views: the tabs' views, in order: "Show <tab>" actions get Ctrl+1…Ctrl+9.
         show_tab: called with a tab's index when its action is triggered.
+        detail_pane_action: the detail pane's show/hide action (View menu).
 
     Attributes:
         tab_actions: one action per tab, in the tabs' order.
@@ -64,6 +63,8 @@ class WindowActions:
         window: QMainWindow,
         views: Sequence[res.View],
         show_tab: Callable[[int], None],
+        *,
+        detail_pane_action: QAction | None = None,
     ) -> None:
         style = window.style()
         self.refresh_action = QAction("&Refresh", window)
@@ -128,6 +129,34 @@ class WindowActions:
             self.tab_actions.append(action)
         self.connection_switcher = ConnectionSwitcher(window)
         self.building_filter = BuildingFilter(window)
+        # Saved views and the column chooser: a selector in each tab and the View menu's
+        # view actions (the window's tabs exist by now).
+        self.saved_views = SavedViews(window)
+        self._setup_detail_actions(window, detail_pane_action)
+
+    def _setup_detail_actions(self, window: QMainWindow, pane_action: QAction | None) -> None:
+        """The detail pane's toggle, and Back/Forward through the records it showed."""
+        self.detail_pane_action = pane_action
+        if pane_action is not None:
+            pane_action.setText("&Details pane")
+            pane_action.setObjectName("detailPaneAction")
+            # Ctrl+I is the front desk's Check in.
+            pane_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+            pane_action.setToolTip(
+                "Show or hide everything about the selected row (Ctrl+Shift+D, or Enter)")
+        style = window.style()
+        self.back_action = QAction("&Back", window)
+        self.back_action.setObjectName("backAction")
+        self.back_action.setShortcuts(_unique([
+            QKeySequence(QKeySequence.StandardKey.Back), QKeySequence("Alt+Left")]))
+        self.back_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
+        self.back_action.setToolTip("Back to the record shown before (Alt+Left)")
+        self.forward_action = QAction("&Forward", window)
+        self.forward_action.setObjectName("forwardAction")
+        self.forward_action.setShortcuts(_unique([
+            QKeySequence(QKeySequence.StandardKey.Forward), QKeySequence("Alt+Right")]))
+        self.forward_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
+        self.forward_action.setToolTip("Forward again (Alt+Right)")
 
     def fill_menu_bar(self, menu_bar: QMenuBar) -> None:
         """File, View and Help."""
@@ -149,6 +178,14 @@ class WindowActions:
         view_menu.addAction(self.find_action)
         view_menu.addSeparator()
         for action in self.tab_actions:
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        if self.detail_pane_action is not None:
+            view_menu.addAction(self.detail_pane_action)
+        view_menu.addAction(self.back_action)
+        view_menu.addAction(self.forward_action)
+        view_menu.addSeparator()
+        for action in self.saved_views.actions():
             view_menu.addAction(action)
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -178,6 +215,7 @@ class WindowActions:
         toolbar.addWidget(building_filter)
         toolbar.addSeparator()
         toolbar.addAction(self.export_action)
+        toolbar.addAction(self.saved_views.choose_columns_action)
         return toolbar
 
 
@@ -266,29 +304,6 @@ def open_about_box(parent: QWidget) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
-
-
-def open_new_token_dialog(
-    parent: QWidget, base_url: str, reconnect: Callable[[str], object]
-) -> QInputDialog:
-    """Ask for a new token for an unsaved connection (non-modal); ``reconnect`` gets the
-    pasted token (stripped, never empty). Nothing is saved: the token stays in memory."""
-    dialog = QInputDialog(parent)
-    dialog.setObjectName("newTokenDialog")
-    dialog.setAccessibleName("New token")
-    dialog.setWindowTitle("Reconnect")
-    dialog.setLabelText(f"The token for {base_url} was not accepted.\nPaste a new token:")
-    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-    def accepted(text: str) -> None:
-        token = text.strip()
-        if token:
-            reconnect(token)
-
-    dialog.textValueSelected.connect(accepted)
-    dialog.open()  # never exec(): the event loop keeps running
-    return dialog
 
 
 def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:

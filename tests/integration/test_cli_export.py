@@ -98,9 +98,9 @@ def test_plain_http_to_a_remote_host_is_refused(token_env, tmp_path, capsys):
 
 
 def test_export_to_stdout(sandbox, token_env, capsysbinary):
-    """`-o -` writes the export to standard output."""
+    """`-o -` writes the export to standard output (--raw: the API's fields)."""
     assert main(["export", "buildings", "--base-url", sandbox.url, "--format", "csv",
-                 "-o", "-"]) == 0
+                 "--raw", "-o", "-"]) == 0
     text = capsysbinary.readouterr().out.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["key"] for r in rows] == [r["key"] for r in sandbox.data.visible("sites")]

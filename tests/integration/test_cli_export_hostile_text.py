@@ -36,9 +36,11 @@ def cached(monkeypatch):
 def test_export_replaces_what_the_format_cannot_hold_and_says_how_many(
     cached, tmp_path, capsys, fmt, cells
 ):
-    """The export exits 0 with a file that decodes, and prints one note with the count."""
+    """The export (--raw: the API's fields) exits 0 with a file that decodes, and prints one
+    note with the count."""
     target = tmp_path / f"assets.{fmt}"
-    assert main(["export", "assets", "--base-url", URL, "--offline", "-o", str(target)]) == 0
+    assert main(["export", "assets", "--base-url", URL, "--offline", "--raw",
+                 "-o", str(target)]) == 0
     err = capsys.readouterr().err
     notes = [line for line in err.splitlines() if line.startswith("note:")]
     assert notes == [f"note: {cells} cells had characters {fmt.upper()} cannot hold; "

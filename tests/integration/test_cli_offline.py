@@ -108,8 +108,9 @@ def test_offline_export_keeps_the_servers_order_after_incremental_refreshes(
     sandbox.data.replace("assets", back)
     run(_sync(info, datasets=("assets",)))
     online, offline = tmp_path / "online.csv", tmp_path / "offline.csv"
-    assert main(["export", "assets", "--base-url", sandbox.url, "-o", str(online)]) == 0
-    assert main(["export", "assets", "--base-url", sandbox.url, "--offline",
+    assert main(["export", "assets", "--base-url", sandbox.url, "--raw",
+                 "-o", str(online)]) == 0
+    assert main(["export", "assets", "--base-url", sandbox.url, "--offline", "--raw",
                  "-o", str(offline)]) == 0
     assert offline.read_bytes() == online.read_bytes()
 

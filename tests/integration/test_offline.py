@@ -158,8 +158,8 @@ def test_work_offline_makes_no_request_and_keeps_every_tab_usable(
     target = tmp_path / "assets.csv"
     assert run_task(qasync_loop, qtbot, window.export_tab("assets", str(target)))
     with target.open(encoding="utf-8-sig", newline="") as fh:
-        exported = [r["key"] for r in csv.DictReader(fh)]
-    assert exported == [r["key"] for r in model.visible_rows()] and exported
+        exported = [r["Tag"] for r in csv.DictReader(fh)]
+    assert exported == [r["tag"] for r in model.visible_rows()] and exported
     assert sandbox.stats.requests == before  # not one request while working offline
 
     window.work_offline_action.trigger()

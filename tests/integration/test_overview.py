@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QToolButton
+from PySide6.QtWidgets import QComboBox, QFileDialog, QToolButton
 
 from makini_desktop.sync.session import ConnectionInfo
 from makini_desktop.ui.main_window import MainWindow
@@ -163,7 +163,13 @@ def test_a_floors_vacant_part_opens_spaces_filtered(qtbot, qasync_loop, window, 
 
     overview.visitors_status_chart.activate("on_site", "on_site")
     assert window.resource_tabs.currentWidget() is window.tabs["visitors"]
-    if not real:
+    on_site = [v for v in sandbox.data.visits if v["status"] == "checked_in"
+               and v["siteKey"] == site["key"]]
+    if real:
+        selector = window.findChild(QComboBox, "visitorsViewSelector")
+        assert selector is None or selector.currentText() == "On site now"
+        qtbot.waitUntil(lambda: window.tabs["visitors"].model.rowCount() == len(on_site))
+    else:
         assert calls["visitors"] == [{"status": "checked_in"}]
     overview.moves_chart.activate("pending", "pending")
     assert window.resource_tabs.currentWidget() is window.tabs["moves"]

@@ -35,3 +35,14 @@ def test_clear_forgets_names_and_units():
     lk.clear()
     assert heard == ["sites"]
     assert lk.name("sites", "S1") is None and lk.area_unit("S1") is None
+
+
+def test_a_snapshot_keeps_the_names_it_was_taken_with(lookups):
+    """Names and units changed after snapshot() leave the snapshot as it was."""
+    lookups.set_rows("sites", [{"key": "S1", "name": "Harbour House", "areaUnit": "m2"}])
+    snap = lookups.snapshot()
+    lookups.set_rows("sites", [{"key": "S1", "name": "Renamed", "areaUnit": "sqft"}])
+    lookups.update_rows("locations", [{"key": "F1", "name": "Ground", "type": "floor"}])
+    assert snap.name("sites", "S1") == "Harbour House" and snap.area_unit("S1") == "m2"
+    assert snap.name("locations", "F1") == "Level 1"
+    assert lookups.name("sites", "S1") == "Renamed"

@@ -155,7 +155,7 @@ def test_search_matches_referenced_names_and_follows_renames(lookups):
     index.replace([space("K1", "Room", siteKey="S1"), space("K2", "Room", siteKey="S2")])
     index.search("mill")
     assert keys(index) == ["K2"]
-    lookups.update_rows("sites", [{"key": "S1", "name": "Windmill"}])
+    lookups.update_rows("sites", [{"key": "S1", "name": "Old Mill Yard"}])
     mirror = Mirror(index)
     mirror.apply(index.lookups_changed("sites"))
     assert keys(index) == ["K1", "K2"]

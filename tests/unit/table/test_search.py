@@ -59,3 +59,51 @@ def test_changing_the_searched_columns_recomputes_lazily() -> None:
     index.search("")
     index.search("one")
     assert [str(index.rows[i]["key"]) for i in index.visible] == ["1"]  # type: ignore[index]
+
+
+def _keys(index: RowIndex) -> list[str]:
+    return [str(index.rows[i]["key"]) for i in index.visible]  # type: ignore[index]
+
+
+def test_words_match_at_word_starts_across_accents_and_cells(lookups) -> None:
+    """3.001 finds 3.001 but not 13.001; zoe finds Zoë; a building's name matches too."""
+    index = RowIndex(res.SPACES_VIEW, lookups)
+    index.replace([space("1", "3.001 Workstation"), space("2", "13.001 Workstation"),
+                   space("3", "Desk", occupantName="Zoë Ng"), space("4", "Desk", siteKey="S2")])
+    index.search("3.001")
+    assert _keys(index) == ["1"]
+    index.search("ZOE")
+    assert _keys(index) == ["3"]
+    index.search("desk mill")  # S2 is "Mill"
+    assert _keys(index) == ["4"]
+    index.search("desk -mill")
+    assert _keys(index) == ["3"]
+
+
+def test_field_terms_look_in_one_column_also_in_slices(lookups) -> None:
+    """occupant:ng looks only at the Occupant column; building:harbour at the building's
+    name; sliced or not, the same rows."""
+    rows = [space(str(n), f"Ng room {n}", occupantName="Ng" if n % 3 == 0 else None)
+            for n in range(30)]
+    rows.append(space("S2", "Room", siteKey="S2", occupantName="Ng"))
+    whole = RowIndex(res.SPACES_VIEW, lookups)
+    whole.replace(rows)
+    whole.search("occupant:ng")
+    sliced = RowIndex(res.SPACES_VIEW, lookups)
+    sliced.replace(rows)
+    steps = sliced.search_steps("occupant:ng", slice_rows=4)
+    turns = sum(1 for _ in steps)
+    assert turns > 3 and sliced.visible == whole.visible
+    assert _keys(whole) == [str(n) for n in range(0, 30, 3)] + ["S2"]
+    whole.search("occupant:ng building:harbour")
+    assert _keys(whole) == [str(n) for n in range(0, 30, 3)]
+    whole.search('floor:"level 1" -occupant:ng')
+    assert len(whole.visible) == 20
+
+
+def test_a_field_that_is_not_a_shown_heading_searches_as_text(lookups) -> None:
+    """active:yes names a hidden column, so it is a plain word (and finds nothing here)."""
+    index = RowIndex(res.SPACES_VIEW, lookups)
+    index.replace([space("1", "Room", isActive=True)])
+    index.search("active:yes")
+    assert index.visible == []

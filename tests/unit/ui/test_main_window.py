@@ -112,9 +112,9 @@ def test_hiding_a_column_removes_it_from_search(qtbot, settings_file):
     key_col = [c.id for c in res.BUILDINGS_VIEW.columns].index("key")
     model.set_search("site-1")
     assert model.rowCount() == 0
-    table._set_column_shown(key_col, True)
+    table.set_column_shown(key_col, True)
     assert model.rowCount() == 1
-    table._set_column_shown(key_col, False)
+    table.set_column_shown(key_col, False)
     assert model.rowCount() == 0
 
 

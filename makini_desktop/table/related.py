@@ -1,0 +1,255 @@
+"""Which records refer to which: the detail pane's related records, looked up by key.
+
+:class:`RelatedIndex` holds, per connection, every row of every dataset as it arrives (the
+floors the Spaces tab leaves out included) and, for each relation the detail pane shows, a
+dict from the referenced key to the keys of the rows that refer to it:
+
+* ``locations`` by ``siteKey`` (a building's floors and spaces) and by ``parentKey``
+  (a floor's spaces);
+* ``assets`` by ``locationKey`` (a space's assets) and by ``parentKey`` (an asset's parts);
+* ``moves`` by every ``fromLocationKey``/``toLocationKey`` and every ``assetKey`` of their
+  items (the moves that involve a space, that carry an asset);
+* ``visits`` by ``locationKey`` (the visits expected in a space).
+
+It is kept up to date row by row as lists load and change (``set_rows``, ``update_rows``,
+the same calls a tab's rows get), so a lookup costs a dict access and the rows found, never
+a scan of the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from makini_desktop.api import resources as res
+from makini_desktop.table.lookups import Lookups
+
+Row = Mapping[str, Any]
+Extract = Callable[[Row], Iterable[str]]
+R = TypeVar("R", bound=Mapping[str, Any])
+
+BY_SITE = "site"
+BY_PARENT = "parent"
+BY_LOCATION = "location"
+BY_ASSET = "asset"
+"""Names of the relations a dataset is indexed by (see :data:`RELATIONS`)."""
+
+
+def _item_fields(*names: str) -> Extract:
+    """The values of ``names`` over a move's items (a malformed item is skipped)."""
+
+    def read(row: Row) -> Iterable[str]:
+        items = row.get(res.F_ITEMS)
+        if not isinstance(items, list):
+            return ()
+        found: dict[str, None] = {}
+        for item in items:
+            if not isinstance(item, Mapping):
+                continue
+            for name in names:
+                value = item.get(name)
+                if value is not None and value != "":
+                    found[str(value)] = None
+        return found.keys()
+
+    return read
+
+
+Relation = str | Extract
+"""A field that holds the key referred to, or what reads the keys a row refers to."""
+
+RELATIONS: Mapping[str, Mapping[str, Relation]] = {
+    res.SITES.name: {},
+    res.LOCATIONS.name: {BY_SITE: res.F_SITE_KEY, BY_PARENT: res.F_PARENT_KEY},
+    res.ASSETS.name: {BY_LOCATION: res.F_LOCATION_KEY, BY_PARENT: res.F_PARENT_KEY},
+    res.MOVES.name: {
+        BY_LOCATION: _item_fields(res.F_FROM_LOCATION_KEY, res.F_TO_LOCATION_KEY),
+        BY_ASSET: _item_fields(res.F_ASSET_KEY),
+    },
+    res.VISITS.name: {BY_LOCATION: res.F_LOCATION_KEY},
+}
+"""Per dataset, the relations it is indexed by: a name and what a row refers to."""
+
+
+def _targets(relation: Relation, row: Row) -> Iterable[str]:
+    if isinstance(relation, str):
+        value = row.get(relation)
+        if value is None or value == "":
+            return ()
+        return (value if value.__class__ is str else str(value),)
+    return relation(row)
+
+
+class RelatedIndex:
+    """Every row of a connection's datasets by key, and who refers to whom.
+
+    Args:
+        relations: per dataset, the relations to index (default :data:`RELATIONS`).
+    """
+
+    def __init__(self, relations: Mapping[str, Mapping[str, Relation]] = RELATIONS) -> None:
+        self._relations = relations
+        self._rows: dict[str, dict[str, Row]] = {name: {} for name in relations}
+        # dataset -> relation -> referenced key -> keys of the rows referring to it
+        self._refs: dict[str, dict[str, dict[str, dict[str, None]]]] = {
+            name: {rel: {} for rel in rels} for name, rels in relations.items()
+        }
+        self._fed: set[str] = set()
+        self._listeners: list[Callable[[str], None]] = []
+
+    def subscribe(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(dataset)`` after rows of a dataset arrived, changed or went."""
+        self._listeners.append(listener)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get(self, dataset: str, key: Any) -> Row | None:
+        """The row ``key`` of ``dataset``, or None when it is not held."""
+        rows = self._rows.get(dataset)
+        return None if rows is None or key is None else rows.get(str(key))
+
+    def count(self, dataset: str) -> int:
+        """Rows of a dataset held."""
+        return len(self._rows.get(dataset, {}))
+
+    def has_rows(self, dataset: str) -> bool:
+        """True once rows of the dataset arrived (an empty list arrived counts too)."""
+        return dataset in self._fed
+
+    def name(self, dataset: str, key: Any) -> str | None:
+        """The name a record is shown by (its name, else its code), or None if not held."""
+        row = self.get(dataset, key)
+        return None if row is None else (Lookups._row_name(row) or None)
+
+    def referring(self, dataset: str, relation: str, key: Any) -> list[Row]:
+        """The rows of ``dataset`` whose ``relation`` refers to ``key``, in arrival order."""
+        if key is None:
+            return []
+        keys = self._refs.get(dataset, {}).get(relation, {}).get(str(key))
+        if not keys:
+            return []
+        rows = self._rows[dataset]
+        return [rows[k] for k in keys if k in rows]
+
+    # -- filling --------------------------------------------------------------------------------
+
+    def set_rows(self, dataset: str, rows: Iterable[Row]) -> None:
+        """Hold exactly ``rows`` for a dataset (a list read anew, or cleared)."""
+        if dataset not in self._relations:
+            return
+        self._rows[dataset] = {}
+        self._refs[dataset] = {rel: {} for rel in self._relations[dataset]}
+        self._fed.add(dataset)
+        self._put(dataset, rows)
+        self._notify(dataset)
+
+    def update_rows(self, dataset: str, rows: Iterable[Row], deleted_keys: Iterable[str] = ()
+                    ) -> None:
+        """Add or replace ``rows`` and forget ``deleted_keys``."""
+        if dataset not in self._relations:
+            return
+        self._fed.add(dataset)
+        self._put(dataset, rows)
+        held = self._rows[dataset]
+        for raw in deleted_keys:
+            key = str(raw)
+            old = held.pop(key, None)
+            if old is not None:
+                self._unlink(dataset, key, old)
+        self._notify(dataset)
+
+    def clear(self) -> None:
+        """Forget everything (the connection changed)."""
+        fed = list(self._fed)
+        self._rows = {name: {} for name in self._relations}
+        self._refs = {name: {rel: {} for rel in rels} for name, rels in self._relations.items()}
+        self._fed.clear()
+        for dataset in fed:
+            self._notify(dataset)
+
+    def changed_outside(
+        self, dataset: str, rows: Iterable[R], inside: Callable[[R], bool],
+        seen: set[str] | None = None,
+    ) -> list[R]:
+        """The rows for which ``inside`` is False that are new or changed (by ``updatedAt``).
+
+        A tab's rows compare a new list with what they hold but skip the rows their view
+        leaves out (the Spaces tab's floors); this compares those against the index, so a
+        refresh still brings them here. Their keys are added to ``seen``.
+        """
+        held = self._rows.get(dataset, {})
+        out: list[R] = []
+        for row in rows:
+            raw = row.get(res.F_KEY)
+            if raw is None or inside(row):
+                continue
+            key = str(raw)
+            if seen is not None:
+                seen.add(key)
+            old = held.get(key)
+            if old is None or old.get(res.F_UPDATED) != row.get(res.F_UPDATED) or (
+                row.get(res.F_UPDATED) is None and old != row
+            ):
+                out.append(row)
+        return out
+
+    def keys_outside_not_in(
+        self, dataset: str, seen: set[str], inside: Callable[[Row], bool]
+    ) -> list[str]:
+        """Keys of the rows held for which ``inside`` is False and that are not in ``seen``."""
+        return [k for k, row in self._rows.get(dataset, {}).items()
+                if k not in seen and not inside(row)]
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _put(self, dataset: str, rows: Iterable[Row]) -> None:
+        # Runs for every row that reaches a tab: plain field relations are read inline.
+        held = self._rows[dataset]
+        refs = self._refs[dataset]
+        relations = self._relations[dataset]
+        fields_of = [(how, refs[rel]) for rel, how in relations.items() if isinstance(how, str)]
+        readers = [(how, refs[rel]) for rel, how in relations.items() if not isinstance(how, str)]
+        for row in rows:
+            raw = row.get(res.F_KEY)
+            if raw is None:
+                continue
+            key = raw if raw.__class__ is str else str(raw)
+            old = held.get(key)
+            if old is not None:
+                self._unlink(dataset, key, old)
+            held[key] = row
+            for name, by_key in fields_of:
+                value = row.get(name)
+                if value is None or value == "":
+                    continue
+                target = value if value.__class__ is str else str(value)
+                keys = by_key.get(target)
+                if keys is None:
+                    by_key[target] = {key: None}
+                else:
+                    keys[key] = None
+            for read, by_key in readers:
+                for target in read(row):
+                    keys = by_key.get(target)
+                    if keys is None:
+                        by_key[target] = {key: None}
+                    else:
+                        keys[key] = None
+
+    def _unlink(self, dataset: str, key: str, row: Row) -> None:
+        refs = self._refs[dataset]
+        for rel, how in self._relations[dataset].items():
+            by_key = refs[rel]
+            for target in _targets(how, row):
+                keys = by_key.get(target)
+                if keys is not None:
+                    keys.pop(key, None)
+                    if not keys:
+                        del by_key[target]
+
+    def _notify(self, dataset: str) -> None:
+        for listener in list(self._listeners):
+            listener(dataset)
+
+
+__all__ = ["BY_ASSET", "BY_LOCATION", "BY_PARENT", "BY_SITE", "RELATIONS", "RelatedIndex"]

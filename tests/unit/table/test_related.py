@@ -1,0 +1,99 @@
+"""RelatedIndex: who refers to whom, kept up to date row by row, without Qt."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from makini_desktop.api import resources as res
+from makini_desktop.sandbox.data import generate
+from makini_desktop.table.related import BY_ASSET, BY_LOCATION, BY_PARENT, BY_SITE, RelatedIndex
+
+
+def _loaded(data) -> RelatedIndex:
+    index = RelatedIndex()
+    for name in ("sites", "locations", "assets", "moves", "visits"):
+        index.set_rows(name, data.visible(name))
+    return index
+
+
+def test_lookups_equal_what_a_scan_of_the_sandbox_finds():
+    """Every relation the index answers equals a scan of the sandbox's own records."""
+    data = generate("small")
+    index = _loaded(data)
+    locations = data.visible("locations")
+    assets = data.visible("assets")
+    for site in data.visible("sites"):
+        expected = {r["key"] for r in locations if r["siteKey"] == site["key"]}
+        assert {r["key"] for r in index.referring("locations", BY_SITE, site["key"])} == expected
+    per_space = Counter(a["locationKey"] for a in assets)
+    for key, count in per_space.items():
+        assert len(index.referring("assets", BY_LOCATION, key)) == count
+    for move in data.visible("moves"):
+        for item in move["items"]:
+            for field in ("fromLocationKey", "toLocationKey"):
+                if item.get(field):
+                    keys = {m["key"] for m in index.referring("moves", BY_LOCATION, item[field])}
+                    assert move["key"] in keys
+            if item.get("assetKey"):
+                keys = {m["key"] for m in index.referring("moves", BY_ASSET, item["assetKey"])}
+                assert move["key"] in keys
+    floor = next(r for r in locations if r["type"] == "floor")
+    on_floor = [r for r in locations if r.get("parentKey") == floor["key"]]
+    assert len(index.referring("locations", BY_PARENT, floor["key"])) == len(on_floor)
+
+
+def test_a_changed_row_moves_between_lists_and_a_deleted_one_leaves():
+    """An asset that moves to another space leaves the first list; a deleted one leaves all."""
+    index = RelatedIndex()
+    index.set_rows("assets", [
+        {"key": "A1", "locationKey": "S1"}, {"key": "A2", "locationKey": "S1"},
+    ])
+    index.update_rows("assets", [{"key": "A1", "locationKey": "S2"}])
+    assert [r["key"] for r in index.referring("assets", BY_LOCATION, "S1")] == ["A2"]
+    assert [r["key"] for r in index.referring("assets", BY_LOCATION, "S2")] == ["A1"]
+    index.update_rows("assets", [], deleted_keys=["A2"])
+    assert index.referring("assets", BY_LOCATION, "S1") == []
+    assert index.get("assets", "A2") is None
+    assert index.count("assets") == 1
+
+
+def test_malformed_items_and_keys_are_tolerated():
+    """Items that are not objects, a missing list and numeric keys never break the index."""
+    index = RelatedIndex()
+    index.set_rows("moves", [
+        {"key": 7, "items": ["odd", None, {"fromLocationKey": 12, "assetKey": ""}]},
+        {"key": "M2", "items": "not a list"},
+        {"title": "no key"},
+    ])
+    assert [r["key"] for r in index.referring("moves", BY_LOCATION, "12")] == [7]
+    assert index.referring("moves", BY_ASSET, "") == []
+    assert index.get("moves", "7")["key"] == 7
+
+
+def test_rows_a_view_leaves_out_are_compared_against_the_index():
+    """The Spaces tab skips floors; the index still reports a floor that changed or went."""
+    index = RelatedIndex()
+    floor = {"key": "F1", "type": "floor", "updatedAt": "2026-01-01T00:00:00Z"}
+    gone = {"key": "F2", "type": "floor", "updatedAt": "2026-01-01T00:00:00Z"}
+    index.set_rows("locations", [floor, gone, {"key": "S1", "type": "office"}])
+    changed = dict(floor, name="Level 1", updatedAt="2026-02-01T00:00:00Z")
+    seen: set[str] = set()
+    is_space = res.SPACES_VIEW.accepts
+    assert index.changed_outside("locations", [changed, dict(floor)], is_space, seen) == [changed]
+    assert seen == {"F1"}
+    assert index.keys_outside_not_in("locations", seen, is_space) == ["F2"]
+
+
+def test_listeners_hear_each_change_and_clear_forgets_everything():
+    """A listener is told which dataset changed; clear() empties every relation."""
+    index = RelatedIndex()
+    heard: list[str] = []
+    index.subscribe(heard.append)
+    index.set_rows("visits", [{"key": "V1", "locationKey": "S1"}])
+    index.update_rows("visits", [{"key": "V2", "locationKey": "S1"}])
+    assert heard == ["visits", "visits"]
+    assert index.has_rows("visits")
+    index.clear()
+    assert heard[-1] == "visits"
+    assert index.referring("visits", BY_LOCATION, "S1") == []
+    assert not index.has_rows("visits")
