@@ -459,6 +459,14 @@ def route_to_list(window: MainWindow, view_name: str, filters: Mapping[str, str]
     apply = getattr(tab, "apply_filter_state", None)
     if callable(apply):
         apply(dict(filters))
+        # The rows behind the bar, no more: a search left in the box would hide some. A
+        # category has no filter box: the search's field term says it.
+        category = filters.get("category")
+        phrase = category.replace('"', " ") if category else ""
+        text = f'category:"{phrase}"' if phrase else ""
+        if tab.search.text() != text:
+            tab.search.setText(text)
+            tab.apply_search_now()
         return True
     tab.search.setText(_search_words(window, view_name, filters))
     tab.apply_search_now()

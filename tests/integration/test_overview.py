@@ -179,6 +179,13 @@ def test_a_floors_vacant_part_opens_spaces_filtered(qtbot, qasync_loop, window, 
         qtbot.waitUntil(lambda: window.tabs["moves"].model.rowCount() == len(pending))
     else:
         assert calls["moves"] == [{"status": "pending"}]
+    if real:  # a category's bar: the Assets tab, that category (the search's field term)
+        category = overview.assets_chart.bars[0].id
+        overview.assets_chart.activate(category, "not_audited")
+        assert window.resource_tabs.currentWidget() is window.tabs["assets"]
+        count = sum(1 for a in sandbox.data.assets if a["categoryName"] == category
+                    and a["siteKey"] == site["key"])
+        qtbot.waitUntil(lambda: window.tabs["assets"].model.rowCount() == count)
 
 
 def test_the_overview_follows_a_list_change(qtbot, qasync_loop, window, sandbox):
