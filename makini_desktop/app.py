@@ -487,8 +487,12 @@ async def _take_screenshots(
         for tab in window.workspace.tabs.values():
             await tab.wait()
     await _settle(app)
-    for index, view in enumerate(window.views):
-        window.resource_tabs.setCurrentIndex(index)
+    window.resource_tabs.setCurrentWidget(window.overview)
+    await window.overview.ensure_current()
+    await _settle(app)
+    _save(window, folder / "overview.png")
+    for view in window.views:
+        window.resource_tabs.setCurrentWidget(window.tabs[view.name])
         await _settle(app)
         _save(window, folder / f"{view.name}.png")
     window.resource_tabs.setCurrentIndex(0)

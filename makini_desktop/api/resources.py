@@ -326,6 +326,32 @@ VISITS = Dataset(
 DATASETS: Mapping[str, Dataset] = {d.name: d for d in (SITES, LOCATIONS, ASSETS, MOVES, VISITS)}
 
 
+# Fields and codes the Overview reasons about (contract §2.4–2.7).
+F_CAPACITY = "capacity"
+F_OCCUPIED = "occupied"
+F_LEVEL = "level"
+F_CATEGORY = "categoryName"
+F_LAST_AUDITED = "lastAuditedAt"
+F_SCHEDULED = "scheduledAt"
+F_EXPECTED = "expectedAt"
+F_CHECKED_IN = "checkedInAt"
+F_CHECKED_OUT = "checkedOutAt"
+F_VISITOR_NAME = "visitorName"
+F_COMPANY = "company"
+F_HOST = "hostName"
+SEAT_TYPES: tuple[str, ...] = ("workstation", "office", "hoteling_desk")
+"""Space types whose capacity counts as seats (occupancy)."""
+ROOM_TYPES: tuple[str, ...] = ("meeting_room", "huddle_room", "conference_room")
+"""Space types counted apart from seats: rooms people meet in."""
+MOVE_OPEN_STATUSES: tuple[str, ...] = ("pending", "approved", "in_progress")
+"""Move statuses still ahead (the schedule of the next days counts these)."""
+VISIT_ON_SITE = "checked_in"
+VISIT_LEFT = "checked_out"
+VISIT_EXPECTED = "expected"
+VISIT_NO_SHOW = "no_show"
+VISIT_CANCELLED = "cancelled"
+
+
 def _is_floor(row: Mapping[str, Any]) -> bool:
     return row.get(F_TYPE) == LOCATION_TYPE_FLOOR
 

@@ -52,6 +52,7 @@ from makini_desktop.ui.detail_nav import DetailNavigator
 from makini_desktop.ui.detail_pane import DetailPane
 from makini_desktop.ui.error_dialog import ErrorReporter
 from makini_desktop.ui.notifier import weak_listener
+from makini_desktop.ui.overview_tab import install_overview
 from makini_desktop.ui.resource_tab import ResourceTab
 from makini_desktop.ui.tab_export import TabExporter
 from makini_desktop.ui.table_view import ResourceTableView
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self._setup_ui()
         self._setup_actions()
         self.desk = desk.install(self)  # front desk, move desk, the outbox
+        self.overview = install_overview(self)  # first tab; its actions in the menus
         restore_layout(self)
         self.workspace.focus = self.current_tab().view.name
         self.resource_tabs.currentChanged.connect(self._on_resource_tabs_current_changed)
@@ -305,12 +307,12 @@ class MainWindow(QMainWindow):
         await self.workspace.close()
 
     def current_tab(self) -> ResourceTab:
+        """The list shown; on the Overview, the first list (Refresh, Find and Export act on it)."""
         widget = self.resource_tabs.currentWidget()
-        assert isinstance(widget, ResourceTab)
-        return widget
+        return widget if isinstance(widget, ResourceTab) else self.tabs[self.views[0].name]
 
     def _show_tab(self, index: int) -> None:
-        self.resource_tabs.setCurrentIndex(index)
+        self.resource_tabs.setCurrentWidget(self.tabs[self.views[index].name])
 
     def _update_connection_ui(self) -> None:
         info = self.workspace.info

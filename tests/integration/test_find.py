@@ -388,6 +388,7 @@ def test_the_selected_row_stays_in_view_after_a_sort(qtbot, loaded):
     """A selected row is scrolled into view after sorting; with nothing selected the
     table shows its top."""
     tab = loaded.tabs["spaces"]
+    loaded.resource_tabs.setCurrentWidget(tab)  # the Overview is the first tab
     view = tab.table
     loaded.resize(1000, 500)
     qtbot.waitUntil(lambda: view.viewport().height() > 100)

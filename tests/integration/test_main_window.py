@@ -98,7 +98,7 @@ def test_new_refresh_cancels_the_running_one(qtbot, window, sandbox, qasync_loop
     sandbox.set_latency(100)
     first = window.workspace.refresh_tab("assets", full=True)
     qtbot.waitUntil(lambda: window.workspace.tabs["assets"].status.phase is Phase.SYNCING)
-    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
+    window.resource_tabs.setCurrentWidget(window.tabs["assets"])
     window.refresh_action.trigger()
     second = window.workspace.tabs["assets"].task
     assert second is not first
@@ -233,7 +233,7 @@ def test_copy_puts_selected_rows_as_tsv(qtbot, window, sandbox):
     connect(window, sandbox)
     wait_loaded(qtbot, window)
     view = table(window, "buildings")
-    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("buildings"))
+    window.resource_tabs.setCurrentWidget(window.tabs["buildings"])
     view.selectRow(0)
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
@@ -319,7 +319,7 @@ def test_clicking_a_header_sorts_by_native_values(qtbot, window, sandbox):
     """Clicking Capacity sorts spaces by number, and again sorts them the other way."""
     connect(window, sandbox)
     wait_loaded(qtbot, window)
-    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("spaces"))
+    window.resource_tabs.setCurrentWidget(window.tabs["spaces"])
     view = table(window, "spaces")
     model = view.model()
     column = [c.id for c in res.SPACES_VIEW.columns].index("capacity")

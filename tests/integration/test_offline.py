@@ -137,7 +137,7 @@ def test_work_offline_makes_no_request_and_keeps_every_tab_usable(
     assert sync_status(window) == ConnState.OFFLINE.label
     before = sandbox.stats.requests
 
-    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
+    window.resource_tabs.setCurrentWidget(window.tabs["assets"])
     window.refresh_action.trigger()
     window.full_refresh_action.trigger()
     task = window.workspace.refresh_tab("assets", full=True)
@@ -239,7 +239,7 @@ def test_incremental_refresh_matches_the_server_and_full_refresh_on_demand(
     connect(window, sandbox.url)
     wait_loaded(qtbot, window)
     changed = sandbox.mutate("assets", 20, delete_share=0.25)
-    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
+    window.resource_tabs.setCurrentWidget(window.tabs["assets"])
     controller = window.workspace.tabs["assets"]
     model = controller.model
     window.refresh_action.trigger()
@@ -279,7 +279,7 @@ def test_cached_rows_show_before_the_first_response(qtbot, make_window, qasync_l
                                   synced_at=synced)
         srv.set_latency(2000)
         window = make_window()
-        window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
+        window.resource_tabs.setCurrentWidget(window.tabs["assets"])
         window.open_connection(info, TOKEN)
         assets = window.workspace.tabs["assets"]
         expected = len(srv.data.visible("assets"))

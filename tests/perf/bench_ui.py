@@ -258,7 +258,6 @@ def measure_search_keystrokes(scale: str = "large", text: str = SEARCH_TEXT) -> 
 
 def _assets_window(scale: str) -> tuple[Any, Any, Any]:
     """A shown main window whose Assets tab holds the sandbox's assets (no server)."""
-    from makini_desktop.api import resources as res
     from makini_desktop.sandbox.data import generate
 
     app = _app()
@@ -276,7 +275,7 @@ def _assets_window(scale: str) -> tuple[Any, Any, Any]:
     for start in range(0, len(rows), 5000):
         model.append_rows(rows[start:start + 5000])
         settle_garbage()  # as the tab controller does after each chunk it stores
-    window.resource_tabs.setCurrentIndex(res.TAB_VIEWS.index("assets"))
+    window.resource_tabs.setCurrentWidget(window.tabs["assets"])
     app.processEvents()
     return window, model, window.tabs["assets"]
 
@@ -462,7 +461,7 @@ def _measure_cached_open(home: Path, info: Any, token: str) -> dict[str, Any]:
     app = _app()
     window = _window(home)
     window.workspace.probe_delays = (600.0, 600.0)  # no background probe during the figure
-    window.resource_tabs.setCurrentIndex(list(window.tabs).index("assets"))
+    window.resource_tabs.setCurrentWidget(window.tabs["assets"])
     meter = _StallMeter()
     marks: dict[str, float] = {}
 

@@ -46,10 +46,11 @@ def test_object_and_accessible_names(qtbot, settings_file):
 
 
 def test_tabs_follow_the_resource_table(qtbot, settings_file):
-    """The tabs are the resource table's tab views, in order, with their titles."""
+    """The Overview comes first, then the resource table's tab views, in order, with their
+    titles."""
     window = make_window(qtbot, settings_file)
     titles = [window.resource_tabs.tabText(i) for i in range(window.resource_tabs.count())]
-    assert titles == [res.VIEWS[n].title for n in res.TAB_VIEWS]
+    assert titles == ["Overview", *[res.VIEWS[n].title for n in res.TAB_VIEWS]]
     spaces = window.findChild(QTableView, "spacesTable")
     headers = [spaces.model().headerData(i, Qt.Orientation.Horizontal)
                for i in range(spaces.model().columnCount()) if not spaces.isColumnHidden(i)]

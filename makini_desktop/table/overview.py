@@ -1,0 +1,477 @@
+"""The Overview's figures, computed from the rows the app holds (no Qt).
+
+One call, :func:`compute`, turns the rows of the Spaces, Visitors, Moves and Assets lists
+(and the floors the lookups know) into an :class:`Overview`: occupancy per building and per
+floor, the stack of a building's floors, the front desk's day, the move pipeline and the
+asset audit. The UI runs it in a worker thread (it reads plain lists and returns frozen
+dataclasses), so the window keeps painting while it counts.
+
+Definitions (issue 11):
+
+* **seats**: the summed ``capacity`` of the spaces of :data:`res.SEAT_TYPES`; **occupied**:
+  the summed capacity of those whose ``occupied`` is true; **vacant** = seats − occupied.
+  Rooms (:data:`res.ROOM_TYPES`) are counted apart: how many, and their summed capacity.
+* **today** is the local calendar day of ``now``. Visitors by hour: *expected* counts the
+  visits (not cancelled) expected in that hour, *arrived* those checked in in that hour. By
+  status: *expected* = still expected today; *on site* = checked in now (whatever the day:
+  the people in the building); *left* = checked out today; *no-show* = marked no-show,
+  expected today.
+* **moves ahead**: moves still open (:data:`res.MOVE_OPEN_STATUSES`) scheduled on each of
+  the 14 days from today.
+* **not audited**: assets whose ``lastAuditedAt`` is missing or 12 months or more before
+  ``now`` (the same day of the month a year earlier).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from makini_desktop.api import resources as res
+
+__all__ = [
+    "AHEAD_DAYS",
+    "NO_CATEGORY",
+    "UNKNOWN_FLOOR",
+    "VISIT_STATUS_IDS",
+    "AssetFigures",
+    "BuildingFigures",
+    "FloorFigures",
+    "FloorInfo",
+    "MoveFigures",
+    "Occupancy",
+    "Overview",
+    "OverviewInput",
+    "VisitorFigures",
+    "audit_cutoff",
+    "compute",
+    "local_day_bounds",
+]
+
+AHEAD_DAYS = 14
+NO_CATEGORY = "Uncategorised"
+UNKNOWN_FLOOR = "No floor"
+VISIT_STATUS_IDS: tuple[str, ...] = ("expected", "on_site", "left", "no_show")
+"""The front desk's statuses, in the order a day goes."""
+
+_SEATS = frozenset(res.SEAT_TYPES)
+_ROOMS = frozenset(res.ROOM_TYPES)
+_OPEN_MOVES = frozenset(res.MOVE_OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Seats and rooms of a set of spaces."""
+
+    seats: int = 0
+    occupied: int = 0
+    rooms: int = 0
+    room_capacity: int = 0
+
+    @property
+    def vacant(self) -> int:
+        return self.seats - self.occupied
+
+    @property
+    def percent(self) -> float | None:
+        """Occupied ÷ seats × 100, None when there are no seats."""
+        return None if self.seats <= 0 else 100.0 * self.occupied / self.seats
+
+    def percent_text(self) -> str:
+        """``73.5 %`` (one decimal), ``—`` without seats."""
+        pct = self.percent
+        return "—" if pct is None else f"{pct:.1f} %"
+
+
+@dataclass(frozen=True)
+class FloorInfo:
+    """A floor the app knows (from the lookups)."""
+
+    key: str
+    site_key: str | None
+    name: str
+    level: int | None
+
+
+@dataclass(frozen=True)
+class FloorFigures:
+    """One floor's occupancy."""
+
+    key: str
+    name: str
+    level: int | None
+    occupancy: Occupancy
+
+
+@dataclass(frozen=True)
+class BuildingFigures:
+    """One building's occupancy and its floors, lowest level first."""
+
+    key: str
+    name: str
+    occupancy: Occupancy
+    floors: tuple[FloorFigures, ...]
+
+    def stack(self) -> tuple[FloorFigures, ...]:
+        """The floors as a stack is drawn: top floor first."""
+        return tuple(reversed(self.floors))
+
+
+@dataclass(frozen=True)
+class VisitorFigures:
+    """The front desk's day.
+
+    Attributes:
+        by_hour: ``(hour, expected, arrived)`` for every hour 0–23 of today.
+        by_status: :data:`VISIT_STATUS_IDS` → count.
+    """
+
+    by_hour: tuple[tuple[int, int, int], ...]
+    by_status: Mapping[str, int]
+
+    def busy_hours(self, first: int = 8, last: int = 18) -> tuple[tuple[int, int, int], ...]:
+        """The hours worth drawing: ``first``–``last`` widened to every hour with visits."""
+        used = [h for h, e, a in self.by_hour if e or a]
+        lo = min([first, *used])
+        hi = max([last, *used])
+        return tuple(t for t in self.by_hour if lo <= t[0] <= hi)
+
+
+@dataclass(frozen=True)
+class MoveFigures:
+    """Moves by status (every status of the contract, in its order) and the days ahead."""
+
+    by_status: Mapping[str, int]
+    by_day: tuple[tuple[date, int], ...]
+
+
+@dataclass(frozen=True)
+class AssetFigures:
+    """Assets per category: ``(category, assets, not audited for 12 months)``, largest first."""
+
+    by_category: tuple[tuple[str, int, int], ...]
+    total: int
+    not_audited: int
+    cutoff: datetime
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every figure of the Overview tab."""
+
+    building: str | None
+    now: datetime
+    occupancy: Occupancy
+    buildings: tuple[BuildingFigures, ...]
+    visitors: VisitorFigures
+    moves: MoveFigures
+    assets: AssetFigures
+
+    def building_figures(self, key: str | None) -> BuildingFigures | None:
+        for b in self.buildings:
+            if b.key == key:
+                return b
+        return None
+
+
+@dataclass(frozen=True)
+class OverviewInput:
+    """What :func:`compute` reads: plain rows and names, safe to hand to a thread.
+
+    The row sequences may be the lists a table holds, with None for rows it dropped:
+    :func:`compute` copies each list first (one C-level copy, atomic under the GIL), so the
+    GUI thread hands over references and never walks 100k rows itself.
+
+    Attributes:
+        spaces: Location rows (floors among them are ignored).
+        floors: the floors known.
+        sites: building key → name.
+        visits, moves, assets: the rows of those lists.
+        building: one building's key, or None for all of them.
+        now: the instant "today" and "12 months" are measured from (aware).
+    """
+
+    spaces: Sequence[Mapping[str, Any] | None] = ()
+    floors: Sequence[FloorInfo] = ()
+    sites: Mapping[str, str] = field(default_factory=dict)
+    visits: Sequence[Mapping[str, Any] | None] = ()
+    moves: Sequence[Mapping[str, Any] | None] = ()
+    assets: Sequence[Mapping[str, Any] | None] = ()
+    building: str | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    """A capacity as a whole number; anything unreadable counts as 0."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except ValueError:
+            return 0
+    return 0
+
+
+def _true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _utc_text(value: Any) -> str | None:
+    """A timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` (comparable as text), None when unreadable.
+
+    The contract's own form passes through untouched: comparing text is what keeps 100k
+    audit dates well under the time budget.
+    """
+    if not isinstance(value, str):
+        return None
+    if len(value) == 20 and value[19] == "Z" and value[10] == "T":
+        return value
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc_of(local: datetime) -> str:
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_day_bounds(now: datetime, days: int = 1) -> tuple[datetime, datetime]:
+    """The start of ``now``'s local day and the start of the day ``days`` later (local,
+    aware; daylight-saving days are 23 or 25 hours long)."""
+    local = now.astimezone()
+    start_day = local.date()
+    end_day = start_day + timedelta(days=days)
+    start = datetime(start_day.year, start_day.month, start_day.day).astimezone()
+    end = datetime(end_day.year, end_day.month, end_day.day).astimezone()
+    return start, end
+
+
+def audit_cutoff(now: datetime) -> datetime:
+    """Twelve months before ``now``: the same day of the month a year earlier (28 Feb for
+    29 Feb)."""
+    try:
+        return now.replace(year=now.year - 1)
+    except ValueError:
+        return now.replace(year=now.year - 1, day=28)
+
+
+def _live(rows: Iterable[Mapping[str, Any] | None]) -> Iterable[Mapping[str, Any]]:
+    """The rows a table holds (the slots of dropped rows are None). A row the table shows
+    is counted as it shows it, so a figure matches the list a click on it opens."""
+    return (r for r in list(rows) if r is not None)
+
+
+# -- the figures ----------------------------------------------------------------------------
+
+
+def compute(inp: OverviewInput) -> Overview:
+    """Every figure of the Overview, for all buildings or ``inp.building``."""
+    building = inp.building
+    buildings = _occupancy(inp)
+    total = Occupancy(
+        sum(b.occupancy.seats for b in buildings),
+        sum(b.occupancy.occupied for b in buildings),
+        sum(b.occupancy.rooms for b in buildings),
+        sum(b.occupancy.room_capacity for b in buildings),
+    )
+    return Overview(
+        building=building,
+        now=inp.now,
+        occupancy=total,
+        buildings=buildings,
+        visitors=_visitors(_in_building(inp.visits, building), inp.now),
+        moves=_moves(_in_building(inp.moves, building), inp.now),
+        assets=_assets(_in_building(inp.assets, building), inp.now),
+    )
+
+
+def _in_building(
+    rows: Iterable[Mapping[str, Any] | None], building: str | None
+) -> Iterable[Mapping[str, Any]]:
+    live = _live(rows)
+    if building is None:
+        return live
+    return (r for r in live if str(r.get(res.F_SITE_KEY)) == building)
+
+
+def _occupancy(inp: OverviewInput) -> tuple[BuildingFigures, ...]:
+    building = inp.building
+    # floor key -> [seats, occupied, rooms, room capacity]; site key -> its floor keys
+    tallies: dict[str | None, list[int]] = {}
+    floor_site: dict[str | None, str | None] = {}
+    for floor in inp.floors:
+        if building is None or floor.site_key == building:
+            tallies[floor.key] = [0, 0, 0, 0]
+            floor_site[floor.key] = floor.site_key
+    seats_t, rooms_t = _SEATS, _ROOMS
+    for row in _in_building(inp.spaces, building):
+        kind = row.get(res.F_TYPE)
+        is_seat = kind in seats_t
+        if not is_seat and kind not in rooms_t:
+            continue
+        parent = row.get(res.F_PARENT_KEY)
+        floor_key = None if parent is None else str(parent)
+        site = row.get(res.F_SITE_KEY)
+        site_key = None if site is None else str(site)
+        tally = tallies.get(floor_key)
+        if tally is None or floor_site.get(floor_key) != site_key:
+            # A space on a floor the app does not know (or filed under another building):
+            # counted under its own building, never lost.
+            floor_key = f"{site_key}\0{floor_key or ''}"
+            tally = tallies.get(floor_key)
+            if tally is None:
+                tally = tallies[floor_key] = [0, 0, 0, 0]
+                floor_site[floor_key] = site_key
+        capacity = _int(row.get(res.F_CAPACITY))
+        if is_seat:
+            tally[0] += capacity
+            if _true(row.get(res.F_OCCUPIED)):
+                tally[1] += capacity
+        else:
+            tally[2] += 1
+            tally[3] += capacity
+
+    info = {f.key: f for f in inp.floors}
+    site_keys = [k for k in inp.sites if building is None or k == building]
+    for site in floor_site.values():
+        if site is not None and site not in site_keys and site not in inp.sites:
+            site_keys.append(site)
+    if building is not None and building not in site_keys:
+        site_keys.append(building)
+    out = []
+    for site_key in site_keys:
+        floors = []
+        for floor_key, site in floor_site.items():
+            if site != site_key:
+                continue
+            t = tallies[floor_key]
+            known = info.get(floor_key or "")
+            if known is not None:
+                floors.append(FloorFigures(known.key, known.name, known.level, Occupancy(*t)))
+            else:
+                raw_key = (floor_key or "").split("\0")[-1]
+                floors.append(FloorFigures(raw_key, UNKNOWN_FLOOR if not raw_key else raw_key,
+                                           None, Occupancy(*t)))
+        floors.sort(key=lambda f: (f.level is None, f.level or 0, f.name.casefold(), f.key))
+        occ = Occupancy(*(sum(getattr(f.occupancy, a) for f in floors)
+                          for a in ("seats", "occupied", "rooms", "room_capacity")))
+        out.append(BuildingFigures(site_key, inp.sites.get(site_key) or site_key, occ,
+                                   tuple(floors)))
+    out.sort(key=lambda b: (b.name.casefold(), b.key))
+    return tuple(out)
+
+
+def _stamp(value: Any) -> str | None:
+    """:func:`_utc_text` with the contract's own form checked inline (the hot path)."""
+    if value.__class__ is str and len(value) == 20 and value[19] == "Z":
+        return str(value)
+    return _utc_text(value)
+
+
+def _hour_bounds(now: datetime) -> list[str]:
+    """The UTC text of the start of every local hour of today, and of tomorrow."""
+    start, end = local_day_bounds(now)
+    day = start.date()
+    out = [_utc_of(datetime(day.year, day.month, day.day, h).astimezone()) for h in range(24)]
+    out.append(_utc_of(end))
+    return out
+
+
+def _visitors(rows: Iterable[Mapping[str, Any]], now: datetime) -> VisitorFigures:
+    bounds = _hour_bounds(now)
+    lo, hi = bounds[0], bounds[-1]
+    expected = [0] * 24
+    arrived = [0] * 24
+    status = dict.fromkeys(VISIT_STATUS_IDS, 0)
+    f_status, f_exp, f_in, f_out = res.F_STATUS, res.F_EXPECTED, res.F_CHECKED_IN, res.F_CHECKED_OUT
+    for row in rows:
+        state = row.get(f_status)
+        if state == res.VISIT_CANCELLED:
+            continue
+        exp = _stamp(row.get(f_exp))
+        exp_today = False
+        if exp is not None and lo <= exp < hi:
+            exp_today = True
+            expected[bisect_right(bounds, exp) - 1] += 1
+        came = _stamp(row.get(f_in))
+        if came is not None and lo <= came < hi:
+            arrived[bisect_right(bounds, came) - 1] += 1
+        if state == res.VISIT_ON_SITE:
+            status["on_site"] += 1
+        elif state == res.VISIT_EXPECTED:
+            status["expected"] += exp_today
+        elif state == res.VISIT_NO_SHOW:
+            status["no_show"] += exp_today
+        elif state == res.VISIT_LEFT:
+            gone = _stamp(row.get(f_out))
+            if gone is not None and lo <= gone < hi:
+                status["left"] += 1
+    return VisitorFigures(
+        tuple((h, expected[h], arrived[h]) for h in range(24)), status
+    )
+
+
+def _moves(rows: Iterable[Mapping[str, Any]], now: datetime) -> MoveFigures:
+    start, _end = local_day_bounds(now)
+    bounds = [_utc_of(local_day_bounds(start + timedelta(days=d, hours=12))[0])
+              for d in range(AHEAD_DAYS + 1)]
+    days = [(start + timedelta(days=d, hours=12)).date() for d in range(AHEAD_DAYS)]
+    lo, hi = bounds[0], bounds[-1]
+    by_status: dict[str, int] = dict.fromkeys(res.MOVE_STATUSES, 0)
+    per_day = [0] * AHEAD_DAYS
+    for row in rows:
+        state = str(row.get(res.F_STATUS) or "")
+        by_status[state] = by_status.get(state, 0) + 1
+        if state not in _OPEN_MOVES:
+            continue
+        when = _utc_text(row.get(res.F_SCHEDULED))
+        if when is None or not lo <= when < hi:
+            continue
+        for d in range(AHEAD_DAYS):
+            if when < bounds[d + 1]:
+                per_day[d] += 1
+                break
+    return MoveFigures(by_status, tuple(zip(days, per_day, strict=True)))
+
+
+def _assets(rows: Iterable[Mapping[str, Any]], now: datetime) -> AssetFigures:
+    cutoff = audit_cutoff(now)
+    cut = _utc_of(cutoff)
+    totals: dict[Any, int] = {}
+    stale: dict[Any, int] = {}
+    f_cat, f_aud = res.F_CATEGORY, res.F_LAST_AUDITED
+    for row in rows:
+        raw = row.get(f_cat)
+        if raw.__class__ is not str and raw is not None:
+            raw = str(raw)  # a list or an object as a category: shown as text
+        totals[raw] = totals.get(raw, 0) + 1
+        audited = row.get(f_aud)
+        if audited.__class__ is not str or len(audited) != 20 or audited[19] != "Z":
+            audited = _utc_text(audited)
+        if audited is None or audited <= cut:
+            stale[raw] = stale.get(raw, 0) + 1
+    # Raw values to names: None, "" and "  " are one "Uncategorised"; odd types as text.
+    counts: dict[str, list[int]] = {}
+    for raw, n in totals.items():
+        name = str(raw).strip() if raw is not None else ""
+        tally = counts.setdefault(name or NO_CATEGORY, [0, 0])
+        tally[0] += n
+        tally[1] += stale.get(raw, 0)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0].casefold()))
+    return AssetFigures(tuple((c, n, s) for c, (n, s) in ordered),
+                        sum(totals.values()), sum(stale.values()), cutoff)
