@@ -347,15 +347,16 @@ class Workspace:
         await self._refresh_tabs(ordered, full=full)
 
     async def _names_from_cache(self) -> None:
-        """Fill the lookups (site and location names) from the cache, a chunk per turn."""
+        """Fill the lookups (site and location names) from the cache, a slice per turn
+        (read without decoding whole records: see :meth:`Repository.cached_slices`)."""
         session = self.session
         if session is None:
             return
         for name in LOOKUP_DATASETS:
             try:
-                chunked = session.repository(name).iter_cached(chunk=NAMES_CHUNK)
-                with contextlib.closing(chunked) as chunks:
-                    for rows in chunks:
+                slices = session.repository(name).cached_slices(Lookups.FIELDS, NAMES_CHUNK)
+                async with contextlib.aclosing(slices):
+                    async for rows in slices:
                         if session is not self.session:
                             return
                         self.lookups.update_rows(name, rows)
