@@ -21,10 +21,10 @@ import logging
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import MakiniError
@@ -86,6 +86,15 @@ class RowSink(Protocol):
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None: ...
     def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]: ...
     def keys_not_in(self, seen: set[str]) -> list[str]: ...
+
+
+@runtime_checkable
+class StagingRowSink(Protocol):
+    """A :class:`RowSink` that can hold rows before showing them, then show them all with
+    one sort (the Qt table model; see ``RowIndex.stage``)."""
+
+    def stage_rows(self, rows: Iterable[Row]) -> None: ...
+    def place_staged_steps(self, *, slice_rows: int = ...) -> Iterator[None]: ...
 
 
 def failure_sentence(exc: BaseException) -> str:
@@ -272,18 +281,37 @@ class TabLoader:
         """
         repo = session.repository(self.dataset.name)
         first = True
+        # After the first screenful, a table that can stage rows holds them unplaced and
+        # places them all with one sort at the end (not a merge per chunk).
+        bulk = self.model if isinstance(self.model, StagingRowSink) else None
+        staged = False
         try:
             chunked = repo.iter_cached(chunk=CACHE_CHUNK, first=CACHE_FIRST_CHUNK)
             with contextlib.closing(chunked) as chunks:
                 for rows in chunks:
                     if not self._current(session):
                         return False
-                    self._feed(rows, replace_all=first, names_known=names_known)
+                    if bulk is not None and not first:
+                        self._feed_lookups(rows, replace_all=False, names_known=names_known)
+                        bulk.stage_rows(rows)
+                        staged = True
+                    else:
+                        self._feed(rows, replace_all=first, names_known=names_known)
                     first = False
                     settle_garbage()
                     await asyncio.sleep(0)  # let Qt paint between chunks
+            if bulk is not None and staged:
+                for _ in bulk.place_staged_steps():
+                    await asyncio.sleep(0)
+                    if not self._current(session):
+                        return False
+                staged = False
         except CacheError as exc:
             log.warning("cache of %s unreadable: %s", self.dataset.name, exc)
+        finally:
+            if bulk is not None and staged and self._current(session):  # cut short: show all
+                for _ in bulk.place_staged_steps(slice_rows=0):
+                    pass
         if not self._current(session):
             return False
         if first:
@@ -385,15 +413,18 @@ class TabLoader:
 
     def _feed(self, rows: list[Row], *, replace_all: bool, names_known: bool = False) -> None:
         """Hand dataset rows to the lookups (sites, locations) and to the model."""
+        self._feed_lookups(rows, replace_all=replace_all, names_known=names_known)
+        if replace_all:
+            self.model.set_rows(rows)
+        else:
+            self.model.append_rows(rows)
+
+    def _feed_lookups(self, rows: list[Row], *, replace_all: bool, names_known: bool) -> None:
         if self.feeds_lookups:
             if replace_all and not names_known:
                 self.lookups.set_rows(self.dataset.name, rows)
             else:
                 self.lookups.update_rows(self.dataset.name, rows)
-        if replace_all:
-            self.model.set_rows(rows)
-        else:
-            self.model.append_rows(rows)
 
     def _failed(self, err: MakiniError, synced_at: datetime | None) -> None:
         if err.is_not_found and self.dataset.optional_module:

@@ -212,6 +212,39 @@ class RowIndex:
             plan.counts_changed = plan.counts_changed or later.counts_changed
         return plan
 
+    def stage(self, rows: Iterable[Row]) -> Plan:
+        """Hold new rows, not yet in order nor shown (counted in :attr:`total`); known keys
+        are updated as by :meth:`add`. A long list arriving in chunks (a start from the
+        cache) is then placed by :meth:`place_staged_steps` with one sort, not merged
+        into a sorted order chunk by chunk (a copy and a bisect per row each time)."""
+        updates: list[Row] = []
+        for row in rows:
+            key = row.get(res.F_KEY)
+            if key is not None and str(key) in self._ids:
+                updates.append(row)  # apply() updates it, or removes it if no longer accepted
+            elif key is not None and self.view.accepts(row):
+                self._store_new(row)
+        self._version += 1
+        plan = self.apply(updates, ()) if updates else Plan()
+        plan.counts_changed = True
+        return plan
+
+    def place_staged_steps(self, *, slice_rows: int = KEY_SLICE_ROWS) -> Generator[
+        None, None, Plan
+    ]:
+        """Every row held, staged ones included, in order and in view: one sort in slices
+        between which the generator yields (0: in one go); it returns a reset."""
+        version, ids, step = self._version, self._live_ids(), 2 * slice_rows
+        if self._sort_column >= 0 and 0 < step < len(ids):
+            order = yield from display_order_steps(ids, self._keys, self._descending, step)
+            if self._version != version:  # rows changed meanwhile: sort them in one go
+                order = self._sorted(self._live_ids())
+        else:
+            order = self._sorted(ids)
+        self._order, self.visible = order, self._filter(order)
+        self._version += 1
+        return Plan([Reset(list(self.visible))], counts_changed=True)
+
     def apply(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> Plan:
         """Apply an incremental change set: changed or new rows, and deleted keys.
 
