@@ -45,6 +45,8 @@ Row = dict[str, Any]
 
 CACHE_FIRST_CHUNK = 500
 """Cached rows read and added in the first step: the first screenful, painted at once."""
+FIRST_PAINT_WAIT = 0.02
+"""Seconds the first cached screenful is given to be painted before the next chunk is read."""
 CACHE_CHUNK = 5000
 """Cached rows read and added per later step. Each step costs a table a fixed amount of
 work besides its rows (a layout change, a merge into the sorted order, a repaint): at 500
@@ -292,14 +294,17 @@ class TabLoader:
                     if not self._current(session):
                         return False
                     if bulk is not None and not first:
-                        self._feed_lookups(rows, replace_all=False, names_known=names_known)
+                        if not names_known:  # else read from this cache a moment ago
+                            self._feed_lookups(rows, replace_all=False, names_known=False)
                         bulk.stage_rows(rows)
                         staged = True
                     else:
                         self._feed(rows, replace_all=first, names_known=names_known)
-                    first = False
                     settle_garbage()
-                    await asyncio.sleep(0)  # let Qt paint between chunks
+                    # Let Qt paint between chunks; the first screenful at once (a paint
+                    # waits for the window's next frame, a turn of the loop may not).
+                    await asyncio.sleep(FIRST_PAINT_WAIT if first else 0)
+                    first = False
             if bulk is not None and staged:
                 for _ in bulk.place_staged_steps():
                     await asyncio.sleep(0)

@@ -328,14 +328,24 @@ class Workspace:
         await self.ensure_cache()
         ordered = self._ordered_tabs()
         focus = self.tabs.get(self.focus or "")
+        names: asyncio.Task[None] | None = None
         if focus is not None and not focus.feeds_lookups:
-            # The tab on screen first, with the names it shows: reading only the names
-            # of 50k locations is far quicker than filling the Spaces tab with them.
-            await self._names_from_cache()
+            # The tab on screen first; the names it shows come meanwhile (SQLite reads
+            # them in a worker thread while its first rows are painted, their columns
+            # filled a moment later): only the names of 50k locations, far quicker than
+            # filling the Spaces tab with them.
+            names = asyncio.ensure_future(self._names_from_cache())
             ordered.remove(focus)
             ordered.insert(0, focus)
-        for tab in ordered:
-            await tab.show_cached()
+        try:
+            for tab in ordered:
+                if names is not None and tab is not focus:
+                    await names  # the other tabs know which names are read already
+                    names = None
+                await tab.show_cached()
+        finally:
+            if names is not None:
+                names.cancel()
         self._cached_names.clear()
         if self.token_missing:
             self._mark_offline()  # every tab says why it shows cached rows; nothing is sent
