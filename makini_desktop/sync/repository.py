@@ -142,6 +142,8 @@ class Repository:
         self.connectivity = connectivity
         self._clock = clock
         self._running: asyncio.Task[SyncResult] | None = None
+        # keep_cached_read: ((chunk, first), the chunks of the read, None until it ended)
+        self._kept: tuple[tuple[int, int | None], list[list[Row]] | None] | None = None
 
     # -- cached copy -------------------------------------------------------------------------
 
@@ -166,10 +168,34 @@ class Repository:
     ) -> Generator[list[Row], None, None]:
         """The cached rows in stored order, ``chunk`` at a time, the first chunk ``first``
         rows (default ``chunk``); nothing when not cached. Close it (``contextlib.closing``)
-        when stopping early: that ends the cache's read at once."""
+        when stopping early: that ends the cache's read at once.
+
+        After :meth:`keep_cached_read`, the next whole read keeps its chunks, and the read
+        after it, in the same chunks, gets those again without reading the cache."""
         if self.cache is None:
             return
-        yield from self.cache.iter_load(self.dataset.name, chunk, first=first)
+        shape = (chunk, first)
+        kept = self._kept
+        if kept is not None and kept[0] == shape and kept[1] is not None:
+            self._kept = None
+            yield from kept[1]
+            return
+        chunks: list[list[Row]] | None = [] if kept is not None else None
+        for rows in self.cache.iter_load(self.dataset.name, chunk, first=first):
+            if chunks is not None:
+                chunks.append(rows)
+            yield rows
+        if chunks is not None and self._kept is kept:
+            self._kept = (shape, chunks)
+
+    def keep_cached_read(self) -> None:
+        """Keep the chunks of the next whole :meth:`iter_cached` for one more reader (two
+        tabs show this dataset) until it read them, or :meth:`drop_kept_read`."""
+        self._kept = ((0, None), None)
+
+    def drop_kept_read(self) -> None:
+        """Forget kept chunks (their second reader did not come)."""
+        self._kept = None
 
     async def cached_slices(
         self, fields: tuple[str, ...], chunk: int

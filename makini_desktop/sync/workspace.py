@@ -18,7 +18,6 @@ for the user on a :class:`~makini_desktop.sync.notify.Notifier`. The UI's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,9 +25,9 @@ from datetime import UTC, datetime
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import RetryEvent
 from makini_desktop.api.errors import MakiniError
-from makini_desktop.store.cache import CacheError
 from makini_desktop.sync import integration_check
 from makini_desktop.sync import workspace_texts as texts
+from makini_desktop.sync.cached_open import show_cached_tabs
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.countdown import RetryCountdown
 from makini_desktop.sync.notify import Level, Notifier, bus
@@ -40,7 +39,6 @@ from makini_desktop.sync.session import (
 )
 from makini_desktop.sync.tab import (
     LOOKUP_DATASETS,
-    NAMES_CHUNK,
     RowSink,
     TabLoader,
 )
@@ -326,26 +324,7 @@ class Workspace:
         if self.session is None:
             return
         await self.ensure_cache()
-        ordered = self._ordered_tabs()
-        focus = self.tabs.get(self.focus or "")
-        names: asyncio.Task[None] | None = None
-        if focus is not None and not focus.feeds_lookups:
-            # The tab on screen first; the names it shows come meanwhile (SQLite reads
-            # them in a worker thread while its first rows are painted, their columns
-            # filled a moment later): only the names of 50k locations, far quicker than
-            # filling the Spaces tab with them.
-            names = asyncio.ensure_future(self._names_from_cache())
-            ordered.remove(focus)
-            ordered.insert(0, focus)
-        try:
-            for tab in ordered:
-                if names is not None and tab is not focus:
-                    await names  # the other tabs know which names are read already
-                    names = None
-                await tab.show_cached()
-        finally:
-            if names is not None:
-                names.cancel()
+        ordered = await show_cached_tabs(self, self._ordered_tabs())
         self._cached_names.clear()
         if self.token_missing:
             self._mark_offline()  # every tab says why it shows cached rows; nothing is sent
@@ -356,26 +335,9 @@ class Workspace:
             return
         await self._refresh_tabs(ordered, full=full)
 
-    async def _names_from_cache(self) -> None:
-        """Fill the lookups (site and location names) from the cache, a slice per turn
-        (read without decoding whole records: see :meth:`Repository.cached_slices`)."""
-        session = self.session
-        if session is None:
-            return
-        for name in LOOKUP_DATASETS:
-            try:
-                slices = session.repository(name).cached_slices(Lookups.FIELDS, NAMES_CHUNK)
-                async with contextlib.aclosing(slices):
-                    async for rows in slices:
-                        if session is not self.session:
-                            return
-                        self.lookups.update_rows(name, rows)
-                        await asyncio.sleep(0)
-            except CacheError as exc:
-                log.warning("cached names of %s unreadable: %s", name, exc)
-                continue
-            if session is self.session:
-                self._cached_names.add(name)
+    def names_read_from_cache(self, dataset: str) -> None:
+        """The lookups hold ``dataset``'s names, just read from the cache."""
+        self._cached_names.add(dataset)
 
     def take_cached_names(self, dataset: str) -> bool:
         """True (once) if the lookups hold ``dataset``'s names, read from the cache."""

@@ -213,10 +213,9 @@ class RowIndex:
         return plan
 
     def stage(self, rows: Iterable[Row]) -> Plan:
-        """Hold new rows, not yet in order nor shown (counted in :attr:`total`); known keys
-        are updated as by :meth:`add`. A long list arriving in chunks (a start from the
-        cache) is then placed by :meth:`place_staged_steps` with one sort, not merged
-        into a sorted order chunk by chunk (a copy and a bisect per row each time)."""
+        """Hold new rows, not yet in order nor shown (counted in :attr:`total`; known keys
+        updated as by :meth:`add`), for :meth:`place_staged_steps` to place with one sort:
+        a long list in chunks is not merged into a sorted order chunk by chunk."""
         updates: list[Row] = []
         for row in rows:
             key = row.get(res.F_KEY)
@@ -226,19 +225,20 @@ class RowIndex:
                 self._store_new(row)
         self._version += 1
         plan = self.apply(updates, ()) if updates else Plan()
-        plan.counts_changed = True
-        return plan
+        return Plan(plan.steps, counts_changed=True)
 
-    def place_staged_steps(self, *, slice_rows: int = KEY_SLICE_ROWS) -> Generator[
-        None, None, Plan
-    ]:
-        """Every row held, staged ones included, in order and in view: one sort in slices
-        between which the generator yields (0: in one go); it returns a reset."""
+    def place_staged_steps(
+            self, *, slice_rows: int = KEY_SLICE_ROWS) -> Generator[None, None, Plan]:
+        """Every row held, staged ones included, in order and in view; returns a reset.
+        Yields between slices (0: in one go): runs sorted a slice at a time, then one sort
+        that merges the runs in C (a few comparisons per row; ties keep the id order)."""
         version, ids, step = self._version, self._live_ids(), 2 * slice_rows
         if self._sort_column >= 0 and 0 < step < len(ids):
-            order = yield from display_order_steps(ids, self._keys, self._descending, step)
-            if self._version != version:  # rows changed meanwhile: sort them in one go
-                order = self._sorted(self._live_ids())
+            runs: list[int] = []
+            for start in range(0, len(ids), step):
+                runs += display_order(ids[start:start + step], self._keys, self._descending)
+                yield
+            order = self._sorted(runs if self._version == version else self._live_ids())
         else:
             order = self._sorted(ids)
         self._order, self.visible = order, self._filter(order)
