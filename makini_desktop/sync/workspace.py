@@ -340,11 +340,10 @@ class Workspace:
         self._cached_names.add(dataset)
 
     def take_cached_names(self, dataset: str) -> bool:
-        """True (once) if the lookups hold ``dataset``'s names, read from the cache."""
-        if dataset in self._cached_names:
-            self._cached_names.discard(dataset)
-            return True
-        return False
+        """True if the lookups hold ``dataset``'s names, read from the cache by this start
+        (for every tab of the dataset: Floors and Spaces both show the locations; until
+        :meth:`load_all` has shown every tab's cached rows)."""
+        return dataset in self._cached_names
 
     async def _refresh_tabs(
         self, tabs: Sequence[TabLoader], *, full: bool = False, full_tab: str | None = None
