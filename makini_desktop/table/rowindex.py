@@ -32,6 +32,7 @@ from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.ordering import display_key, display_order, display_order_steps, merged
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
 from makini_desktop.table.search import SearchText
+from makini_desktop.table.staging import display_order_in_pieces
 
 KEY_SLICE_ROWS = 10_000
 """Rows whose sort keys are computed between two turns of the event loop."""
@@ -213,9 +214,8 @@ class RowIndex:
         return plan
 
     def stage(self, rows: Iterable[Row]) -> Plan:
-        """Hold new rows, not yet in order nor shown (counted in :attr:`total`; known keys
-        updated as by :meth:`add`), for :meth:`place_staged_steps` to place with one sort:
-        a long list in chunks is not merged into a sorted order chunk by chunk."""
+        """Hold new rows unplaced (counted in :attr:`total`, not shown; known keys updated
+        as by :meth:`add`): :meth:`place_staged_steps` sorts them once, not chunk by chunk."""
         updates: list[Row] = []
         for row in rows:
             key = row.get(res.F_KEY)
@@ -229,16 +229,13 @@ class RowIndex:
 
     def place_staged_steps(
             self, *, slice_rows: int = KEY_SLICE_ROWS) -> Generator[None, None, Plan]:
-        """Every row held, staged ones included, in order and in view; returns a reset.
-        Yields between slices (0: in one go): runs sorted a slice at a time, then one sort
-        that merges the runs in C (a few comparisons per row; ties keep the id order)."""
+        """Every row held (staged too) in order and shown: a reset; sorts in slices (0: not),
+        see :mod:`~makini_desktop.table.staging`."""
         version, ids, step = self._version, self._live_ids(), 2 * slice_rows
         if self._sort_column >= 0 and 0 < step < len(ids):
-            runs: list[int] = []
-            for start in range(0, len(ids), step):
-                runs += display_order(ids[start:start + step], self._keys, self._descending)
-                yield
-            order = self._sorted(runs if self._version == version else self._live_ids())
+            order = yield from display_order_in_pieces(ids, self._keys, self._descending, step)
+            if self._version != version:  # rows changed meanwhile: sort them in one go
+                order = self._sorted(self._live_ids())
         else:
             order = self._sorted(ids)
         self._order, self.visible = order, self._filter(order)

@@ -64,3 +64,23 @@ def test_staging_a_known_key_updates_it_and_a_user_sort_meanwhile_is_kept(lookup
     assert index.total == 3
     index.search("")
     assert keys(index) == ["A", "C", "B"]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("step", [1, 3, 64, 1000])
+def test_ordering_in_pieces_is_one_stable_sort(descending, step):
+    """Keys with many ties and empty cells: the same order as Python's stable sort, with
+    empty cells last in both directions; never more than ``step`` ids sorted per step."""
+    from makini_desktop.table.cells import EMPTY_KEY
+    from makini_desktop.table.staging import display_order_in_pieces
+
+    rng = random.Random(step)
+    keys = [EMPTY_KEY if rng.random() < 0.2 else (0, rng.randint(0, 9)) for _ in range(700)]
+    ids = list(range(700))
+    rng.shuffle(ids)
+    order, turns = _run(display_order_in_pieces(ids, keys, descending, step))
+    filled = [i for i in ids if keys[i] != EMPTY_KEY]
+    empty = [i for i in ids if keys[i] == EMPTY_KEY]
+    expected = sorted(filled, key=lambda i: keys[i][1], reverse=descending) + empty
+    assert order == expected
+    assert turns >= len(ids) // step
