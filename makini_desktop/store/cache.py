@@ -409,8 +409,7 @@ class Cache:
         Raises:
             CacheError: the cache is closed or the file cannot be read.
         """
-        conn = self._require()
-        del conn  # only checked: the read uses a connection of its own
+        self._require()  # a closed cache raises; the read uses a connection of its own
         picks = "".join(f", data -> '{_json_path(f)}'" for f in fields)
         doing = f"reading the cached {dataset}"
         try:

@@ -67,3 +67,13 @@ def test_decoded_rows_share_the_strings_that_repeat() -> None:
 def test_share_values_keeps_non_strings() -> None:
     rows: list[dict[str, Any]] = [{"a": None, "b": 1, "c": [1]}, {"a": None, "b": 1, "c": [1]}]
     assert share_values(rows) == [{"a": None, "b": 1, "c": [1]}, {"a": None, "b": 1, "c": [1]}]
+
+
+def test_load_fields_of_a_closed_cache_raises_cache_error(cache: Cache) -> None:
+    import pytest
+
+    from makini_desktop.store.cache import CacheError
+
+    cache.close()
+    with pytest.raises(CacheError):
+        cache.load_fields("sites", FIELDS)
