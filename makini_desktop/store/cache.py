@@ -63,6 +63,7 @@ from makini_desktop.store.cache_files import (
     profile_cache_key,
 )
 from makini_desktop.store.records import (
+    decode_fields,
     decode_rows,
     dumps_row,
     is_tombstone,
@@ -392,6 +393,46 @@ class Cache:
             # Also runs when the consumer stops early (generator close): ends the read.
             conn.close()
 
+    def load_fields(self, dataset: str, fields: Sequence[str]) -> list[dict[str, Any]] | None:
+        """A few top-level fields of every cached row of a dataset, in stored order, without
+        decoding the records: SQLite's JSON operator picks them out (the names of 50k
+        locations, for the other tabs, in a fraction of the time a full decode takes).
+
+        Each row is a dict of its key (``key``, as stored) and ``fields``, a field the record
+        lacks or holds null being None. Reads through a connection of its own, so it may
+        run in a worker thread while the cache is used elsewhere.
+
+        Returns:
+            The rows, or None when this SQLite has no JSON operator (before 3.38) or a stored
+            record is not JSON: the caller reads the rows (:meth:`iter_load`) instead.
+
+        Raises:
+            CacheError: the cache is closed or the file cannot be read.
+        """
+        self._require()  # a closed cache raises; the read uses a connection of its own
+        picks = "".join(f", data -> '{_json_path(f)}'" for f in fields)
+        doing = f"reading the cached {dataset}"
+        try:
+            reader = cache_files.connect(self.path)
+        except sqlite3.Error as exc:
+            raise cache_error(exc, doing, self.path) from exc
+        try:
+            reader.execute("PRAGMA query_only = ON")
+            values = reader.execute(
+                f"SELECT key{picks} FROM rows WHERE dataset = ? ORDER BY ord", (dataset,)
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            # No "->" (an old SQLite) or a record that is not JSON ("malformed JSON"): the
+            # caller decodes the records, which skips unreadable ones. A file that cannot be
+            # read at all fails there too, with its own message.
+            log.info("cached fields of %s not read by SQLite: %s", dataset, exc)
+            return None
+        except sqlite3.Error as exc:
+            raise cache_error(exc, doing, self.path) from exc
+        finally:
+            reader.close()
+        return decode_fields(values, fields)
+
     def info(self) -> list[DatasetInfo]:
         """A summary of every dataset in the cache, by name."""
         with self._read("reading the offline cache summary") as conn:
@@ -541,3 +582,9 @@ _UPSERT_ROW = (
     " updated_at = excluded.updated_at, data = excluded.data"
 )
 
+
+def _json_path(field: str) -> str:
+    """The JSON path of a top-level field, quoted (a field name is ours, never user data)."""
+    if '"' in field or "'" in field or "\\" in field:
+        raise ValueError(f"unsupported field name {field!r}")
+    return f'$."{field}"'

@@ -19,8 +19,9 @@ The policy, in one place:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -141,6 +142,8 @@ class Repository:
         self.connectivity = connectivity
         self._clock = clock
         self._running: asyncio.Task[SyncResult] | None = None
+        # keep_cached_read: ((chunk, first), the chunks of the read, None until it ended)
+        self._kept: tuple[tuple[int, int | None], list[list[Row]] | None] | None = None
 
     # -- cached copy -------------------------------------------------------------------------
 
@@ -165,10 +168,56 @@ class Repository:
     ) -> Generator[list[Row], None, None]:
         """The cached rows in stored order, ``chunk`` at a time, the first chunk ``first``
         rows (default ``chunk``); nothing when not cached. Close it (``contextlib.closing``)
-        when stopping early: that ends the cache's read at once."""
+        when stopping early: that ends the cache's read at once.
+
+        After :meth:`keep_cached_read`, the next whole read keeps its chunks, and the read
+        after it, in the same chunks, gets those again without reading the cache."""
         if self.cache is None:
             return
-        yield from self.cache.iter_load(self.dataset.name, chunk, first=first)
+        shape = (chunk, first)
+        kept = self._kept
+        if kept is not None and kept[0] == shape and kept[1] is not None:
+            self._kept = None
+            yield from kept[1]
+            return
+        chunks: list[list[Row]] | None = [] if kept is not None else None
+        for rows in self.cache.iter_load(self.dataset.name, chunk, first=first):
+            if chunks is not None:
+                chunks.append(rows)
+            yield rows
+        if chunks is not None and self._kept is kept:
+            self._kept = (shape, chunks)
+
+    def keep_cached_read(self) -> None:
+        """Keep the chunks of the next whole :meth:`iter_cached` for one more reader (two
+        tabs show this dataset) until it read them, or :meth:`drop_kept_read`."""
+        self._kept = ((0, None), None)
+
+    def drop_kept_read(self) -> None:
+        """Forget kept chunks (their second reader did not come)."""
+        self._kept = None
+
+    async def cached_slices(
+        self, fields: tuple[str, ...], chunk: int
+    ) -> AsyncGenerator[list[Row], None]:
+        """The cached rows with at least their key and ``fields``, a slice at a time.
+
+        SQLite picks the fields out of the stored records in a worker thread (see
+        :meth:`Cache.load_fields`: the names of 50k locations in a fraction of the time
+        decoding them takes, and off the event loop), then they come ``5 * chunk`` at a
+        time. A cache SQLite cannot read that way gives its whole rows, ``chunk`` at a time.
+        """
+        if self.cache is None:
+            return
+        picked = await asyncio.to_thread(self.cache.load_fields, self.dataset.name, fields)
+        if picked is not None:
+            step = 5 * chunk
+            for start in range(0, len(picked), step):
+                yield picked[start:start + step]
+            return
+        with contextlib.closing(self.iter_cached(chunk)) as chunks:
+            for rows in chunks:
+                yield rows
 
     def cached_rows(self) -> list[Row]:
         """Every cached row at once (the CLI's offline export)."""

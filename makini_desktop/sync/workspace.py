@@ -18,7 +18,6 @@ for the user on a :class:`~makini_desktop.sync.notify.Notifier`. The UI's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,9 +25,9 @@ from datetime import UTC, datetime
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import RetryEvent
 from makini_desktop.api.errors import MakiniError
-from makini_desktop.store.cache import CacheError
 from makini_desktop.sync import integration_check
 from makini_desktop.sync import workspace_texts as texts
+from makini_desktop.sync.cached_open import show_cached_tabs
 from makini_desktop.sync.connectivity import Reach
 from makini_desktop.sync.countdown import RetryCountdown
 from makini_desktop.sync.notify import Level, Notifier, bus
@@ -41,7 +40,6 @@ from makini_desktop.sync.session import (
 )
 from makini_desktop.sync.tab import (
     LOOKUP_DATASETS,
-    NAMES_CHUNK,
     RowSink,
     TabLoader,
 )
@@ -330,16 +328,7 @@ class Workspace:
         if self.session is None:
             return
         await self.ensure_cache()
-        ordered = self._ordered_tabs()
-        focus = self.tabs.get(self.focus or "")
-        if focus is not None and not focus.feeds_lookups:
-            # The tab on screen first, with the names it shows: reading only the names
-            # of 50k locations is far quicker than filling the Spaces tab with them.
-            await self._names_from_cache()
-            ordered.remove(focus)
-            ordered.insert(0, focus)
-        for tab in ordered:
-            await tab.show_cached()
+        ordered = await show_cached_tabs(self, self._ordered_tabs())
         self._cached_names.clear()
         if self.token_missing:
             self._mark_offline()  # every tab says why it shows cached rows; nothing is sent
@@ -350,32 +339,15 @@ class Workspace:
             return
         await self._refresh_tabs(ordered, full=full)
 
-    async def _names_from_cache(self) -> None:
-        """Fill the lookups (site and location names) from the cache, a chunk per turn."""
-        session = self.session
-        if session is None:
-            return
-        for name in LOOKUP_DATASETS:
-            try:
-                chunked = session.repository(name).iter_cached(chunk=NAMES_CHUNK)
-                with contextlib.closing(chunked) as chunks:
-                    for rows in chunks:
-                        if session is not self.session:
-                            return
-                        self.lookups.update_rows(name, rows)
-                        await asyncio.sleep(0)
-            except CacheError as exc:
-                log.warning("cached names of %s unreadable: %s", name, exc)
-                continue
-            if session is self.session:
-                self._cached_names.add(name)
+    def names_read_from_cache(self, dataset: str) -> None:
+        """The lookups hold ``dataset``'s names, just read from the cache."""
+        self._cached_names.add(dataset)
 
     def take_cached_names(self, dataset: str) -> bool:
-        """True (once) if the lookups hold ``dataset``'s names, read from the cache."""
-        if dataset in self._cached_names:
-            self._cached_names.discard(dataset)
-            return True
-        return False
+        """True if the lookups hold ``dataset``'s names, read from the cache by this start
+        (for every tab of the dataset: Floors and Spaces both show the locations; until
+        :meth:`load_all` has shown every tab's cached rows)."""
+        return dataset in self._cached_names
 
     async def _refresh_tabs(
         self, tabs: Sequence[TabLoader], *, full: bool = False, full_tab: str | None = None

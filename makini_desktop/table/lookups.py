@@ -21,6 +21,9 @@ class Lookups:
     """
 
     DATASETS: tuple[str, ...] = (res.SITES.name, res.LOCATIONS.name)
+    FIELDS: tuple[str, ...] = (res.F_NAME, res.F_CODE, res.F_AREA_UNIT)
+    """The fields of a record (besides its key) the lookups read: enough to fill them from
+    a cache without decoding whole records."""
 
     def __init__(self) -> None:
         self._names: dict[str, dict[str, str]] = {name: {} for name in self.DATASETS}

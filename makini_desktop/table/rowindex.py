@@ -35,6 +35,7 @@ from makini_desktop.table.ordering import display_key, display_order, display_or
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
 from makini_desktop.table.query import Query, parse
 from makini_desktop.table.search import SearchText
+from makini_desktop.table.staging import display_order_in_pieces
 
 KEY_SLICE_ROWS = 10_000
 """Rows whose sort keys are computed between two turns of the event loop."""
@@ -219,6 +220,35 @@ class RowIndex:
             plan.steps.extend(later.steps)
             plan.counts_changed = plan.counts_changed or later.counts_changed
         return plan
+
+    def stage(self, rows: Iterable[Row]) -> Plan:
+        """Hold new rows unplaced (counted in :attr:`total`, not shown; known keys updated
+        as by :meth:`add`): :meth:`place_staged_steps` sorts them once, not chunk by chunk."""
+        updates: list[Row] = []
+        for row in rows:
+            key = row.get(res.F_KEY)
+            if key is not None and str(key) in self._ids:
+                updates.append(row)  # apply() updates it, or removes it if no longer accepted
+            elif key is not None and self.view.accepts(row):
+                self._store_new(row)
+        self._version += 1
+        plan = self.apply(updates, ()) if updates else Plan()
+        return Plan(plan.steps, counts_changed=True)
+
+    def place_staged_steps(
+            self, *, slice_rows: int = KEY_SLICE_ROWS) -> Generator[None, None, Plan]:
+        """Every row held (staged too) in order and shown: a reset; sorts in slices (0: not),
+        see :mod:`~makini_desktop.table.staging`."""
+        version, ids, step = self._version, self._live_ids(), 2 * slice_rows
+        if self._sort_column >= 0 and 0 < step < len(ids):
+            order = yield from display_order_in_pieces(ids, self._keys, self._descending, step)
+            if self._version != version:  # rows changed meanwhile: sort them in one go
+                order = self._sorted(self._live_ids())
+        else:
+            order = self._sorted(ids)
+        self._order, self.visible = order, self._filter(order)
+        self._version += 1
+        return Plan([Reset(list(self.visible))], counts_changed=True)
 
     def apply(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> Plan:
         """Apply an incremental change set: changed or new rows, and deleted keys.

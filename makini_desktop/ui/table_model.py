@@ -337,6 +337,16 @@ class ResourceTableModel(QAbstractTableModel):
         """Add rows as a page arrives: new rows are inserted in place, known keys updated."""
         self._emit(self.row_index.add(self._overlaid(rows)))
 
+    def stage_rows(self, rows: Iterable[Row]) -> None:
+        """Hold rows without showing them yet (see :meth:`RowIndex.stage`)."""
+        self._emit(self.row_index.stage(rows))
+
+    def place_staged_steps(self, *, slice_rows: int = KEY_SLICE_ROWS) -> Iterator[None]:
+        """Show every row held, staged ones included, in order: a generator that yields
+        between slices of the sort (see :meth:`RowIndex.place_staged_steps`); one reset."""
+        plan = yield from self.row_index.place_staged_steps(slice_rows=slice_rows)
+        self._emit(plan)
+
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
         """Apply an incremental change set: changed or new rows, and deleted keys.
 

@@ -1,0 +1,79 @@
+"""Reading a few fields of the cached rows without decoding them (the lookups' names)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from makini_desktop.store.cache import Cache
+from makini_desktop.store.records import decode_rows, share_values
+from tests.unit.store.cache_rows import rec, snapshot
+
+FIELDS = ("name", "code", "areaUnit")
+
+
+def test_load_fields_gives_key_and_fields_in_stored_order(cache: Cache) -> None:
+    """Each row: its key and the fields asked for, as the record holds them (a field the
+    record lacks, or holds null, is None; odd types keep their JSON type)."""
+    records = [
+        rec("b2", "Tower", code="TWR", areaUnit="sqft"),
+        rec("a1", "Annex", code=None),
+        rec("c3", "  ", code=42),
+        {"key": "d4", "code": True, "name": {"en": "Deep"}, "updatedAt": "2026-03-01T00:00Z"},
+        rec("e5", "Café ☕ \u00e9", areaUnit=["m2"]),
+    ]
+    snapshot(cache, "sites", records)
+    got = cache.load_fields("sites", FIELDS)
+    assert got == [
+        {"key": "b2", "name": "Tower", "code": "TWR", "areaUnit": "sqft"},
+        {"key": "a1", "name": "Annex", "code": None, "areaUnit": None},
+        {"key": "c3", "name": "  ", "code": 42, "areaUnit": None},
+        {"key": "d4", "name": {"en": "Deep"}, "code": True, "areaUnit": None},
+        {"key": "e5", "name": "Café ☕ é", "code": None, "areaUnit": ["m2"]},
+    ]
+
+
+def test_load_fields_of_a_dataset_never_synced_is_empty(cache: Cache) -> None:
+    assert cache.load_fields("locations", FIELDS) == []
+
+
+def test_load_fields_gives_up_on_a_record_that_is_not_json(cache: Cache) -> None:
+    """None (the caller decodes the rows instead, which skips the unreadable one)."""
+    snapshot(cache, "locations", [rec("1"), rec("2")])
+    assert cache._conn is not None
+    cache._conn.execute("UPDATE rows SET data = '{broken' WHERE key = '1'")
+    assert cache.load_fields("locations", FIELDS) is None
+
+
+def test_load_fields_from_a_worker_thread(cache: Cache) -> None:
+    snapshot(cache, "locations", [rec(str(n), f"Room {n}") for n in range(50)])
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(cache.load_fields("locations", FIELDS)))
+    worker.start()
+    worker.join()
+    assert [r["name"] for r in out[0]] == [f"Room {n}" for n in range(50)]
+
+
+def test_decoded_rows_share_the_strings_that_repeat() -> None:
+    """Equal values of a field that repeats are one object; values stay equal; free text
+    that does not repeat is left as decoded."""
+    texts = [(f'{{"key":"{n}","siteKey":"S{n % 3}","notes":"note {n}"}}',) for n in range(30)]
+    rows = decode_rows(texts)
+    assert [r["siteKey"] for r in rows] == [f"S{n % 3}" for n in range(30)]
+    assert rows[0]["siteKey"] is rows[3]["siteKey"] is rows[27]["siteKey"]
+    assert [r["notes"] for r in rows] == [f"note {n}" for n in range(30)]
+
+
+def test_share_values_keeps_non_strings() -> None:
+    rows: list[dict[str, Any]] = [{"a": None, "b": 1, "c": [1]}, {"a": None, "b": 1, "c": [1]}]
+    assert share_values(rows) == [{"a": None, "b": 1, "c": [1]}, {"a": None, "b": 1, "c": [1]}]
+
+
+def test_load_fields_of_a_closed_cache_raises_cache_error(cache: Cache) -> None:
+    import pytest
+
+    from makini_desktop.store.cache import CacheError
+
+    cache.close()
+    with pytest.raises(CacheError):
+        cache.load_fields("sites", FIELDS)
