@@ -244,7 +244,6 @@ def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-    from openpyxl.writer.excel import ExcelWriter
 
     fields, table = _table(view, rows)
     counter = _Counter()
@@ -259,15 +258,22 @@ def write_xlsx(out: BinaryIO, view: View, rows: Sequence[Mapping[str, Any]]) -> 
     ws.append(header)
     for values in table:
         ws.append([_xlsx_value(v, counter) for v in values])
-    # Fixed document times: the same data gives the same workbook. (Workbook.save would
-    # stamp "modified" with the clock; the writer it wraps keeps what we set.)
+    save_workbook(wb, out)
+    return counter.cells
+
+
+def save_workbook(wb: Any, out: BinaryIO) -> None:
+    """Write a workbook so that the same data gives the same bytes: fixed document times
+    (Workbook.save would stamp "modified" with the clock; the writer it wraps keeps what
+    we set) and fixed zip entry times."""
+    from openpyxl.writer.excel import ExcelWriter
+
     wb.properties.created = datetime(2000, 1, 1)
     wb.properties.modified = datetime(2000, 1, 1)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).save()
     out.write(_fixed_zip_times(buffer.getvalue()))
-    return counter.cells
 
 
 def _fixed_zip_times(data: bytes) -> bytes:

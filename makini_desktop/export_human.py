@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +30,8 @@ from makini_desktop.export import (
     _XML_ILLEGAL,
     ExportResult,
     _Counter,
-    _fixed_zip_times,
     escape_formula,
+    save_workbook,
     write_atomically,
 )
 from makini_desktop.table.cells import Cells
@@ -176,7 +175,6 @@ def write_human_xlsx(out: BinaryIO, table: HumanTable, rows: Sequence[Row],
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-    from openpyxl.writer.excel import ExcelWriter
 
     counter = _Counter()
     wb = Workbook(write_only=True)
@@ -201,12 +199,7 @@ def write_human_xlsx(out: BinaryIO, table: HumanTable, rows: Sequence[Row],
                 line.append(cell)
         ws.append(line)
         _report(progress, done)
-    wb.properties.created = datetime(2000, 1, 1)
-    wb.properties.modified = datetime(2000, 1, 1)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
-    out.write(_fixed_zip_times(buffer.getvalue()))
+    save_workbook(wb, out)
     return counter.cells
 
 

@@ -40,13 +40,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from makini_desktop.api.values import parse_datetime
@@ -75,6 +73,7 @@ from makini_desktop.store.records import (
 )
 from makini_desktop.store.schema import MIGRATIONS, SCHEMA_VERSION
 from makini_desktop.store.snapshot import SnapshotWriter
+from makini_desktop.store.sqlite_file import SqliteFile
 
 __all__ = [
     "FILE_SUFFIX",
@@ -138,7 +137,7 @@ class DatasetInfo:
     server_total: int | None = None
 
 
-class Cache:
+class Cache(SqliteFile):
     """One connection's offline cache (one SQLite file). Create it with :meth:`open`.
 
     Attributes:
@@ -154,12 +153,10 @@ class Cache:
     def __init__(
         self, conn: sqlite3.Connection, path: Path, recovered: RecoveryInfo | None = None
     ) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self.path = path
+        super().__init__(conn, path)
         self.recovered = recovered
         self.read_only = False
         self.problem: str | None = None  # why it is read-only, for the user
-        self._lock = threading.RLock()
         self._snapshots: dict[str, str] = {}  # dataset -> id of its current SnapshotWriter
 
     # -- opening and closing ----------------------------------------------------------------
@@ -203,40 +200,10 @@ class Cache:
         """Open the cache of a connection: ``Cache.open(cache_path_for(connection_key))``."""
         return cls.open(cache_path_for(connection_key))
 
-    def close(self) -> None:
-        """Close the file. Further use raises :class:`CacheError`; closing twice is fine."""
-        with self._lock:
-            conn, self._conn = self._conn, None
-            self._snapshots.clear()
-            if conn is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-
-    @property
-    def closed(self) -> bool:
-        """True after :meth:`close`."""
-        return self._conn is None
-
-    def __enter__(self) -> Cache:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<Cache {self.path.name}{' closed' if self.closed else ''}>"
+    def _closing(self) -> None:
+        self._snapshots.clear()
 
     # -- plumbing ----------------------------------------------------------------------------
-
-    def _require(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise CacheError("The offline cache is closed.", reason="closed")
-        return self._conn
 
     @contextlib.contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:

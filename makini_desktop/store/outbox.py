@@ -22,14 +22,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from makini_desktop import jsontext
@@ -43,6 +41,7 @@ from makini_desktop.store.records import (
     timestamp_text,
     updated_text,
 )
+from makini_desktop.store.sqlite_file import SqliteFile
 
 __all__ = [
     "KIND_CREATE",
@@ -204,7 +203,7 @@ def _now_text() -> str:
     return timestamp_text(datetime.now(UTC))
 
 
-class OutboxStore:
+class OutboxStore(SqliteFile):
     """The outbox table of one connection's cache file. Create it with :meth:`open`.
 
     Thread-safe (one lock); the sender calls it from the event loop, each call a short
@@ -216,11 +215,11 @@ class OutboxStore:
             :meth:`add` raises :class:`CacheError`, the stored changes are still listed.
     """
 
+    CLOSED_MESSAGE = "The outbox is closed."
+
     def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self.path = path
+        super().__init__(conn, path)
         self.read_only = read_only
-        self._lock = threading.RLock()
 
     # -- opening and closing --------------------------------------------------------------
 
@@ -263,38 +262,7 @@ class OutboxStore:
                 )
         return store
 
-    def close(self) -> None:
-        """Close the connection; closing twice is fine."""
-        with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._conn is None
-
-    def __enter__(self) -> OutboxStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<OutboxStore {self.path.name}{' closed' if self.closed else ''}>"
-
     # -- plumbing -------------------------------------------------------------------------
-
-    def _require(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise CacheError("The outbox is closed.", reason="closed")
-        return self._conn
 
     @contextlib.contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
