@@ -24,6 +24,7 @@ shared :class:`~.lookups.Lookups` change, the owner calls :meth:`RowIndex.lookup
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Callable, Generator, Iterable
 from types import EllipsisType
 
@@ -281,7 +282,8 @@ class RowIndex:
             return self._apply_bulk(changed, new_rows, deleted)
 
         plan = Plan(counts_changed=True)
-        pos = {rid: p for p, rid in enumerate(self.visible)} if (changed or deleted) else {}
+        pos = self._positions([rid for rid, _row in changed]
+                              + [self._ids[k] for k in deleted if k in self._ids])
         hide: set[int] = set()  # leave the display (their positions are in pos)
         reorder: list[int] = []  # leave _order and go back in at their new place
         gone: set[int] = set()  # deleted: leave _order and the display
@@ -320,6 +322,21 @@ class RowIndex:
         if reorder or new_ids:
             self._insert_ids(reorder + new_ids, plan)
         return plan
+
+    def _positions(self, rids: list[int]) -> dict[int, int]:
+        """Where rows are shown (rows not shown are absent): a few rows are looked up one
+        by one (an action's one row in 100k costs no dict of every position)."""
+        if not rids:
+            return {}
+        visible = self.visible
+        if len(rids) > 16:
+            wanted = set(rids)
+            return {rid: p for p, rid in enumerate(visible) if rid in wanted}
+        found: dict[int, int] = {}
+        for rid in rids:
+            with contextlib.suppress(ValueError):
+                found[rid] = visible.index(rid)
+        return found
 
     def _apply_bulk(
         self, changed: list[tuple[int, Row]], new_rows: list[Row], deleted: list[str]
