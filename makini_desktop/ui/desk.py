@@ -536,6 +536,7 @@ def install(window: MainWindow) -> Desk:
     help_menu = menu_bar.findChild(QMenu, "helpMenu")
     menu = QMenu(desk.tr("&Desk"), menu_bar)
     menu.setObjectName("deskMenu")
+    menu.setAccessibleName(desk.tr("Desk"))
     menu.addAction(desk.register_action)
     menu.addSeparator()
     menu.addActions(desk.actions_for(res.VISITS.name))

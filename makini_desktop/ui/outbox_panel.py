@@ -142,6 +142,7 @@ class OutboxPanel(QDockWidget):
         body = QWidget(self)
         self.summary = QLabel(body)
         self.summary.setObjectName("outboxSummary")
+        self.summary.setAccessibleName(self.tr("Outbox summary"))
         self.summary.setWordWrap(True)
         self.model = OutboxModel(self)
         self.table = QTableView(body)

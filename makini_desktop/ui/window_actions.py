@@ -190,6 +190,7 @@ class WindowActions:
             view_menu.addAction(action)
         help_menu = menu_bar.addMenu("&Help")
         help_menu.setObjectName("helpMenu")
+        help_menu.setAccessibleName("Help")
         help_menu.addAction(self.about_action)
 
     def make_toolbar(self, window: QMainWindow) -> QToolBar:
