@@ -60,11 +60,20 @@ FEED_SLICE_SECONDS = 0.008
 FEED_FIRST_SLICE = 200
 """Rows in the first slice, before the cost of a row is known."""
 FEED_MIN_SLICE = 100
-FEED_MAX_SLICE = 2000
-"""Bounds of a slice: a merge into a sorted table costs a copy of its order per slice, and
-fewer rows than ``BULK_INSERT_ROWS`` would go in (and be painted) one insert at a time."""
-FEED_SETTLE_ROWS = 2000
+FEED_MAX_SLICE = 5000
+"""Bounds of a slice (rows streaming into an empty table cost a few microseconds each)."""
+FEED_INTERVAL_SECONDS = 0.1
+"""While a list streams in, the pages that arrived meanwhile go into the table together at
+most this often: each update costs the table a fixed amount of work besides its rows (a
+repaint of what it shows, the counts), which at a page every few milliseconds was most of
+a first load's time."""
+FEED_SETTLE_ROWS = 5000
 """Rows added between two garbage settlements (each costs a young-generation walk)."""
+ORDER_SLICE_ROWS = 5000
+"""Sort keys computed (and ids sorted) per turn of the loop when a streamed list is
+sorted at its end."""
+PROGRESS_INTERVAL_SECONDS = 0.25
+"""How often a tab's "Syncing — page N of M" may change (the first and last pages always)."""
 NAMES_CHUNK = 2000
 """Cached rows read per step when only their names are needed."""
 
@@ -365,11 +374,21 @@ class TabLoader:
     ) -> SyncResult | None:
         repo = session.repository(self.dataset.name)
 
+        said = 0.0
+
         def on_page(rows: list[Row], progress: Progress) -> None:
+            nonlocal said
             if not self._current(session):
                 return
             feed.add(rows)
-            self._set_status(replace(self.status, progress=progress))
+            # "Syncing — page N of M" a few times a second, not per page: each change of
+            # the label costs the window a relayout and a repaint.
+            now = time.monotonic()
+            if progress.page <= 1 or progress.page == progress.last_page or (
+                now - said >= PROGRESS_INTERVAL_SECONDS
+            ):
+                said = now
+                self._set_status(replace(self.status, progress=progress))
 
         try:
             result = await repo.refresh(full=full, on_page=on_page)
@@ -480,9 +499,13 @@ class _PageFeed:
     """A full sync's pages on their way into one tab's table (and the lookups).
 
     Into an empty table (``streaming``) rows are added by a task of their own, in slices of
-    about :data:`FEED_SLICE_SECONDS` with a turn of the loop between them, so the user sees
-    them arrive while the next pages are fetched and staged, and no page waits for the
-    table. Over rows already shown, each page is compared with them as it arrives and only
+    about :data:`FEED_SLICE_SECONDS` with a turn of the loop between them, the pages that
+    arrived meanwhile together, a few times a second (:data:`FEED_INTERVAL_SECONDS`), so the
+    user sees them arrive while the next pages are fetched and staged, and no page waits for
+    the table. They go in at the end, in arrival order; when the list is whole the table
+    sorts them by its column, a slice per turn (no sort key per row and no merge into the
+    sorted order per page while they stream; the tab says "Syncing…" until then).
+    Over rows already shown, each page is compared with them as it arrives and only
     the new and changed rows are kept, to be applied when the list is whole: a failed or
     cancelled sync leaves the table as it was.
     """
@@ -497,6 +520,10 @@ class _PageFeed:
         self._task: asyncio.Task[None] | None = None
         self._upserts: list[Row] = []
         self._names: list[Mapping[str, Any]] = []
+        # Into an empty table the rows go in arrival order; sorted once, at the end.
+        self._ordered_at_end = streaming and hasattr(loader.model, "begin_arrival")
+        if self._ordered_at_end:
+            loader.model.begin_arrival()  # type: ignore[attr-defined]
 
     def add(self, rows: list[Row]) -> None:
         """One page's rows (each row of the list once, again only when it changed)."""
@@ -512,13 +539,15 @@ class _PageFeed:
             self._names.extend(loader.lookups.changed_rows(loader.dataset.name, rows))
 
     async def _drain(self) -> None:
-        """Add the rows waiting, a slice per turn of the loop."""
+        """Add the rows waiting, a slice per turn of the loop; then let the next pages
+        gather for :data:`FEED_INTERVAL_SECONDS`, so the table updates a few times a second
+        rather than once per page."""
         while self._pending:
             if not self.loader._current(self.session):
                 self._pending.clear()
                 return
             self._feed_slice()
-            await asyncio.sleep(0)
+            await asyncio.sleep(0 if self._pending else FEED_INTERVAL_SECONDS)
 
     def _feed_slice(self) -> None:
         pending = self._pending
@@ -538,16 +567,37 @@ class _PageFeed:
         self._slice = max(FEED_MIN_SLICE, min(FEED_MAX_SLICE, wanted))
 
     def close(self) -> None:
-        """Stop feeding (the sync ended otherwise than whole)."""
+        """Stop feeding (the sync ended otherwise than whole); rows that streamed in are
+        put in order at once."""
         self._pending.clear()
         if self._task is not None and not self._task.done():
             self._task.cancel()
+        if self._ordered_at_end and self.loader._current(self.session):
+            self._ordered_at_end = False
+            for _ in self.loader.model.arrival_done_steps():  # type: ignore[attr-defined]
+                pass
+
+    async def _order(self) -> None:
+        """Sort the rows that streamed in by the table's column, a slice per turn."""
+        if not self._ordered_at_end:
+            return
+        self._ordered_at_end = False
+        steps = self.loader.model.arrival_done_steps(  # type: ignore[attr-defined]
+            slice_rows=ORDER_SLICE_ROWS
+        )
+        for _ in steps:
+            settle_garbage()  # each slice's new keys, frozen before a full collection
+            await asyncio.sleep(0)
+            if not self.loader._current(self.session):
+                return
+        settle_garbage()
 
     async def finish(self, keys: list[str]) -> None:
         """The list is whole and committed: add what is left and drop what is gone."""
         loader = self.loader
         model, name = loader.model, loader.dataset.name
         if self._task is not None and not self._task.done():
+            self._task.cancel()  # it waits for pages to gather: none will come now
             await asyncio.wait([self._task])
         await self._drain()
         if not loader._current(self.session):
@@ -565,6 +615,7 @@ class _PageFeed:
         if upserts or gone:
             model.apply_changes(upserts, gone)
             settle_garbage()
+        await self._order()
 
 
 def _nothing_sync() -> None:
