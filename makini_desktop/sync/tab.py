@@ -59,14 +59,12 @@ FEED_SLICE_SECONDS = 0.008
 """How long one slice of arriving rows may take to go into a table (then the loop turns)."""
 FEED_FIRST_SLICE = 200
 """Rows in the first slice, before the cost of a row is known."""
-FEED_MIN_SLICE = 100
-FEED_MAX_SLICE = 5000
+FEED_MIN_SLICE, FEED_MAX_SLICE = 100, 5000
 """Bounds of a slice (rows streaming into an empty table cost a few microseconds each)."""
 FEED_INTERVAL_SECONDS = 0.1
 """While a list streams in, the pages that arrived meanwhile go into the table together at
-most this often: each update costs the table a fixed amount of work besides its rows (a
-repaint of what it shows, the counts), which at a page every few milliseconds was most of
-a first load's time."""
+most this often: each update costs a repaint besides its rows (at a page every few ms,
+most of a first load's time)."""
 FEED_SETTLE_ROWS = 5000
 """Rows added between two garbage settlements (each costs a young-generation walk)."""
 ORDER_SLICE_ROWS = 5000
@@ -582,10 +580,8 @@ class _PageFeed:
         if not self._ordered_at_end:
             return
         self._ordered_at_end = False
-        steps = self.loader.model.arrival_done_steps(  # type: ignore[attr-defined]
-            slice_rows=ORDER_SLICE_ROWS
-        )
-        for _ in steps:
+        model: Any = self.loader.model
+        for _ in model.arrival_done_steps(slice_rows=ORDER_SLICE_ROWS):
             settle_garbage()  # each slice's new keys, frozen before a full collection
             await asyncio.sleep(0)
             if not self.loader._current(self.session):
@@ -607,9 +603,15 @@ class _PageFeed:
             return
         keep = set(keys)
         if loader.feeds_lookups:
+            await asyncio.sleep(0)  # each pass over 100k keys is a few ms: a turn between
+            if not loader._current(self.session):
+                return
             if self._names:
                 loader.lookups.update_rows(name, self._names)
             loader.lookups.retain(name, keep)
+        await asyncio.sleep(0)
+        if not loader._current(self.session):
+            return
         upserts, self._upserts = self._upserts, []
         gone = model.keys_not_in(keep)
         if upserts or gone:
