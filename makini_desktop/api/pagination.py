@@ -90,10 +90,11 @@ class SharedText:
     equal values of later rows are replaced by the kept object (the row is unchanged as a
     value). A field with more than :attr:`MAX_VALUES` distinct values (names, timestamps,
     serial numbers) is not worth it: it is left alone from then on. Fields are learned from
-    the first rows of each page, so a pass over a row only looks at the fields that repeat.
+    the first rows of each page (and forgotten while they are text in under a fifth of a
+    page's rows), so a pass over a page only looks at the fields that repeat.
     """
 
-    MAX_VALUES = 1024
+    MAX_VALUES = 256
     """Distinct values kept per field; a field with more is left alone."""
     MAX_LENGTH = 64
     """Longer texts are never shared (descriptions, notes)."""
@@ -115,19 +116,25 @@ class SharedText:
             return
         limit, longest = self.MAX_VALUES, self.MAX_LENGTH
         full: list[str] = []
+        sparse: list[str] = []
+        rare = len(rows) // 5
         for name, memo in memos.items():
+            keep = memo.setdefault
+            texts = 0
             for row in rows:
                 value = row.get(name)
-                if value.__class__ is not str or len(value) > longest:
-                    continue
-                kept = memo.setdefault(value, value)
-                if kept is not value:
-                    row[name] = kept
+                if value.__class__ is str and len(value) <= longest:
+                    texts += 1
+                    row[name] = keep(value, value)
             if len(memo) > limit:
                 full.append(name)
+            elif texts < rare:  # mostly empty here: learned again if a later page has it
+                sparse.append(name)
         for name in full:
             del memos[name]
             varied.add(name)
+        for name in sparse:
+            del memos[name]
 
 
 def parse_rows(data: Any, shared: SharedText | None = None) -> tuple[list[Row], int]:
