@@ -61,7 +61,7 @@ FEED_FIRST_SLICE = 200
 """Rows in the first slice, before the cost of a row is known."""
 FEED_MIN_SLICE, FEED_MAX_SLICE = 100, 5000
 """Bounds of a slice (rows streaming into an empty table cost a few microseconds each)."""
-FEED_INTERVAL_SECONDS = 0.1
+FEED_INTERVAL_SECONDS = 0.25
 """While a list streams in, the pages that arrived meanwhile go into the table together at
 most this often: each update costs a repaint besides its rows (at a page every few ms,
 most of a first load's time)."""
