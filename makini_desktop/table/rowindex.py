@@ -29,6 +29,7 @@ from collections.abc import Callable, Generator, Iterable
 from types import EllipsisType
 
 from makini_desktop.api import resources as res
+from makini_desktop.table.arrival import ArrivalOrder
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
 from makini_desktop.table.collate import tiebroken
 from makini_desktop.table.compare import changed_rows
@@ -55,7 +56,7 @@ row-by-row inserts."""
 # -- the index --------------------------------------------------------------------------------
 
 
-class RowIndex:
+class RowIndex(ArrivalOrder):
     """The rows of one view, with fast native sorting, search and a building filter.
 
     Rows of the view's dataset that the view does not accept (floors in the Spaces view) are
@@ -125,11 +126,6 @@ class RowIndex:
     @property
     def descending(self) -> bool:
         return self._descending if self._deferred is None else self._deferred[1]
-
-    @property
-    def arriving(self) -> bool:
-        """True between :meth:`begin_arrival` and the end of :meth:`arrival_done_steps`."""
-        return self._deferred is not None
 
     @property
     def building(self) -> str | None:
@@ -427,47 +423,6 @@ class RowIndex:
         if self._version != version:
             return self._resort(column, descending)
         return self._resort(column, descending, out)
-
-    def begin_arrival(self) -> None:
-        """Rows are about to arrive in bulk (a first load into an empty table): until
-        :meth:`arrival_done_steps`, they go in at the end in arrival order, with no sort key
-        computed per row and no merge into the sorted order per page. :attr:`sort_column`
-        still tells the order to come; a sort asked for meanwhile (another column) is made
-        at once and ends this mode: later rows are merged in place again."""
-        if self._deferred is None and self._sort_column >= 0 and not self._ids:
-            self._deferred = (self._sort_column, self._descending)
-            self._sort_column, self._descending = -1, False
-            self._key_cache, self._keys = {}, []
-
-    def arrival_done_steps(
-        self, *, slice_rows: int = KEY_SLICE_ROWS
-    ) -> Generator[None, None, Plan]:
-        """The rows are in: sort them by the order wanted, in slices (see :meth:`sort_steps`),
-        a generator that yields between slices and returns the plan. A sort the user asked
-        for meanwhile wins (the plan is then empty)."""
-        wanted = self._deferred
-        if wanted is None:
-            return Plan()
-        steps = self._sort_steps(wanted[0], wanted[1], slice_rows)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                self._deferred = None
-                plan: Plan = done.value
-                return plan
-            yield
-            if self._deferred is not wanted:
-                return Plan()
-
-    def _keep_deferred(self, column: int, descending: bool) -> bool:
-        """While rows arrive: True for the order wanted already; another ends the mode."""
-        if self._deferred is None:
-            return False
-        if self._deferred == (column, descending):
-            return True
-        self._deferred = None
-        return False
 
     def _resort(self, column: int, descending: bool, new_order: list[int] | None = None) -> Plan:
         old_visible = self.visible
