@@ -18,9 +18,11 @@ importable from here too. Nothing here imports Qt; the GUI and the CLI both sit 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import random
 import ssl
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -52,6 +54,7 @@ from makini_desktop.api.pagination import (
     Page,
     PageWalker,
     Row,
+    SharedText,
     WalkTally,
     parse_rows,
 )
@@ -93,6 +96,22 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def _remember_no_sniffio() -> None:
+    """Make httpcore's question "is sniffio installed?" cheap when it is not.
+
+    httpcore tries ``import sniffio`` every time it creates a lock or an event (several per
+    request), and a failed import is not remembered: each one searched every ``sys.path``
+    entry again (a stat per entry; 10,000 searches and ~7 s of a profiled first load, all
+    on the event-loop thread). A ``None`` in ``sys.modules`` makes the same ImportError
+    instant, so httpcore takes the same asyncio path it takes today.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]  # the import system's "absent"
+
+
+_remember_no_sniffio()
 
 DEFAULT_DEADLINE_SECONDS = 90.0
 """The most one request may take, body included (httpx's read timeout only bounds the gap
@@ -168,6 +187,8 @@ class MakiniClient(WriteCalls):
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self.per_page = max(1, min(per_page, res.MAX_PER_PAGE))
+        # The repeated values of every list this client walks, one object each.
+        self._shared_text = SharedText()
         self.concurrency = max(1, concurrency)
         self.max_pages = max_pages
         self.stats = ClientStats()
@@ -429,6 +450,7 @@ class MakiniClient(WriteCalls):
             # Pages that arrived early wait; bound it so memory stays flat on huge lists.
             lookahead=self.concurrency * 4,
             window=lambda: self._limiter.size + 1,
+            shared=self._shared_text,
         )
         return walker.walk(path, params)
 

@@ -31,6 +31,7 @@ __all__ = [
     "Page",
     "PageWalker",
     "Row",
+    "SharedText",
     "WalkTally",
     "parse_rows",
 ]
@@ -80,10 +81,68 @@ class Page:
     filtered: int = 0
 
 
-def parse_rows(data: Any) -> tuple[list[Row], int]:
+class SharedText:
+    """One ``str`` object for the equal values of a field whose values repeat across rows.
+
+    JSON decoding makes a new string for every value, so 100,000 assets hold 100,000 copies
+    of their building's key, their category and their criticality (about 40 MB of a large
+    portfolio's rows). For each top-level text field, the values seen so far are kept;
+    equal values of later rows are replaced by the kept object (the row is unchanged as a
+    value). A field with more than :attr:`MAX_VALUES` distinct values (names, timestamps,
+    serial numbers) is not worth it: it is left alone from then on. Fields are learned from
+    the first rows of each page (and forgotten while they are text in under a fifth of a
+    page's rows), so a pass over a page only looks at the fields that repeat.
+    """
+
+    MAX_VALUES = 256
+    """Distinct values kept per field; a field with more is left alone."""
+    MAX_LENGTH = 64
+    """Longer texts are never shared (descriptions, notes)."""
+    LEARN_ROWS = 2
+    """Rows of each page whose fields are looked at for new repeating fields."""
+
+    def __init__(self) -> None:
+        self._memos: dict[str, dict[str, str]] = {}
+        self._varied: set[str] = {res.F_KEY}  # fields left alone (a key never repeats)
+
+    def share(self, rows: list[Row]) -> None:
+        """Replace the repeated values of ``rows`` by shared objects, in place."""
+        memos, varied = self._memos, self._varied
+        for row in rows[:self.LEARN_ROWS]:
+            for name, value in row.items():
+                if value.__class__ is str and name not in memos and name not in varied:
+                    memos[name] = {}
+        if not memos:
+            return
+        limit, longest = self.MAX_VALUES, self.MAX_LENGTH
+        full: list[str] = []
+        sparse: list[str] = []
+        rare = len(rows) // 5
+        for name, memo in memos.items():
+            keep = memo.setdefault
+            texts = 0
+            for row in rows:
+                value = row.get(name)
+                if value.__class__ is str and len(value) <= longest:
+                    texts += 1
+                    row[name] = keep(value, value)
+            if len(memo) > limit:
+                full.append(name)
+            elif texts < rare:  # mostly empty here: learned again if a later page has it
+                sparse.append(name)
+        for name in full:
+            del memos[name]
+            varied.add(name)
+        for name in sparse:
+            del memos[name]
+
+
+def parse_rows(data: Any, shared: SharedText | None = None) -> tuple[list[Row], int]:
     """Records from a list payload: objects with a key are kept whole; others are counted.
 
     A key that is not a string (a number, say) is kept as its text, since keys are opaque.
+    With ``shared``, equal values of repeating fields become one object (see
+    :class:`SharedText`).
     """
     if not isinstance(data, list):
         return [], 0 if data is None else 1
@@ -100,6 +159,8 @@ def parse_rows(data: Any) -> tuple[list[Row], int]:
         if not isinstance(key, str):
             item[res.F_KEY] = str(key)
         rows.append(item)
+    if shared is not None:
+        shared.share(rows)
     return rows, skipped
 
 
@@ -142,6 +203,7 @@ class PageWalker:
             memory on huge lists).
         window: how many pages may be in flight now (the client's concurrency window,
             read at every launch because a 429 shrinks it).
+        shared: shares the repeated values of the rows (see :class:`SharedText`).
     """
 
     def __init__(
@@ -152,8 +214,10 @@ class PageWalker:
         max_pages: int,
         lookahead: int,
         window: Callable[[], int],
+        shared: SharedText | None = None,
     ) -> None:
         self._request = request
+        self._shared = shared
         self.per_page = per_page
         self.max_pages = max_pages
         self._lookahead = lookahead
@@ -179,7 +243,7 @@ class PageWalker:
                 f"({_describe_data(doc)}), so the list was not loaded.",
                 request_id=request_id, method="GET", path=path,
             )
-        rows, skipped = parse_rows(data)
+        rows, skipped = parse_rows(data, self._shared)
         info = page_info(doc)
         page = Page(
             rows=rows,

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import sys
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -30,6 +28,7 @@ from makini_desktop.api import resources as res
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.redact import scrub
 from makini_desktop.store.cache import CacheError
+from makini_desktop.sync.page_feed import FEED_SLICE_SECONDS, PageFeed, settle_garbage
 from makini_desktop.sync.repository import Progress, SyncResult
 from makini_desktop.sync.session import Session
 from makini_desktop.sync.tab_status import SETTLED, Phase, TabStatus
@@ -55,16 +54,8 @@ CACHE_STAGE_CHUNK = 2000
 """Cached rows read and staged per later step when the table stages them (then placed with
 one sort at the end): staging has no fixed cost per step, so smaller steps only shorten
 each pause of the loop."""
-FEED_SLICE_SECONDS = 0.008
-"""How long one slice of arriving rows may take to go into a table (then the loop turns)."""
-FEED_FIRST_SLICE = 200
-"""Rows in the first slice, before the cost of a row is known."""
-FEED_MIN_SLICE = 100
-FEED_MAX_SLICE = 2000
-"""Bounds of a slice: a merge into a sorted table costs a copy of its order per slice, and
-fewer rows than ``BULK_INSERT_ROWS`` would go in (and be painted) one insert at a time."""
-FEED_SETTLE_ROWS = 2000
-"""Rows added between two garbage settlements (each costs a young-generation walk)."""
+PROGRESS_INTERVAL_SECONDS = 0.25
+"""How often a tab's "Syncing — page N of M" may change (the first and last pages always)."""
 NAMES_CHUNK = 2000
 """Cached rows read per step when only their names are needed."""
 
@@ -118,21 +109,6 @@ def report_unexpected(exc: BaseException) -> None:
     which the app routes to its crash dialog)."""
     log.error("unexpected %s in a load", type(exc).__name__)
     sys.excepthook(type(exc), exc, exc.__traceback__)
-
-
-def settle_garbage() -> None:
-    """Keep Python's cyclic garbage collector from freezing the UI on long lists.
-
-    A full collection walks every tracked object; with 100k rows held, one takes hundreds of
-    milliseconds, and CPython starts one each time the heap grew by a quarter - several
-    times during a first load. After each chunk of rows is stored, the young generations
-    are collected (cheap) and everything that survived is frozen (``gc.freeze``), so full
-    collections only ever walk what is new. Rows are plain JSON trees without reference
-    cycles: frozen or not, they are freed by reference counting when a refresh or a
-    connection switch drops them.
-    """
-    gc.collect(1)
-    gc.freeze()
 
 
 def _always() -> bool:
@@ -353,23 +329,33 @@ class TabLoader:
         self._set_status(TabStatus(Phase.SYNCING, synced_at=synced_at))
         self.workspace.tab_busy_changed()
 
-        feed = _PageFeed(self, session, streaming)
+        feed = PageFeed(self, session, streaming)
         try:
             return await self._sync_into(feed, session, me, full=full, synced_at=synced_at)
         finally:
             feed.close()  # a sync that failed or was cancelled feeds nothing more
 
     async def _sync_into(
-        self, feed: _PageFeed, session: Session, me: asyncio.Task[Any] | None, *,
+        self, feed: PageFeed, session: Session, me: asyncio.Task[Any] | None, *,
         full: bool, synced_at: datetime | None,
     ) -> SyncResult | None:
         repo = session.repository(self.dataset.name)
 
+        said = 0.0
+
         def on_page(rows: list[Row], progress: Progress) -> None:
+            nonlocal said
             if not self._current(session):
                 return
             feed.add(rows)
-            self._set_status(replace(self.status, progress=progress))
+            # "Syncing — page N of M" a few times a second, not per page: each change of
+            # the label costs the window a relayout and a repaint.
+            now = time.monotonic()
+            if progress.page <= 1 or progress.page == progress.last_page or (
+                now - said >= PROGRESS_INTERVAL_SECONDS
+            ):
+                said = now
+                self._set_status(replace(self.status, progress=progress))
 
         try:
             result = await repo.refresh(full=full, on_page=on_page)
@@ -474,97 +460,6 @@ class TabLoader:
     def _set_status(self, status: TabStatus) -> None:
         self.status = status
         self.on_status()
-
-
-class _PageFeed:
-    """A full sync's pages on their way into one tab's table (and the lookups).
-
-    Into an empty table (``streaming``) rows are added by a task of their own, in slices of
-    about :data:`FEED_SLICE_SECONDS` with a turn of the loop between them, so the user sees
-    them arrive while the next pages are fetched and staged, and no page waits for the
-    table. Over rows already shown, each page is compared with them as it arrives and only
-    the new and changed rows are kept, to be applied when the list is whole: a failed or
-    cancelled sync leaves the table as it was.
-    """
-
-    def __init__(self, loader: TabLoader, session: Session, streaming: bool) -> None:
-        self.loader = loader
-        self.session = session
-        self.streaming = streaming
-        self._pending: deque[Row] = deque()
-        self._slice = FEED_FIRST_SLICE
-        self._unsettled = 0
-        self._task: asyncio.Task[None] | None = None
-        self._upserts: list[Row] = []
-        self._names: list[Mapping[str, Any]] = []
-
-    def add(self, rows: list[Row]) -> None:
-        """One page's rows (each row of the list once, again only when it changed)."""
-        loader = self.loader
-        if self.streaming:
-            self._pending.extend(rows)
-            if self._task is None or self._task.done():
-                self._task = asyncio.ensure_future(self._drain())
-            return
-        # What the new list no longer has comes from its keys at the end (finish()).
-        self._upserts.extend(loader.model.changed_rows(rows))
-        if loader.feeds_lookups:
-            self._names.extend(loader.lookups.changed_rows(loader.dataset.name, rows))
-
-    async def _drain(self) -> None:
-        """Add the rows waiting, a slice per turn of the loop."""
-        while self._pending:
-            if not self.loader._current(self.session):
-                self._pending.clear()
-                return
-            self._feed_slice()
-            await asyncio.sleep(0)
-
-    def _feed_slice(self) -> None:
-        pending = self._pending
-        n = min(len(pending), self._slice)
-        rows = [pending.popleft() for _ in range(n)]
-        started = time.perf_counter()
-        self.loader._feed(rows, replace_all=False)
-        self._unsettled += n
-        if self._unsettled >= FEED_SETTLE_ROWS or not pending:
-            self._unsettled = 0
-            settle_garbage()
-        spent = time.perf_counter() - started
-        # Rows cost more as the table grows (and on a busy machine): size the next slice
-        # by what this one cost.
-        per_row = spent / n if n else 0.0
-        wanted = int(FEED_SLICE_SECONDS / per_row) if per_row > 0 else FEED_MAX_SLICE
-        self._slice = max(FEED_MIN_SLICE, min(FEED_MAX_SLICE, wanted))
-
-    def close(self) -> None:
-        """Stop feeding (the sync ended otherwise than whole)."""
-        self._pending.clear()
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-
-    async def finish(self, keys: list[str]) -> None:
-        """The list is whole and committed: add what is left and drop what is gone."""
-        loader = self.loader
-        model, name = loader.model, loader.dataset.name
-        if self._task is not None and not self._task.done():
-            await asyncio.wait([self._task])
-        await self._drain()
-        if not loader._current(self.session):
-            return
-        if self.streaming and model.total == 0 and not keys:
-            loader._feed([], replace_all=True)  # an empty list: the table says so
-            return
-        keep = set(keys)
-        if loader.feeds_lookups:
-            if self._names:
-                loader.lookups.update_rows(name, self._names)
-            loader.lookups.retain(name, keep)
-        upserts, self._upserts = self._upserts, []
-        gone = model.keys_not_in(keep)
-        if upserts or gone:
-            model.apply_changes(upserts, gone)
-            settle_garbage()
 
 
 def _nothing_sync() -> None:

@@ -29,8 +29,10 @@ from collections.abc import Callable, Generator, Iterable
 from types import EllipsisType
 
 from makini_desktop.api import resources as res
+from makini_desktop.table.arrival import ArrivalOrder
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
 from makini_desktop.table.collate import tiebroken
+from makini_desktop.table.compare import changed_rows
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.ordering import display_key, display_order, display_order_steps, merged
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
@@ -54,7 +56,7 @@ row-by-row inserts."""
 # -- the index --------------------------------------------------------------------------------
 
 
-class RowIndex:
+class RowIndex(ArrivalOrder):
     """The rows of one view, with fast native sorting, search and a building filter.
 
     Rows of the view's dataset that the view does not accept (floors in the Spaces view) are
@@ -95,6 +97,8 @@ class RowIndex:
 
         self._sort_column = -1
         self._descending = False
+        # The order wanted while rows arrive in bulk in arrival order (begin_arrival).
+        self._deferred: tuple[int, bool] | None = None
         # Sort keys by row id, per column sorted by so far (the latest few): sorting again
         # by a column costs only the sort. _keys is the current sort column's list.
         self._key_cache: dict[int, list[SortKey]] = {}
@@ -116,12 +120,12 @@ class RowIndex:
 
     @property
     def sort_column(self) -> int:
-        """The column sorted by; -1 for arrival order."""
-        return self._sort_column
+        """The column sorted by (or to be, once rows stop arriving); -1 for arrival order."""
+        return self._sort_column if self._deferred is None else self._deferred[0]
 
     @property
     def descending(self) -> bool:
-        return self._descending
+        return self._descending if self._deferred is None else self._deferred[1]
 
     @property
     def building(self) -> str | None:
@@ -141,43 +145,17 @@ class RowIndex:
         return [k for k in self._ids if k not in seen]
 
     def changed_rows(self, rows: Iterable[Row], seen: set[str] | None = None) -> list[Row]:
-        """The rows of a new list that are new or changed (by ``updatedAt``).
-
-        The keys of every row of the view are added to ``seen``, when given. A row equal to
-        the one held replaces it silently (nothing to repaint), so the index keeps the newest
-        objects.
-        Together with :meth:`keys_not_in` this lets a caller compare a long list in slices.
-        """
-        upserts: list[Row] = []
-        ids = self._ids
-        held = self.rows
-        accepts = self.view.accepts
-        for row in rows:
-            raw = row.get(res.F_KEY)
-            if raw is None or not accepts(row):
-                continue
-            key = str(raw)
-            if seen is not None:
-                seen.add(key)
-            rid = ids.get(key)
-            if rid is None:
-                upserts.append(row)
-                continue
-            old = held[rid]
-            if old is row:
-                continue
-            assert old is not None  # a key held is a live row
-            old_stamp, new_stamp = old.get(res.F_UPDATED), row.get(res.F_UPDATED)
-            if old_stamp != new_stamp or (new_stamp is None and old != row):
-                upserts.append(row)
-            else:
-                held[rid] = row
-        return upserts
+        """The rows of a new list that are new or changed (by ``updatedAt``); see
+        :func:`~.compare.changed_rows` (a row equal to the one held replaces it silently)."""
+        return changed_rows(self._ids, self.rows, self.view.accepts, rows, seen)
 
     # -- filling ------------------------------------------------------------------------------
 
     def replace(self, rows: Iterable[Row]) -> Plan:
         """Hold exactly ``rows``, from scratch (a reset)."""
+        if self._deferred is not None:  # the rows arriving are replaced: sort as wanted
+            (self._sort_column, self._descending), self._deferred = self._deferred, None
+            self._key_cache[self._sort_column] = []
         self.rows = []
         self._ids = {}
         self._search.clear()
@@ -389,7 +367,7 @@ class RowIndex:
         The sort is stable: rows that tie keep the order they had (sorting by building after
         sorting by name groups each building's rows by name, as in a file manager).
         """
-        if column >= len(self.columns):
+        if column >= len(self.columns) or self._keep_deferred(column, descending):
             return Plan()
         # Rows are kept in order as they arrive, so the same sort again has nothing to do
         # (QTableView asks twice per header click).
@@ -413,9 +391,14 @@ class RowIndex:
         generator early leaves the index as it was; if rows change meanwhile, the last step
         sorts them in one go.
         """
-        if column >= len(self.columns) or (column, descending) == (
-            self._sort_column, self._descending
-        ):
+        if column >= len(self.columns) or self._keep_deferred(column, descending):
+            return Plan()
+        return (yield from self._sort_steps(column, descending, slice_rows))
+
+    def _sort_steps(
+        self, column: int, descending: bool, slice_rows: int
+    ) -> Generator[None, None, Plan]:
+        if (column, descending) == (self._sort_column, self._descending):
             return Plan()
         if column < 0:
             return self._resort(column, descending)

@@ -347,6 +347,17 @@ class ResourceTableModel(QAbstractTableModel):
         plan = yield from self.row_index.place_staged_steps(slice_rows=slice_rows)
         self._emit(plan)
 
+    def begin_arrival(self) -> None:
+        """Rows are about to stream into this empty model: they go in at the end, in
+        arrival order, until :meth:`arrival_done_steps` sorts them (see
+        :meth:`RowIndex.begin_arrival`)."""
+        self.row_index.begin_arrival()
+
+    def arrival_done_steps(self, *, slice_rows: int = KEY_SLICE_ROWS) -> Iterator[None]:
+        """The streamed rows are in: sort them by :attr:`sort_column` a slice per step (a
+        generator); the rows are reordered in the last step."""
+        self._emit((yield from self.row_index.arrival_done_steps(slice_rows=slice_rows)))
+
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
         """Apply an incremental change set: changed or new rows, and deleted keys.
 

@@ -242,3 +242,32 @@ def test_links_next_without_page_numbers_that_repeat_the_same_rows_are_caught():
         run(_collect(client))
     assert info.value.code == "PAGINATION_STALLED"
     assert len(rec.requests) == 2
+
+
+def test_shared_text_makes_repeated_values_one_object_and_keeps_rows_equal():
+    """Across pages, equal values of a repeating field are one object; keys, long texts and
+    fields with too many distinct values are left as they were; no row changes value."""
+    import copy
+    import json
+
+    from makini_desktop.api.pagination import SharedText
+
+    def page(start: int) -> list[dict[str, object]]:
+        text = json.dumps([
+            {"key": f"K{i}", "status": ("open", "closed")[i % 2], "serial": f"S{i}",
+             "notes": "x" * 100, "extra": {"nested": "open"}, "n": i}
+            for i in range(start, start + 100)
+        ])
+        return json.loads(text)  # fresh string objects, as from the wire
+
+    shared = SharedText()
+    pages = [page(p * 100) for p in range(15)]
+    before = copy.deepcopy(pages)
+    for rows in pages:
+        parse_rows(rows, shared)
+    assert pages == before
+    rows = [r for p in pages for r in p]
+    assert len({id(r["status"]) for r in rows}) == 2
+    assert len({id(r["notes"]) for r in rows}) == len(rows)  # long: never shared
+    assert len({id(r["key"]) for r in rows}) == len(rows)
+    assert SharedText.MAX_VALUES < 1500 and "serial" not in shared._memos  # too varied
