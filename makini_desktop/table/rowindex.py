@@ -26,7 +26,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 from collections.abc import Callable, Generator, Iterable
-from types import EllipsisType
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.arrival import ArrivalOrder
@@ -34,9 +33,10 @@ from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
 from makini_desktop.table.collate import tiebroken
 from makini_desktop.table.compare import changed_rows
 from makini_desktop.table.lookups import Lookups
+from makini_desktop.table.narrowing import Narrowing
 from makini_desktop.table.ordering import display_key, display_order, display_order_steps, merged
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
-from makini_desktop.table.query import Query, parse
+from makini_desktop.table.query import Query
 from makini_desktop.table.search import SearchText
 from makini_desktop.table.staging import display_order_in_pieces
 
@@ -44,8 +44,6 @@ KEY_SLICE_ROWS = 10_000
 """Rows whose sort keys are computed between two turns of the event loop."""
 KEY_CACHE_COLUMNS = 4
 """Columns whose sort keys are kept (each costs a list of keys as long as the rows)."""
-SEARCH_SLICE_ROWS = 20_000
-"""Rows a search filters between two turns of the event loop (a few ms of work)."""
 BULK_CHANGE_ROWS = 2000
 """Above this many changed rows, a change set resets the view instead of row steps."""
 BULK_INSERT_ROWS = 64
@@ -56,7 +54,7 @@ row-by-row inserts."""
 # -- the index --------------------------------------------------------------------------------
 
 
-class RowIndex(ArrivalOrder):
+class RowIndex(ArrivalOrder, Narrowing):
     """The rows of one view, with fast native sorting, search and a building filter.
 
     Rows of the view's dataset that the view does not accept (floors in the Spaces view) are
@@ -460,92 +458,7 @@ class RowIndex(ArrivalOrder):
             return sorted(ids)  # arrival order
         return display_order(ids, self._keys, self._descending)
 
-    # -- searching and filtering --------------------------------------------------------------
-
-    def search(self, text: str) -> Plan:
-        """Show only rows where every word of ``text`` appears in some searchable column."""
-        return _run(self.search_steps(text, slice_rows=0))
-
-    def search_steps(
-        self, text: str, *, slice_rows: int = SEARCH_SLICE_ROWS
-    ) -> Generator[None, None, Plan]:
-        """:meth:`search` in slices: a generator that yields after each slice of rows.
-
-        The index changes only after the last slice, so a caller can run the slices on its
-        event loop and simply drop the generator when the user types again. If the rows
-        changed meanwhile (a page arrived), the last step filters again in one go, so the
-        result is never stale. The generator returns its plan.
-
-        Args:
-            text: the search text.
-            slice_rows: rows per slice; 0 for a single slice.
-        """
-        query = " ".join(text.split())
-        if query == self._query:
-            return Plan()
-        terms = parse(query, self._search.headings())
-        # Typing one more letter of a word can only narrow the result: filter what is shown.
-        narrowing = terms.narrows(self._terms)
-        base = self.visible if narrowing else self._order
-        version = self._version
-        step = slice_rows if slice_rows > 0 else max(1, len(base))
-        if slice_rows > 0 and terms:  # texts not yet computed, in slices
-            yield from self._search.prepare_steps(base, query=terms, rows=self.rows)
-        shown: list[int] = []
-        for start in range(0, len(base), step):
-            shown.extend(self._filter(base[start:start + step], terms=terms,
-                                      skip_building=narrowing))
-            if start + step < len(base):
-                yield
-        self._query = query
-        self._terms = terms
-        self._search.forget_matches(keep=terms)
-        if self._version != version:
-            shown = self._filter(self._order)
-        self.visible = shown if shown is not self._order else list(shown)
-        self._version += 1
-        return Plan([Reset(list(self.visible))], counts_changed=True)
-
-    def set_row_filter(self, row_filter: Callable[[Row], bool] | None) -> Plan:
-        """Show only rows that pass ``row_filter`` too (None: no such filter)."""
-        return _run(self.row_filter_steps(row_filter, slice_rows=0))
-
-    def row_filter_steps(
-        self, row_filter: Callable[[Row], bool] | None, *, slice_rows: int = SEARCH_SLICE_ROWS
-    ) -> Generator[None, None, Plan]:
-        """:meth:`set_row_filter` in slices, as :meth:`search_steps` (same guarantees)."""
-        base, version = self._order, self._version
-        step, shown = slice_rows if slice_rows > 0 else max(1, len(base)), []
-        for start in range(0, len(base), step):
-            shown.extend(self._filter(base[start:start + step], row_filter=row_filter))
-            if start + step < len(base):
-                yield
-        self._row_filter = row_filter
-        self.visible = shown if self._version == version else self._filter(self._order)
-        self._version += 1
-        return Plan([Reset(list(self.visible))], counts_changed=True)
-
-    def set_building(self, site_key: str | None) -> Plan:
-        """Show only rows of one building (None: every building)."""
-        if site_key == self._building:
-            return Plan()
-        self._building = site_key
-        return self._refilter()
-
-    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> Plan:
-        """Show only rows ``predicate`` accepts, beside the other filters (None: no
-        criterion); a saved view's criteria that no filter box offers (table/criteria.py)."""
-        if predicate is None and self._criterion is None:
-            return Plan()
-        self._criterion = predicate
-        return self._refilter()
-
-    def set_searchable_columns(self, columns: Iterable[int]) -> Plan:
-        """The columns a search looks at (the visible ones); recomputes every row's text."""
-        if not self._search.set_columns(columns, self.rows):
-            return Plan()
-        self._terms = parse(self._query, self._search.headings())  # field: names shown ones
-        return self._refilter() if self._terms else Plan()
+    # -- searching and filtering: table/narrowing.py's Narrowing -------------------------
 
     def lookups_changed(self, dataset: str) -> Plan:
         """Names of ``dataset`` changed: resort, refilter or repaint what shows them."""
@@ -571,38 +484,6 @@ class RowIndex(ArrivalOrder):
             last = len(self.visible) - 1
             plan.steps.extend(Changed(0, last, col) for col in cols)
         return plan
-
-    def _refilter(self) -> Plan:
-        self.visible = self._filter(self._order)
-        self._version += 1
-        return Plan([Reset(list(self.visible))], counts_changed=True)
-
-    def _passes(self, rid: int) -> bool:
-        return bool(self._filter([rid]))
-
-    def _filter(
-        self,
-        ids: list[int],
-        *,
-        terms: Query | None = None,
-        skip_building: bool = False,
-        row_filter: Callable[[Row], bool] | None | EllipsisType = ...,
-    ) -> list[int]:
-        """The ids of ``ids`` that pass the building and row filters and every search term."""
-        if self._building is not None and not skip_building:
-            site = self._site
-            building = self._building
-            ids = [i for i in ids if site[i] == building]
-        passes, rows = self._row_filter if row_filter is ... else row_filter, self.rows
-        if passes is not None and not skip_building:
-            ids = [i for i in ids if passes(rows[i])]  # type: ignore[arg-type]  # live ids
-        if self._criterion is not None and not skip_building:
-            rows, accepts = self.rows, self._criterion
-            ids = [i for i in ids if accepts(rows[i])]  # type: ignore[arg-type]  # live ids
-        terms = self._terms if terms is None else terms
-        if not terms:
-            return ids if ids is not self._order else list(ids)
-        return self._search.matching(ids, terms, self.rows)
 
     # -- storing ------------------------------------------------------------------------------
 
@@ -630,13 +511,3 @@ class RowIndex(ArrivalOrder):
         self._site[rid] = None if site is None else str(site)
         for col, keys in self._key_cache.items():
             keys[rid] = self._keyers[col](row)
-
-
-def _run(steps: Generator[None, None, Plan]) -> Plan:
-    """Run a generator of steps to its end in one go; its plan."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            plan: Plan = done.value
-            return plan

@@ -34,13 +34,13 @@ from PySide6.QtWidgets import QApplication, QStyle
 from makini_desktop.api import resources as res
 from makini_desktop.table import lookups as plain_lookups
 from makini_desktop.table.cells import TOOLTIP_MIN_CHARS, Row, SortKey, count_label
+from makini_desktop.table.narrowing import SEARCH_SLICE_ROWS
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
 from makini_desktop.table.rowindex import (
     BULK_CHANGE_ROWS,
     BULK_INSERT_ROWS,
     KEY_CACHE_COLUMNS,
     KEY_SLICE_ROWS,
-    SEARCH_SLICE_ROWS,
     RowIndex,
 )
 

@@ -1,0 +1,167 @@
+"""What a :class:`~.rowindex.RowIndex` shows of its rows: search, building, filters.
+
+:class:`Narrowing` is the part of the row index that narrows its order (``_order``, every
+live row in sort order) to :attr:`visible`, the rows shown: the building filter, the filter
+boxes' row filter (:mod:`~.filters`), a saved view's own criterion (:mod:`~.criteria`) and
+the search terms (:mod:`~.query`, matched by :class:`~.search.SearchText`). Long filters run
+in slices (``*_steps`` generators) between which a caller turns its event loop; the index
+changes only after the last slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from types import EllipsisType
+
+from makini_desktop.table.cells import Row
+from makini_desktop.table.plan import Plan, Reset
+from makini_desktop.table.query import Query, parse
+from makini_desktop.table.search import SearchText
+
+__all__ = ["SEARCH_SLICE_ROWS", "Narrowing", "run_steps"]
+
+SEARCH_SLICE_ROWS = 20_000
+"""Rows a search filters between two turns of the event loop (a few ms of work)."""
+
+
+class Narrowing:
+    """Search and filters of a :class:`~.rowindex.RowIndex` (a mixin of it)."""
+
+    rows: list[Row | None]
+    visible: list[int]
+    _order: list[int]
+    _version: int
+    _query: str
+    _terms: Query
+    _search: SearchText
+    _row_filter: Callable[[Row], bool] | None
+    _criterion: Callable[[Row], bool] | None
+    _building: str | None
+    _site: list[str | None]
+
+    def search(self, text: str) -> Plan:
+        """Show only rows where every word of ``text`` appears in some searchable column."""
+        return run_steps(self.search_steps(text, slice_rows=0))
+
+    def search_steps(
+        self, text: str, *, slice_rows: int = SEARCH_SLICE_ROWS
+    ) -> Generator[None, None, Plan]:
+        """:meth:`search` in slices: a generator that yields after each slice of rows.
+
+        The index changes only after the last slice, so a caller can run the slices on its
+        event loop and simply drop the generator when the user types again. If the rows
+        changed meanwhile (a page arrived), the last step filters again in one go, so the
+        result is never stale. The generator returns its plan.
+
+        Args:
+            text: the search text.
+            slice_rows: rows per slice; 0 for a single slice.
+        """
+        query = " ".join(text.split())
+        if query == self._query:
+            return Plan()
+        terms = parse(query, self._search.headings())
+        # Typing one more letter of a word can only narrow the result: filter what is shown.
+        narrowing = terms.narrows(self._terms)
+        base = self.visible if narrowing else self._order
+        version = self._version
+        step = slice_rows if slice_rows > 0 else max(1, len(base))
+        if slice_rows > 0 and terms:  # texts not yet computed, in slices
+            yield from self._search.prepare_steps(base, query=terms, rows=self.rows)
+        shown: list[int] = []
+        for start in range(0, len(base), step):
+            shown.extend(self._filter(base[start:start + step], terms=terms,
+                                      skip_building=narrowing))
+            if start + step < len(base):
+                yield
+        self._query = query
+        self._terms = terms
+        self._search.forget_matches(keep=terms)
+        if self._version != version:
+            shown = self._filter(self._order)
+        self.visible = shown if shown is not self._order else list(shown)
+        self._version += 1
+        return Plan([Reset(list(self.visible))], counts_changed=True)
+
+    def set_row_filter(self, row_filter: Callable[[Row], bool] | None) -> Plan:
+        """Show only rows that pass ``row_filter`` too (None: no such filter)."""
+        return run_steps(self.row_filter_steps(row_filter, slice_rows=0))
+
+    def row_filter_steps(
+        self, row_filter: Callable[[Row], bool] | None, *, slice_rows: int = SEARCH_SLICE_ROWS
+    ) -> Generator[None, None, Plan]:
+        """:meth:`set_row_filter` in slices, as :meth:`search_steps` (same guarantees)."""
+        base, version = self._order, self._version
+        step, shown = slice_rows if slice_rows > 0 else max(1, len(base)), []
+        for start in range(0, len(base), step):
+            shown.extend(self._filter(base[start:start + step], row_filter=row_filter))
+            if start + step < len(base):
+                yield
+        self._row_filter = row_filter
+        self.visible = shown if self._version == version else self._filter(self._order)
+        self._version += 1
+        return Plan([Reset(list(self.visible))], counts_changed=True)
+
+    def set_building(self, site_key: str | None) -> Plan:
+        """Show only rows of one building (None: every building)."""
+        if site_key == self._building:
+            return Plan()
+        self._building = site_key
+        return self._refilter()
+
+    def set_criterion(self, predicate: Callable[[Row], bool] | None) -> Plan:
+        """Show only rows ``predicate`` accepts, beside the other filters (None: no
+        criterion); a saved view's criteria that no filter box offers (table/criteria.py)."""
+        if predicate is None and self._criterion is None:
+            return Plan()
+        self._criterion = predicate
+        return self._refilter()
+
+    def set_searchable_columns(self, columns: Iterable[int]) -> Plan:
+        """The columns a search looks at (the visible ones); recomputes every row's text."""
+        if not self._search.set_columns(columns, self.rows):
+            return Plan()
+        self._terms = parse(self._query, self._search.headings())  # field: names shown ones
+        return self._refilter() if self._terms else Plan()
+
+    def _refilter(self) -> Plan:
+        self.visible = self._filter(self._order)
+        self._version += 1
+        return Plan([Reset(list(self.visible))], counts_changed=True)
+
+    def _passes(self, rid: int) -> bool:
+        return bool(self._filter([rid]))
+
+    def _filter(
+        self,
+        ids: list[int],
+        *,
+        terms: Query | None = None,
+        skip_building: bool = False,
+        row_filter: Callable[[Row], bool] | None | EllipsisType = ...,
+    ) -> list[int]:
+        """The ids of ``ids`` that pass the building and row filters and every search term."""
+        if self._building is not None and not skip_building:
+            site = self._site
+            building = self._building
+            ids = [i for i in ids if site[i] == building]
+        passes, rows = self._row_filter if row_filter is ... else row_filter, self.rows
+        if passes is not None and not skip_building:
+            ids = [i for i in ids if passes(rows[i])]  # type: ignore[arg-type]  # live ids
+        if self._criterion is not None and not skip_building:
+            rows, accepts = self.rows, self._criterion
+            ids = [i for i in ids if accepts(rows[i])]  # type: ignore[arg-type]  # live ids
+        terms = self._terms if terms is None else terms
+        if not terms:
+            return ids if ids is not self._order else list(ids)
+        return self._search.matching(ids, terms, self.rows)
+
+
+def run_steps(steps: Generator[None, None, Plan]) -> Plan:
+    """Run a generator of steps to its end in one go; its plan."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            plan: Plan = done.value
+            return plan
