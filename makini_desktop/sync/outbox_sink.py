@@ -44,13 +44,7 @@ class OverlaySink:
 
     def _active(self) -> Outbox | None:
         box = self._outbox()
-        if box is None:
-            return None
-        if not box.confirmed and not any(
-            c.dataset == self.dataset and c.pending for c in box.changes()
-        ):
-            return None
-        return box
+        return box if box is not None and box.has_overlay(self.dataset) else None
 
     def _shown(self, rows: Iterable[Row], *, with_new: bool = False) -> list[Row]:
         box = self._active()
@@ -82,6 +76,10 @@ class OverlaySink:
 
     def append_rows(self, rows: Iterable[Row]) -> None:
         self.inner.append_rows(self._shown(rows))
+
+    def stage_rows(self, rows: Iterable[Row]) -> None:
+        """Cached rows held to be shown (a start from the cache) take the overlay too."""
+        self.inner.stage_rows(self._shown(rows))
 
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
         keep = [k for k in deleted_keys if not self._held(str(k))]

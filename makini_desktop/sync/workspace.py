@@ -112,8 +112,13 @@ class Workspace:
         alive: Callable[[], bool] = _always,
     ) -> None:
         self.lookups = lookups
+        self.outboxes = OutboxLink()  # the active connection's changes on their way
+        # A list the user changes reaches its model through the outbox's overlay: a
+        # refresh landing while a change is on its way never undoes it.
         self.tabs: dict[str, TabLoader] = {
-            view.name: TabLoader(view, models[view.name], lookups, self) for view in views
+            view.name: TabLoader(view, self.outboxes.sink(view, models[view.name]), lookups,
+                                 self)
+            for view in views
         }
         self.session_factory = session_factory
         self.notifier = notifier if notifier is not None else bus
@@ -135,7 +140,6 @@ class Workspace:
         self.work_offline = False
         self.probe_failed_at: datetime | None = None
         self.slots = TaskSlots()
-        self.outboxes = OutboxLink()  # the active connection's changes on their way
         self._cached_names: set[str] = set()  # lookups read from the cache by load_all
         self._cache_task: asyncio.Task[None] | None = None  # once per session, never cancelled
         self._cache_session: Session | None = None

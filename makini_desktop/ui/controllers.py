@@ -149,7 +149,6 @@ class TabController(QObject):
 
     view = _Forward()
     dataset = _Forward()
-    model = _Forward()
     lookups = _Forward()
     status = _Forward()
     task = _Forward()
@@ -160,8 +159,10 @@ class TabController(QObject):
         super().__init__(workspace)
         self._core = loader
         self.workspace = workspace
-        model = loader.model
-        loader.alive = lambda: _alive(self) and _alive(model)  # type: ignore[arg-type]
+        # The Qt model itself (the loader may feed it through the outbox's overlay).
+        self.model: ResourceTableModel = workspace.models[loader.view.name]
+        model = self.model
+        loader.alive = lambda: _alive(self) and _alive(model)
         loader.on_status = self._on_loader_status
 
     def _on_loader_status(self) -> None:

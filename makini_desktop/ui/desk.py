@@ -11,8 +11,9 @@ stored first, then the row changes at once, marked "Sending…" in its status ce
 server's record replaces it. A refusal rolls the row back and says why: a 409 as a line in
 the tab with what the server has, a 405 by disabling the action for the connection, anything
 else in the error dialog with its request ID. A list refresh landing meanwhile passes through
-the outbox's overlay (:attr:`ResourceTableModel.overlay`), so it never undoes a change that
-is still on its way.
+the outbox's overlay (the workspace feeds these tabs through
+:class:`~makini_desktop.sync.outbox_sink.OverlaySink`), so it never undoes a change that is
+still on its way.
 """
 
 from __future__ import annotations
@@ -118,7 +119,6 @@ class Desk(QObject):
             tab = window.tabs.get(tab_name)
             if tab is None:
                 continue
-            tab.model.overlay = self._overlay_for(dataset)
             tab.add_toolbar(self._toolbar(tab, dataset))
             tab.table.extra_actions = self.actions_for(dataset)
             tab.table.selectionModel().selectionChanged.connect(self.update_enabled)
@@ -388,15 +388,6 @@ class Desk(QObject):
     def _model(self, dataset: str) -> ResourceTableModel | None:
         tab = self._tab(dataset)
         return tab.model if tab is not None else None
-
-    def _overlay_for(self, dataset: str) -> Any:
-        def overlay(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            outbox = self.link.current
-            if outbox is None or not outbox.has_overlay(dataset):
-                return rows
-            return outbox.overlay(dataset, rows)
-
-        return overlay
 
     def _mark(self, dataset: str, key: str, outbox: Outbox) -> None:
         model = self._model(dataset)

@@ -134,9 +134,6 @@ class ResourceTableModel(QAbstractTableModel):
         self.cells = self.row_index.cells
         # The row ids as Qt knows them: the index's ``visible`` once a plan is emitted.
         self._shown: list[int] = []
-        self.overlay: Callable[[list[Row]], list[Row]] | None = None
-        """Rows arriving (a page, a refresh, the cache) pass through this first: the
-        outbox's changes still on their way stay applied (see ``ui/desk.py``)."""
         # Records with a change on its way: key -> the status cell's tooltip ("Sending…").
         self._pending: dict[str, str] = {}
         self._status_column = next(
@@ -307,9 +304,6 @@ class ResourceTableModel(QAbstractTableModel):
         row = None if rid is None else self.row_index.rows[rid]
         return None if row is None else self._pending.get(str(row.get(res.F_KEY)))
 
-    def _overlaid(self, rows: Iterable[Row]) -> Iterable[Row]:
-        return rows if self.overlay is None else self.overlay(list(rows))
-
     def visible_rows(self) -> list[Row]:
         """The records shown, in display order (what an export of the tab writes)."""
         rows = self.row_index.rows
@@ -331,11 +325,11 @@ class ResourceTableModel(QAbstractTableModel):
 
     def set_rows(self, rows: Iterable[Row]) -> None:
         """Replace every row (a model reset: selection and scroll position are lost)."""
-        self._emit(self.row_index.replace(self._overlaid(rows)))
+        self._emit(self.row_index.replace(rows))
 
     def append_rows(self, rows: Iterable[Row]) -> None:
         """Add rows as a page arrives: new rows are inserted in place, known keys updated."""
-        self._emit(self.row_index.add(self._overlaid(rows)))
+        self._emit(self.row_index.add(rows))
 
     def stage_rows(self, rows: Iterable[Row]) -> None:
         """Hold rows without showing them yet (see :meth:`RowIndex.stage`)."""
@@ -364,7 +358,7 @@ class ResourceTableModel(QAbstractTableModel):
         A small change set keeps the selection and scroll position (row signals); a large
         one resets the model, which is cheaper than thousands of row signals.
         """
-        self._emit(self.row_index.apply(self._overlaid(upserts), deleted_keys))
+        self._emit(self.row_index.apply(upserts, deleted_keys))
 
     def replace_rows(self, rows: Sequence[Row]) -> None:
         """Bring the model to exactly ``rows`` with as few changes as possible.
@@ -386,7 +380,7 @@ class ResourceTableModel(QAbstractTableModel):
         See :meth:`RowIndex.changed_rows`; with :meth:`keys_not_in` a caller compares a long
         list in slices.
         """
-        return self.row_index.changed_rows(self._overlaid(rows), seen)
+        return self.row_index.changed_rows(rows, seen)
 
     def keys_not_in(self, seen: set[str]) -> list[str]:
         """The keys held that are not in ``seen`` (rows a new list no longer has)."""

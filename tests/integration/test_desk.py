@@ -208,12 +208,16 @@ def test_a_refresh_landing_while_a_change_waits_does_not_undo_it(qtbot, window, 
     select(window, "visitors", [key])
     window.work_offline_action.setChecked(True)
     window.desk.actions["check_in"].trigger()
-    model = window.tabs["visitors"].model
+    sink = window.workspace.core.tabs["visitors"].model  # what the tab's loader feeds
     rows = [dict(r) for r in sandbox.data.visible(res.VISITS.name)]
     assert any(str(r["key"]) == key and r["status"] == "expected" for r in rows)
-    model.replace_rows(rows)  # what a full refresh hands the table
+    seen: set[str] = set()
+    upserts = sink.changed_rows(rows, seen)  # the end of a full refresh, as the loader does
+    sink.apply_changes(upserts, sink.keys_not_in(seen))
     assert shown_status(window, "visitors", key) == "checked_in"
-    model.set_rows(rows)
+    sink.set_rows(rows)  # a refresh that replaces every row
+    assert shown_status(window, "visitors", key) == "checked_in"
+    sink.apply_changes(rows[:50] + [r for r in rows if str(r["key"]) == key], [])
     assert shown_status(window, "visitors", key) == "checked_in"
 
 
