@@ -25,6 +25,7 @@ Definitions (issue 11):
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -60,6 +61,8 @@ VISIT_STATUS_IDS: tuple[str, ...] = ("expected", "on_site", "left", "no_show")
 _SEATS = frozenset(res.SEAT_TYPES)
 _ROOMS = frozenset(res.ROOM_TYPES)
 _OPEN_MOVES = frozenset(res.MOVE_OPEN_STATUSES)
+_TAIL = slice(19, None)
+"""``value[_TAIL] == "Z"``: a text of 20 ending in Z, the contract's form (a slice built once)."""
 
 
 @dataclass(frozen=True)
@@ -270,19 +273,37 @@ def audit_cutoff(now: datetime) -> datetime:
         return now.replace(year=now.year - 1, day=28)
 
 
-def _live(rows: Iterable[Mapping[str, Any] | None]) -> Iterable[Mapping[str, Any]]:
-    """The rows a table holds (the slots of dropped rows are None). A row the table shows
-    is counted as it shows it, so a figure matches the list a click on it opens."""
-    return (r for r in list(rows) if r is not None)
+def _rows(rows: Iterable[Mapping[str, Any] | None], building: str | None,
+          ) -> list[Mapping[str, Any] | None]:
+    """The rows a table holds, kept to ``building`` when one is chosen.
+
+    The list is copied first (one C-level copy, atomic under the GIL: the GUI thread may
+    change its list meanwhile). The slots of dropped rows are None; every figure's loop skips
+    them (cheaper than a pass to take them out). A row the table shows is counted as it shows
+    it, so a figure matches the list a click on it opens.
+    """
+    live = list(rows)
+    if building is None:
+        return live
+    f_site = res.F_SITE_KEY
+    return [r for r in live if r is not None and str(r.get(f_site)) == building]
 
 
 # -- the figures ----------------------------------------------------------------------------
+#
+# Issue 11 asks these under 200 ms on the ``large`` data (tests/perf/bench_overview.py).
+# What costs most is reaching 175k rows spread over memory, so each figure is one pass over
+# its rows, with the work per row kept to a few field reads and comparisons: no helper
+# called, the fields' names and the counters bound to locals, and a timestamp in the
+# contract's form (``YYYY-MM-DDTHH:MM:SSZ``: a text of 20 ending in Z, checked as
+# ``value[_TAIL] == "Z"``) compared as text against bounds computed once; only a value in
+# another form goes through :func:`_utc_text` first.
 
 
 def compute(inp: OverviewInput) -> Overview:
     """Every figure of the Overview, for all buildings or ``inp.building``."""
     building = inp.building
-    buildings = _occupancy(inp)
+    buildings = _occupancy(inp, _rows(inp.spaces, building))
     total = Occupancy(
         sum(b.occupancy.seats for b in buildings),
         sum(b.occupancy.occupied for b in buildings),
@@ -294,79 +315,89 @@ def compute(inp: OverviewInput) -> Overview:
         now=inp.now,
         occupancy=total,
         buildings=buildings,
-        visitors=_visitors(_in_building(inp.visits, building), inp.now),
-        moves=_moves(_in_building(inp.moves, building), inp.now),
-        assets=_assets(_in_building(inp.assets, building), inp.now),
+        visitors=_visitors(_rows(inp.visits, building), inp.now),
+        moves=_moves(_rows(inp.moves, building), inp.now),
+        assets=_assets(_rows(inp.assets, building), inp.now),
     )
 
 
-def _in_building(
-    rows: Iterable[Mapping[str, Any] | None], building: str | None
-) -> Iterable[Mapping[str, Any]]:
-    live = _live(rows)
-    if building is None:
-        return live
-    return (r for r in live if str(r.get(res.F_SITE_KEY)) == building)
+def _slot(slots: dict[str | None, list[Any]], parent: Any, site: Any) -> list[Any]:
+    """The tally of a space whose floor is not one known under its building (or whose keys
+    are not text): its floor's, or one for the space's own building, never lost."""
+    floor_key = None if parent is None else str(parent)
+    site_key = None if site is None else str(site)
+    slot = slots.get(floor_key)
+    if slot is None or slot[0] != site_key:
+        floor_key = f"{site_key}\0{floor_key or ''}"
+        slot = slots.get(floor_key)
+        if slot is None:
+            slot = slots[floor_key] = [site_key, 0, 0, 0, 0]
+    return slot
 
 
-def _occupancy(inp: OverviewInput) -> tuple[BuildingFigures, ...]:
+def _occupancy(inp: OverviewInput, spaces: list[Mapping[str, Any] | None],
+               ) -> tuple[BuildingFigures, ...]:
     building = inp.building
-    # floor key -> [seats, occupied, rooms, room capacity]; site key -> its floor keys
-    tallies: dict[str | None, list[int]] = {}
-    floor_site: dict[str | None, str | None] = {}
+    # floor key -> [site key, seats, occupied, rooms, room capacity], floors first
+    slots: dict[str | None, list[Any]] = {}
     for floor in inp.floors:
         if building is None or floor.site_key == building:
-            tallies[floor.key] = [0, 0, 0, 0]
-            floor_site[floor.key] = floor.site_key
+            slots[floor.key] = [floor.site_key, 0, 0, 0, 0]
     seats_t, rooms_t = _SEATS, _ROOMS
-    for row in _in_building(inp.spaces, building):
-        kind = row.get(res.F_TYPE)
-        is_seat = kind in seats_t
-        if not is_seat and kind not in rooms_t:
+    f_type, f_parent, f_site = res.F_TYPE, res.F_PARENT_KEY, res.F_SITE_KEY
+    f_cap, f_occ = res.F_CAPACITY, res.F_OCCUPIED
+    get_slot, int_t = slots.get, int
+    for row in spaces:
+        if row is None:
             continue
-        parent = row.get(res.F_PARENT_KEY)
-        floor_key = None if parent is None else str(parent)
-        site = row.get(res.F_SITE_KEY)
-        site_key = None if site is None else str(site)
-        tally = tallies.get(floor_key)
-        if tally is None or floor_site.get(floor_key) != site_key:
-            # A space on a floor the app does not know (or filed under another building):
-            # counted under its own building, never lost.
-            floor_key = f"{site_key}\0{floor_key or ''}"
-            tally = tallies.get(floor_key)
-            if tally is None:
-                tally = tallies[floor_key] = [0, 0, 0, 0]
-                floor_site[floor_key] = site_key
-        capacity = _int(row.get(res.F_CAPACITY))
-        if is_seat:
-            tally[0] += capacity
-            if _true(row.get(res.F_OCCUPIED)):
-                tally[1] += capacity
+        kind = row.get(f_type)
+        if kind in seats_t:
+            is_seat = True
+        elif kind in rooms_t:
+            is_seat = False
         else:
-            tally[2] += 1
-            tally[3] += capacity
+            continue
+        site = row.get(f_site)
+        parent = row.get(f_parent)
+        slot = get_slot(parent)
+        if slot is None or slot[0] != site:
+            slot = _slot(slots, parent, site)
+        capacity = row.get(f_cap)
+        if capacity.__class__ is not int_t:
+            capacity = _int(capacity)
+        if is_seat:
+            slot[1] += capacity
+            occupied = row.get(f_occ)
+            if occupied is True or (occupied is not False and _true(occupied)):
+                slot[2] += capacity
+        else:
+            slot[3] += 1
+            slot[4] += capacity
 
     info = {f.key: f for f in inp.floors}
     site_keys = [k for k in inp.sites if building is None or k == building]
-    for site in floor_site.values():
+    for slot in slots.values():
+        site = slot[0]
         if site is not None and site not in site_keys and site not in inp.sites:
             site_keys.append(site)
     if building is not None and building not in site_keys:
         site_keys.append(building)
+    per_site: dict[str | None, list[FloorFigures]] = {k: [] for k in site_keys}
+    for floor_key, (site, *tally) in slots.items():
+        floors = per_site.get(site)
+        if floors is None:
+            continue
+        occupancy = Occupancy(*tally)
+        known = info.get(floor_key or "")
+        if known is not None:
+            floors.append(FloorFigures(known.key, known.name, known.level, occupancy))
+        else:
+            raw_key = (floor_key or "").split("\0")[-1]
+            floors.append(FloorFigures(raw_key, UNKNOWN_FLOOR if not raw_key else raw_key,
+                                       None, occupancy))
     out = []
     for site_key in site_keys:
-        floors = []
-        for floor_key, site in floor_site.items():
-            if site != site_key:
-                continue
-            t = tallies[floor_key]
-            known = info.get(floor_key or "")
-            if known is not None:
-                floors.append(FloorFigures(known.key, known.name, known.level, Occupancy(*t)))
-            else:
-                raw_key = (floor_key or "").split("\0")[-1]
-                floors.append(FloorFigures(raw_key, UNKNOWN_FLOOR if not raw_key else raw_key,
-                                           None, Occupancy(*t)))
+        floors = per_site[site_key]
         floors.sort(key=lambda f: (f.level is None, f.level or 0, f.name.casefold(), f.key))
         occ = Occupancy(*(sum(getattr(f.occupancy, a) for f in floors)
                           for a in ("seats", "occupied", "rooms", "room_capacity")))
@@ -374,13 +405,6 @@ def _occupancy(inp: OverviewInput) -> tuple[BuildingFigures, ...]:
                                    tuple(floors)))
     out.sort(key=lambda b: (b.name.casefold(), b.key))
     return tuple(out)
-
-
-def _stamp(value: Any) -> str | None:
-    """:func:`_utc_text` with the contract's own form checked inline (the hot path)."""
-    if value.__class__ is str and len(value) == 20 and value[19] == "Z":
-        return str(value)
-    return _utc_text(value)
 
 
 def _hour_bounds(now: datetime) -> list[str]:
@@ -392,41 +416,53 @@ def _hour_bounds(now: datetime) -> list[str]:
     return out
 
 
-def _visitors(rows: Iterable[Mapping[str, Any]], now: datetime) -> VisitorFigures:
+def _visitors(rows: list[Mapping[str, Any] | None], now: datetime) -> VisitorFigures:
     bounds = _hour_bounds(now)
     lo, hi = bounds[0], bounds[-1]
     expected = [0] * 24
     arrived = [0] * 24
-    status = dict.fromkeys(VISIT_STATUS_IDS, 0)
+    on_site = waiting = left = no_show = 0
     f_status, f_exp, f_in, f_out = res.F_STATUS, res.F_EXPECTED, res.F_CHECKED_IN, res.F_CHECKED_OUT
+    s_cancelled, s_on_site, s_expected = res.VISIT_CANCELLED, res.VISIT_ON_SITE, res.VISIT_EXPECTED
+    s_no_show, s_left = res.VISIT_NO_SHOW, res.VISIT_LEFT
+    str_t, tail, utc_text = str, _TAIL, _utc_text
     for row in rows:
-        state = row.get(f_status)
-        if state == res.VISIT_CANCELLED:
+        if row is None:
             continue
-        exp = _stamp(row.get(f_exp))
+        state = row.get(f_status)
+        if state == s_cancelled:
+            continue
+        exp = row.get(f_exp)
+        if exp.__class__ is not str_t or exp[tail] != "Z":
+            exp = None if exp is None else utc_text(exp)
         exp_today = False
         if exp is not None and lo <= exp < hi:
             exp_today = True
             expected[bisect_right(bounds, exp) - 1] += 1
-        came = _stamp(row.get(f_in))
+        came = row.get(f_in)
+        if came.__class__ is not str_t or came[tail] != "Z":
+            came = None if came is None else utc_text(came)
         if came is not None and lo <= came < hi:
             arrived[bisect_right(bounds, came) - 1] += 1
-        if state == res.VISIT_ON_SITE:
-            status["on_site"] += 1
-        elif state == res.VISIT_EXPECTED:
-            status["expected"] += exp_today
-        elif state == res.VISIT_NO_SHOW:
-            status["no_show"] += exp_today
-        elif state == res.VISIT_LEFT:
-            gone = _stamp(row.get(f_out))
+        if state == s_on_site:
+            on_site += 1
+        elif state == s_expected:
+            waiting += exp_today
+        elif state == s_no_show:
+            no_show += exp_today
+        elif state == s_left:
+            gone = row.get(f_out)
+            if gone.__class__ is not str_t or gone[tail] != "Z":
+                gone = None if gone is None else utc_text(gone)
             if gone is not None and lo <= gone < hi:
-                status["left"] += 1
+                left += 1
+    status = dict(zip(VISIT_STATUS_IDS, (waiting, on_site, left, no_show), strict=True))
     return VisitorFigures(
         tuple((h, expected[h], arrived[h]) for h in range(24)), status
     )
 
 
-def _moves(rows: Iterable[Mapping[str, Any]], now: datetime) -> MoveFigures:
+def _moves(rows: list[Mapping[str, Any] | None], now: datetime) -> MoveFigures:
     start, _end = local_day_bounds(now)
     bounds = [_utc_of(local_day_bounds(start + timedelta(days=d, hours=12))[0])
               for d in range(AHEAD_DAYS + 1)]
@@ -434,37 +470,64 @@ def _moves(rows: Iterable[Mapping[str, Any]], now: datetime) -> MoveFigures:
     lo, hi = bounds[0], bounds[-1]
     by_status: dict[str, int] = dict.fromkeys(res.MOVE_STATUSES, 0)
     per_day = [0] * AHEAD_DAYS
+    f_status, f_scheduled, open_t = res.F_STATUS, res.F_SCHEDULED, _OPEN_MOVES
+    str_t, tail = str, _TAIL
     for row in rows:
-        state = str(row.get(res.F_STATUS) or "")
+        if row is None:
+            continue
+        state = row.get(f_status)
+        if state.__class__ is not str_t:
+            state = str(state or "")
         by_status[state] = by_status.get(state, 0) + 1
-        if state not in _OPEN_MOVES:
+        if state not in open_t:
             continue
-        when = _utc_text(row.get(res.F_SCHEDULED))
-        if when is None or not lo <= when < hi:
-            continue
-        for d in range(AHEAD_DAYS):
-            if when < bounds[d + 1]:
-                per_day[d] += 1
-                break
+        when = row.get(f_scheduled)
+        # _utc_text's own pass-through also wants the T: the same here.
+        if when.__class__ is not str_t or when[tail] != "Z" or when[10] != "T":
+            when = _utc_text(when)
+        if when is not None and lo <= when < hi:
+            per_day[bisect_right(bounds, when) - 1] += 1
     return MoveFigures(by_status, tuple(zip(days, per_day, strict=True)))
 
 
-def _assets(rows: Iterable[Mapping[str, Any]], now: datetime) -> AssetFigures:
+def _tally(raws: list[Any]) -> Counter[Any]:
+    """How many times each raw category occurs, in the order first met. A value that is not
+    text (a list, a number) counts as its text, as the table shows it: so ``1`` and ``True``
+    stay apart, and a list can be counted at all."""
+    try:
+        counts: Counter[Any] | None = Counter(raws)
+    except TypeError:  # unhashable: a list or an object as a category
+        counts = None
+    if counts is None or any(k.__class__ is not str and k is not None for k in counts):
+        counts = Counter(r if r.__class__ is str or r is None else str(r) for r in raws)
+    return counts
+
+
+def _assets(rows: list[Mapping[str, Any] | None], now: datetime) -> AssetFigures:
     cutoff = audit_cutoff(now)
     cut = _utc_of(cutoff)
-    totals: dict[Any, int] = {}
-    stale: dict[Any, int] = {}
+    # Every asset's raw category, and those of the stale ones: counted afterwards (in C).
+    cats: list[Any] = []
+    stale_cats: list[Any] = []
+    add, add_stale = cats.append, stale_cats.append
     f_cat, f_aud = res.F_CATEGORY, res.F_LAST_AUDITED
+    str_t, tail = str, _TAIL
     for row in rows:
+        if row is None:
+            continue
         raw = row.get(f_cat)
-        if raw.__class__ is not str and raw is not None:
-            raw = str(raw)  # a list or an object as a category: shown as text
-        totals[raw] = totals.get(raw, 0) + 1
+        add(raw)
         audited = row.get(f_aud)
-        if audited.__class__ is not str or len(audited) != 20 or audited[19] != "Z":
+        if audited.__class__ is str_t and audited[tail] == "Z":
+            if audited > cut:
+                continue
+        elif audited is not None:
             audited = _utc_text(audited)
-        if audited is None or audited <= cut:
-            stale[raw] = stale.get(raw, 0) + 1
+            if audited is not None and audited > cut:
+                continue
+        add_stale(raw)
+    totals = _tally(cats)
+    stale = _tally(stale_cats)
     # Raw values to names: None, "" and "  " are one "Uncategorised"; odd types as text.
     counts: dict[str, list[int]] = {}
     for raw, n in totals.items():
