@@ -235,6 +235,10 @@ def bench_ui(quick: bool) -> None:
     keys = ui.measure_search_keystrokes(scale)
     report("search keystroke on assets: median / max ms (goal <= 50)",
            f"{keys['median_ms']} / {keys['max_ms']}  ({keys['rows']:,} rows)")
+    chosen = ui.measure_filter_changes(scale)
+    report("filter box choice on assets: median / max ms (goal <= 50)",
+           f"{chosen['median_ms']} / {chosen['max_ms']}  ({chosen['changes']} choices, "
+           f"{chosen['rows']:,} rows)")
     sorts = ui.measure_sort_clicks(scale)
     worst = max(sorts.items(), key=lambda kv: kv[1])
     report("header click sort: longest block ms, worst column", f"{worst[1]}  ({worst[0]})")

@@ -256,6 +256,44 @@ def measure_search_keystrokes(scale: str = "large", text: str = SEARCH_TEXT) -> 
     return figures
 
 
+def measure_filter_changes(scale: str = "large") -> dict[str, Any]:
+    """The longest UI block (ms) while a filter box's choice is applied to 100k assets
+    (issue 9: filters apply in the row index in slices): each category, then each floor of
+    the first building, chosen in turn as a user would, then All again."""
+    from makini_desktop.api import resources as res
+    from makini_desktop.table import filters
+
+    app = _app()
+    window, model, tab = _assets_window(scale)
+    rows = model.all_rows()
+    categories = sorted({str(r.get(res.F_CATEGORY)) for r in rows if r.get(res.F_CATEGORY)})
+    lookups = window.workspace.lookups
+    floors = lookups.floors(lookups.site_of(rows[0].get(res.F_LOCATION_KEY)))
+    states = ([{filters.CATEGORY: c} for c in categories[:8]]
+              + [{filters.FLOOR: f} for f in floors[:8]] + [{}])
+    meter = _StallMeter()
+    timings: list[float] = []
+
+    async def choose_all() -> None:
+        for state in states:
+            meter.start()
+            tab.apply_filter_state(state)
+            while tab.filter_pending:
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0.02)  # the repaint after the filter
+            meter.stop()
+            timings.append(max(0.0, max(meter.gaps, default=0.0)))
+
+    _run_then_close(app, choose_all(), window)
+    figures = {"rows": len(rows), "changes": len(timings),
+               "median_ms": round(statistics.median(timings), 1),
+               "max_ms": round(max(timings), 1)}
+    print(f"filter changes ({len(rows):,} assets): longest UI block per change: median "
+          f"{figures['median_ms']} ms, max {figures['max_ms']} ms over {len(timings)}",
+          flush=True)
+    return figures
+
+
 def _assets_window(scale: str) -> tuple[Any, Any, Any]:
     """A shown main window whose Assets tab holds the sandbox's assets (no server)."""
     from makini_desktop.sandbox.data import generate
