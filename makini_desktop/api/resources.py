@@ -264,7 +264,6 @@ F_VISITOR_EMAIL = "visitorEmail"
 F_COMPANY = "company"
 F_VISITOR_TYPE = "visitorType"
 F_HOST_NAME = "hostName"
-F_EXPECTED_AT = "expectedAt"
 F_NOTES = "notes"
 
 # -- Writes (contract §6) ---------------------------------------------------------------
@@ -302,7 +301,7 @@ REASON_STATUSES: Mapping[str, tuple[str, ...]] = {"moves": ("rejected", "cancell
 
 # Visitor registration (POST on the visits collection, §6.3).
 REGISTRATION_REQUIRED: tuple[str, ...] = (
-    F_VISITOR_NAME, F_VISITOR_TYPE, F_HOST_NAME, F_SITE_KEY, F_EXPECTED_AT,
+    F_VISITOR_NAME, F_VISITOR_TYPE, F_HOST_NAME, F_SITE_KEY, F_EXPECTED,
 )
 REGISTRATION_OPTIONAL: tuple[str, ...] = (F_VISITOR_EMAIL, F_COMPANY, F_LOCATION_KEY, F_NOTES)
 REGISTRATION_STATUSES: tuple[str, ...] = ("expected", "checked_in")
@@ -326,21 +325,13 @@ VISITS = Dataset(
 DATASETS: Mapping[str, Dataset] = {d.name: d for d in (SITES, LOCATIONS, ASSETS, MOVES, VISITS)}
 
 
-# Fields and codes the Overview reasons about (contract §2.4–2.7).
+# Fields and codes the Overview reasons about (contract §2.4–2.7); the others it reads
+# (occupied, level, categoryName, expectedAt, checkedInAt ...) are named above.
 F_CAPACITY = "capacity"
-F_OCCUPIED = "occupied"
-F_LEVEL = "level"
-F_CATEGORY = "categoryName"
 F_LAST_AUDITED = "lastAuditedAt"
 F_SCHEDULED = "scheduledAt"
-F_EXPECTED = "expectedAt"
-F_CHECKED_IN = "checkedInAt"
-F_CHECKED_OUT = "checkedOutAt"
-F_VISITOR_NAME = "visitorName"
-F_COMPANY = "company"
-F_HOST = "hostName"
-SEAT_TYPES: tuple[str, ...] = ("workstation", "office", "hoteling_desk")
-"""Space types whose capacity counts as seats (occupancy)."""
+DESK_SPACE_TYPES: frozenset[str] = frozenset({"workstation", "hoteling_desk"})
+"""Space types a person books or sits at (the "Vacant desks" view)."""
 ROOM_TYPES: tuple[str, ...] = ("meeting_room", "huddle_room", "conference_room")
 """Space types counted apart from seats: rooms people meet in."""
 MOVE_OPEN_STATUSES: tuple[str, ...] = ("pending", "approved", "in_progress")
@@ -489,7 +480,6 @@ F_FROM_LOCATION_KEY = "fromLocationKey"
 F_TO_LOCATION_KEY = "toLocationKey"
 F_PERSON_NAME = "personName"
 F_ITEM_TYPE = "itemType"
-F_LEVEL = "level"
 
 DETAIL_FIELDS: Mapping[str, tuple[Column, ...]] = {
     "buildings": (

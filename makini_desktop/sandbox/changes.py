@@ -163,7 +163,7 @@ def register_visit(
             res.F_SITE_KEY: fields[res.F_SITE_KEY],
             res.F_LOCATION_KEY: fields.get(res.F_LOCATION_KEY),
             res.F_STATUS: status,
-            res.F_EXPECTED_AT: fields[res.F_EXPECTED_AT],
+            res.F_EXPECTED: fields[res.F_EXPECTED],
             res.F_CHECKED_IN: checked_in,
             res.F_CHECKED_OUT: None,
             res.F_NOTES: fields.get(res.F_NOTES),

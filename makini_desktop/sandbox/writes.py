@@ -61,7 +61,7 @@ FIELD_LABELS: Final[Mapping[str, str]] = {
     res.F_VISITOR_TYPE: "visitor type",
     res.F_HOST_NAME: "host",
     res.F_SITE_KEY: "building",
-    res.F_EXPECTED_AT: "expected time",
+    res.F_EXPECTED: "expected time",
     res.F_VISITOR_EMAIL: "email address",
     res.F_COMPANY: "company",
     res.F_LOCATION_KEY: "space",
@@ -256,14 +256,14 @@ class WriteRoutes:
         site = fields.get(res.F_SITE_KEY)
         if site is not None and not self._visible(res.SITES.name, site):
             errors[res.F_SITE_KEY] = ["The selected building does not exist."]
-        if res.F_EXPECTED_AT in fields:
-            when = _timestamp(fields[res.F_EXPECTED_AT])
+        if res.F_EXPECTED in fields:
+            when = _timestamp(fields[res.F_EXPECTED])
             if when is None:
-                errors[res.F_EXPECTED_AT] = [
+                errors[res.F_EXPECTED] = [
                     "The expected time must be an ISO-8601 date and time, such as "
                     "2026-03-14T09:30:00Z."]
             else:
-                fields[res.F_EXPECTED_AT] = format_ts(when)
+                fields[res.F_EXPECTED] = format_ts(when)
         for name in (res.F_VISITOR_EMAIL, res.F_COMPANY, res.F_LOCATION_KEY, res.F_NOTES):
             value = _text(body, name, errors, MAX_TEXT.get(name, MAX_NAME))
             if value is not None and value.strip():

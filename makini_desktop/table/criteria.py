@@ -25,8 +25,8 @@ __all__ = ["AUDIT_FIELD", "CRITERIA_IDS", "DESK_TYPES", "criterion", "own_filter
            "twelve_months_before"]
 
 Row = Mapping[str, Any]
-AUDIT_FIELD = "lastAuditedAt"
-DESK_TYPES = frozenset({"workstation", "hoteling_desk"})
+AUDIT_FIELD = res.F_LAST_AUDITED
+DESK_TYPES = res.DESK_SPACE_TYPES
 CRITERIA_IDS = frozenset({"audit", "desk"})
 """The filter ids this module handles (the filter boxes handle every other id)."""
 

@@ -8,7 +8,7 @@ dataclasses), so the window keeps painting while it counts.
 
 Definitions (issue 11):
 
-* **seats**: the summed ``capacity`` of the spaces of :data:`res.SEAT_TYPES`; **occupied**:
+* **seats**: the summed ``capacity`` of the spaces of :data:`res.SEATED_SPACE_TYPES`; **occupied**:
   the summed capacity of those whose ``occupied`` is true; **vacant** = seats − occupied.
   Rooms (:data:`res.ROOM_TYPES`) are counted apart: how many, and their summed capacity.
 * **today** is the local calendar day of ``now``. Visitors by hour: *expected* counts the
@@ -58,7 +58,7 @@ UNKNOWN_FLOOR = "No floor"
 VISIT_STATUS_IDS: tuple[str, ...] = ("expected", "on_site", "left", "no_show")
 """The front desk's statuses, in the order a day goes."""
 
-_SEATS = frozenset(res.SEAT_TYPES)
+_SEATS = frozenset(res.SEATED_SPACE_TYPES)
 _ROOMS = frozenset(res.ROOM_TYPES)
 _OPEN_MOVES = frozenset(res.MOVE_OPEN_STATUSES)
 _TAIL = slice(19, None)

@@ -106,7 +106,7 @@ def build_roster(
         groups.setdefault(key, []).append(RosterEntry(
             _text(row.get(res.F_VISITOR_NAME)) or _text(row.get(res.F_KEY)),
             _text(row.get(res.F_COMPANY)),
-            _text(row.get(res.F_HOST)),
+            _text(row.get(res.F_HOST_NAME)),
             _when(row.get(res.F_CHECKED_IN)),
         ))
     out = []
