@@ -110,6 +110,19 @@ class FilterCombo(QComboBox):
         data = self.currentData()
         return "" if data is None else str(data)
 
+    def choose(self, value: str) -> None:
+        """Select ``value`` ("" for All) without a signal; a value not listed is added (a
+        state set from outside shows what it holds)."""
+        index = self.findData(value) if value else 0
+        if index < 0:
+            listed = [filters.Choice(str(self.itemData(i)), self.itemText(i))
+                      for i in range(1, self.count())]
+            self.fill(listed, keep=value)
+            return
+        self.blockSignals(True)
+        self.setCurrentIndex(index)
+        self.blockSignals(False)
+
     def fill(self, choices: list[filters.Choice], keep: str | None = None) -> None:
         """List "All …" and ``choices``, selecting ``keep`` (default: the current value); a
         value not among the choices stays listed, so a state set from outside shows."""
@@ -190,7 +203,9 @@ class FilterBar(QWidget):
         All); True when anything changed. Emits :attr:`filters_changed` once if so."""
         before = self.state()
         for fid, combo in self.combos.items():
-            combo.fill(self._choices(fid), keep=str(state.get(fid) or ""))
+            # The lists stay as they are (rebuilding them reads every row for the asset
+            # categories, a long block on 100k rows): only the choice moves.
+            combo.choose(str(state.get(fid) or ""))
         after = self.state()
         if after != before:
             self.filters_changed.emit(after)
