@@ -351,6 +351,8 @@ def _occupancy(inp: OverviewInput, spaces: list[Mapping[str, Any] | None],
         if row is None:
             continue
         kind = row.get(f_type)
+        if kind.__class__ is not str:  # an odd type (a list, a number) seats no one
+            continue
         if kind in seats_t:
             is_seat = True
         elif kind in rooms_t:
@@ -359,6 +361,8 @@ def _occupancy(inp: OverviewInput, spaces: list[Mapping[str, Any] | None],
             continue
         site = row.get(f_site)
         parent = row.get(f_parent)
+        if parent is not None and parent.__class__ is not str:
+            parent = str(parent)  # an odd key (a list) is text, as the tables show it
         slot = get_slot(parent)
         if slot is None or slot[0] != site:
             slot = _slot(slots, parent, site)

@@ -65,6 +65,9 @@ def measure(scale: str = "large", runs: int = 5) -> dict[str, Any]:
 
     app = _app()
     ws, data = _workspace(scale)
+    from makini_desktop.sync.page_feed import settle_garbage
+
+    settle_garbage()  # as the app does once rows are stored: they are frozen for the gc
     inp = overview_input(ws, None, now=data.now)
     rows = [r for r in (*inp.spaces, *inp.visits, *inp.moves, *inp.assets) if r is not None]
 

@@ -126,11 +126,13 @@ def test_odd_values_count_without_a_crash():
     spaces = [{"type": "workstation", "capacity": "4", "occupied": "true", "siteKey": "s",
                "parentKey": "f"},
               {"type": "office", "capacity": None, "siteKey": "s", "parentKey": "f"},
-              {"type": "meeting_room", "capacity": 8.0, "siteKey": "s", "parentKey": None}]
+              {"type": "meeting_room", "capacity": 8.0, "siteKey": "s", "parentKey": None},
+              {"type": ["workstation"], "capacity": 3, "siteKey": "s", "parentKey": "f"},
+              {"type": "workstation", "capacity": 2, "siteKey": "s", "parentKey": ["f"]}]
     assets = [{"categoryName": ["odd"], "lastAuditedAt": "yesterday"}, {}]
     got = ov.compute(ov.OverviewInput(spaces=spaces, assets=assets, sites={"s": "S"}))
     assert (got.occupancy.seats, got.occupancy.occupied, got.occupancy.rooms,
-            got.occupancy.room_capacity) == (4, 4, 1, 8)
+            got.occupancy.room_capacity) == (6, 4, 1, 8)  # a list as a type seats no one
     assert got.assets.total == 2 and got.assets.not_audited == 2
 
 
