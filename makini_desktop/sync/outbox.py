@@ -35,7 +35,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from makini_desktop.api import resources as res
 from makini_desktop.api import writes
@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Row = dict[str, Any]
 SendFn = Callable[[Change], Awaitable[Mapping[str, Any]]]
@@ -106,6 +107,19 @@ def is_not_offered(change: Change) -> bool:
         change.http_status == 405
         or (change.http_status == 404 and change.kind == KIND_CREATE)
     )
+
+
+async def _off_loop(call: Callable[..., _T], *args: Any) -> _T:
+    """Run a store call in a worker thread (its commit syncs to disk); cancelled meanwhile,
+    it still completes before the cancellation goes on, so the store's state is never
+    changed behind a later call's back."""
+    job = asyncio.ensure_future(asyncio.to_thread(call, *args))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await job
+        raise
 
 
 def _quiet(*_args: Any) -> None:
@@ -420,7 +434,7 @@ class Outbox:
         (0: the backoff's next wait) before it is sent again."""
         assert self.send is not None
         try:
-            self.store.mark_sending(change.seq)
+            await _off_loop(self.store.mark_sending, change.seq)
         except CacheError as err:  # only the attempt count is lost: send all the same
             log.warning("outbox: %s", err)
         self._refresh(change.seq)
@@ -439,7 +453,9 @@ class Outbox:
             log.warning("outbox: %s", err)
             return 0
         try:
-            self._confirmed(change, dict(server))
+            # Synced to disk (an fsync can take 100 ms): in a thread, not on the GUI's loop.
+            new_key = await _off_loop(self.store.confirm, change.seq, dict(server))
+            self._confirmed(change, dict(server), new_key)
         except CacheError as err:
             # Applied on the server, not yet noted here: sent again with the same key, the
             # server answers as before and nothing is applied twice.
@@ -457,8 +473,7 @@ class Outbox:
         if old is None or old.state is not fresh.state or old.reason != fresh.reason:
             self.on_change(fresh)
 
-    def _confirmed(self, change: Change, server: Row) -> None:
-        new_key = self.store.confirm(change.seq, server)
+    def _confirmed(self, change: Change, server: Row, new_key: str | None) -> None:
         self._changes.pop(change.seq, None)
         self._failures = 0
         if new_key and new_key != change.record_key:

@@ -96,10 +96,19 @@ def test_different_records_go_concurrently_within_the_limit(tmp_path):
 
     async def go():
         box = _outbox(tmp_path, server, concurrency=3)
+        server.gate = asyncio.Event()  # the server answers once three are in flight
+
+        async def open_when_three() -> None:
+            while server.in_flight < 3:
+                await asyncio.sleep(0)
+            server.gate.set()
+
+        opener = asyncio.ensure_future(open_when_three())
         for k in "abcdefghij":
             box.change_status("visits", visit(k), "checked_in", "check_in")
         box.resume()
         await box.drain()
+        await opener
         assert server.most_in_flight == 3
         assert sorted(server.applied) == [(k, "checked_in") for k in "abcdefghij"]
         await box.aclose()
@@ -254,7 +263,9 @@ def test_a_refresh_landing_while_a_change_is_pending_keeps_the_change(tmp_path):
         server.gate = asyncio.Event()
         box.change_status("visits", visit("a"), "checked_in", "check_in")
         box.resume()
-        await asyncio.sleep(0)
+        while not box.pending_for("visits", "a") or (
+                box.pending_for("visits", "a")[0].state is not ChangeState.SENDING):
+            await asyncio.sleep(0)  # until it is on its way (noted in a worker thread)
         refreshed = [visit("a"), visit("b")]  # fetched meanwhile: still "expected"
         shown = box.overlay("visits", refreshed)
         assert [r["status"] for r in shown] == ["checked_in", "expected"]
