@@ -18,6 +18,7 @@ same goes for the text of a single column, which a ``field:value`` term needs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
@@ -28,8 +29,11 @@ from makini_desktop.table.query import Query, Term, fold_cell
 _RefMatch = tuple[list[str | None], frozenset[str]]
 _Test = Callable[[int], bool]
 
-PREPARE_SLICE_ROWS = 1000
-"""Rows whose search text is computed between two turns of the event loop (~10 ms)."""
+PREPARE_SLICE_ROWS = 100
+"""Rows whose search text is computed at a time (a row's text costs 10-100 µs)."""
+PREPARE_BUDGET_S = 0.008
+"""Texts are computed for about this long between two turns of the event loop: the cost
+of a row differs with its columns and the machine, so a slice is measured in time."""
 
 
 class SearchText:
@@ -116,9 +120,13 @@ class SearchText:
                     yield
         if not self._pending:
             return
+        clock = time.perf_counter
+        deadline = clock() + PREPARE_BUDGET_S
         for start in range(0, len(ids), step):
-            if self._prepare(ids[start:start + step]) and self._pending:
+            if self._prepare(ids[start:start + step]) and self._pending and (
+                    clock() >= deadline):
                 yield
+                deadline = clock() + PREPARE_BUDGET_S
 
     def _prepare(self, ids: Iterable[int]) -> int:
         """Compute the pending texts (and reference keys) of ``ids``; how many there were."""
