@@ -11,7 +11,9 @@ applies it once.
 The table lives in the same SQLite file as the cached rows (schema version 2, see
 :mod:`~makini_desktop.store.schema`), read and written through a connection of its own with
 ``synchronous = FULL``: the cache's rows may be lost on a power cut (they are downloaded
-again), a change the user made may not.
+again), a change the user made may not. Noting an attempt and a confirmation commit without
+waiting for the disk: a power cut may lose them, and the change is then sent again with
+the same ``Idempotency-Key`` (the server answers as before, nothing is applied twice).
 
 This module is storage only; when to send, retry and give up is decided in
 :mod:`makini_desktop.sync.outbox`.
@@ -265,7 +267,11 @@ class OutboxStore(SqliteFile):
     # -- plumbing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, doing: str, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction. ``durable=False`` for what a power cut may lose without
+        harm (an attempt noted, a confirmation: the change is then sent again with the same
+        Idempotency-Key and the server answers as before): its commit waits for no disk
+        sync, so it does not hold the lock, and the user's next action, behind an fsync."""
         with self._lock:
             conn = self._require()
             if self.read_only:
@@ -274,6 +280,8 @@ class OutboxStore(SqliteFile):
                     reason="read_only",
                 )
             try:
+                if not durable:
+                    conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise cache_error(exc, doing, self.path) from exc
@@ -287,6 +295,10 @@ class OutboxStore(SqliteFile):
                 if isinstance(exc, sqlite3.Error):
                     raise cache_error(exc, doing, self.path) from exc
                 raise
+            finally:
+                if not durable:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("PRAGMA synchronous = FULL")
 
     def _select(self, where: str = "", params: Sequence[Any] = ()) -> list[Change]:
         with self._lock:
@@ -368,8 +380,9 @@ class OutboxStore(SqliteFile):
         assert change is not None
         return change
 
-    def _update(self, seq: int, doing: str, assignments: str, params: Sequence[Any]) -> bool:
-        with self._transaction(doing) as conn:
+    def _update(self, seq: int, doing: str, assignments: str, params: Sequence[Any],
+                *, durable: bool = True) -> bool:
+        with self._transaction(doing, durable=durable) as conn:
             cursor = conn.execute(
                 f"UPDATE outbox SET {assignments} WHERE seq = ?", (*params, seq)
             )
@@ -380,7 +393,7 @@ class OutboxStore(SqliteFile):
         return self._update(
             seq, "noting a change as sent",
             "state = ?, attempts = attempts + 1, last_attempt_at = ?",
-            (ChangeState.SENDING.value, _now_text()),
+            (ChangeState.SENDING.value, _now_text()), durable=False,
         )
 
     def mark_waiting(self, seq: int, *, reason: str = "", request_id: str = "") -> bool:
@@ -449,7 +462,7 @@ class OutboxStore(SqliteFile):
         if change is None:
             return None
         key = row_key(server_row) if server_row else None
-        with self._transaction("saving the confirmed change") as conn:
+        with self._transaction("saving the confirmed change", durable=False) as conn:
             conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
             if server_row and key is not None:
                 conn.execute(
