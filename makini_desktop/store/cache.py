@@ -206,26 +206,6 @@ class Cache(SqliteFile):
     # -- plumbing ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction; any failure rolls back and becomes a CacheError."""
-        with self._lock:
-            conn = self._require()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise cache_error(exc, doing, self.path) from exc
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise cache_error(exc, doing, self.path) from exc
-                raise
-
-    @contextlib.contextmanager
     def _read(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One read transaction, so rows and their timestamps come from the same commit."""
         with self._lock:

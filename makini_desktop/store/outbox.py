@@ -268,10 +268,11 @@ class OutboxStore(SqliteFile):
 
     @contextlib.contextmanager
     def _transaction(self, doing: str, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        """One write transaction. ``durable=False`` for what a power cut may lose without
-        harm (an attempt noted, a confirmation: the change is then sent again with the same
-        Idempotency-Key and the server answers as before): its commit waits for no disk
-        sync, so it does not hold the lock, and the user's next action, behind an fsync."""
+        """One write transaction (see :class:`SqliteFile`), refused on a read-only file.
+        ``durable=False`` for what a power cut may lose without harm (an attempt noted, a
+        confirmation: the change is then sent again with the same Idempotency-Key and the
+        server answers as before): its commit waits for no disk sync, so it does not hold
+        the lock, and the user's next action, behind an fsync."""
         with self._lock:
             conn = self._require()
             if self.read_only:
@@ -279,22 +280,14 @@ class OutboxStore(SqliteFile):
                     f"The offline cache file {self.path} cannot be written: {doing} failed.",
                     reason="read_only",
                 )
-            try:
-                if not durable:
+            if not durable:
+                try:
                     conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise cache_error(exc, doing, self.path) from exc
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
+                except sqlite3.Error as exc:
                     raise cache_error(exc, doing, self.path) from exc
-                raise
+            try:
+                with super()._transaction(doing) as written:
+                    yield written
             finally:
                 if not durable:
                     with contextlib.suppress(sqlite3.Error):
