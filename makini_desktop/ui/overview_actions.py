@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLayout,
     QMenu,
+    QToolBar,
     QToolButton,
     QWidget,
 )
@@ -121,12 +122,23 @@ class OverviewActions(QObject):
                        self.save_roster_action):
             self.tab.add_tool(self._button(action, self.tab))
         visitors = self.window.tabs.get("visitors")
+        desk_bar = (visitors.findChild(QToolBar, "visitorsDeskToolbar")
+                    if visitors is not None else None)
+        if desk_bar is not None:
+            # With the front desk's actions: the search row keeps its room, so the window
+            # still fits a laptop screen with the detail pane open.
+            desk_bar.addSeparator()
+            for action in (self.print_roster_action, self.save_roster_action):
+                desk_bar.addAction(action)
+                button = desk_bar.widgetForAction(action)
+                button.setObjectName(_visitors_button_name(action))
+                button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
+            return
         top = _first_row(visitors.layout()) if visitors is not None else None
         if visitors is not None and top is not None:
             for action in (self.print_roster_action, self.save_roster_action):
                 button = self._button(action, visitors)
-                button.setObjectName(f"visitors{action.objectName()[0].upper()}"
-                                     f"{action.objectName()[1:-6]}Button")
+                button.setObjectName(_visitors_button_name(action))
                 top.addWidget(button)
 
     @staticmethod
@@ -244,6 +256,12 @@ class OverviewActions(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()  # never exec(): the event loop keeps running
         return dialog
+
+
+def _visitors_button_name(action: QAction) -> str:
+    """``printRosterAction`` → ``visitorsPrintRosterButton``."""
+    name = action.objectName()
+    return f"visitors{name[0].upper()}{name[1:-6]}Button"
 
 
 def _first_row(layout: QLayout | None) -> QHBoxLayout | None:
