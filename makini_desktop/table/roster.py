@@ -8,14 +8,14 @@ too); :mod:`makini_desktop.ui.roster` prints it and writes it as PDF.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from makini_desktop.api import resources as res
 
-__all__ = ["NO_BUILDING", "Roster", "RosterBuilding", "RosterEntry", "build_roster"]
+__all__ = ["NO_BUILDING", "Roster", "RosterBuilding", "RosterEntry", "build_roster", "on_site"]
 
 NO_BUILDING = "Building not recorded"
 
@@ -76,6 +76,21 @@ def _when(value: Any) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
+def on_site(
+    visits: Iterable[Mapping[str, Any]], building: str | None = None
+) -> Iterator[Mapping[str, Any]]:
+    """The visits checked in now (not deleted), in one building when ``building`` is given:
+    who the roster lists and who "Check out everyone still on site" checks out."""
+    for row in visits:
+        if row.get(res.F_DELETED) or row.get(res.F_STATUS) != res.VISIT_ON_SITE:
+            continue
+        if building is not None:
+            site = row.get(res.F_SITE_KEY)
+            if site is None or str(site) != building:
+                continue
+        yield row
+
+
 def build_roster(
     visits: Iterable[Mapping[str, Any]],
     sites: Mapping[str, str],
@@ -96,13 +111,9 @@ def build_roster(
     groups: dict[str | None, list[RosterEntry]] = {}
     if building is not None:
         groups[building] = []
-    for row in visits:
-        if row.get(res.F_DELETED) or row.get(res.F_STATUS) != res.VISIT_ON_SITE:
-            continue
+    for row in on_site(visits, building):
         site = row.get(res.F_SITE_KEY)
         key = None if site is None else str(site)
-        if building is not None and key != building:
-            continue
         groups.setdefault(key, []).append(RosterEntry(
             _text(row.get(res.F_VISITOR_NAME)) or _text(row.get(res.F_KEY)),
             _text(row.get(res.F_COMPANY)),

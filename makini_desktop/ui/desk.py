@@ -36,6 +36,7 @@ from makini_desktop.sync.notify import Level
 from makini_desktop.sync.outbox import Outbox, is_not_offered
 from makini_desktop.sync.outbox_link import OutboxListeners, quit_text
 from makini_desktop.sync.tasks import TaskSlots
+from makini_desktop.table.roster import on_site
 from makini_desktop.ui.front_desk import FrontDeskDay
 from makini_desktop.ui.outbox_panel import OutboxPanel, OutboxStatus
 from makini_desktop.ui.register_visitor import RegisterVisitorDialog
@@ -208,12 +209,7 @@ class Desk(QObject):
         tab = self._tab(res.VISITS.name)
         if tab is None:
             return []
-        building = tab.model.building_filter
-        return [
-            r for r in tab.model.all_rows()
-            if r.get(res.F_STATUS) == "checked_in"
-            and (building is None or r.get(res.F_SITE_KEY) == building)
-        ]
+        return list(on_site(tab.model.all_rows(), tab.model.building_filter))
 
     # -- acting ---------------------------------------------------------------------------
 
