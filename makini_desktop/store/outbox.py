@@ -1,19 +1,23 @@
 """The outbox: the user's changes kept in the connection's cache file until the server confirms.
 
 Every write the user makes (check a visitor in, approve a move, register a walk-in) is first
-stored here, committed and synced to disk, and only then sent; it leaves the outbox only
-when the server has confirmed it (:meth:`OutboxStore.confirm`, which also puts the server's
-record into the cached rows, in the same transaction) or when the user discards it. A
-process killed at any moment therefore loses no change, and a change sent again after the
-restart carries the same ``Idempotency-Key`` and ``occurredAt`` (contract §6.1): the server
-applies it once.
+stored here and only then sent; it leaves the outbox only when the server has confirmed it
+(:meth:`OutboxStore.confirm`, which also puts the server's record into the cached rows, in
+the same transaction) or when the user discards it. A process killed at any moment
+therefore loses no change, and a change sent again after the restart carries the same
+``Idempotency-Key`` and ``occurredAt`` (contract §6.1): the server applies it once.
 
 The table lives in the same SQLite file as the cached rows (schema version 2, see
 :mod:`~makini_desktop.store.schema`), read and written through a connection of its own with
 ``synchronous = FULL``: the cache's rows may be lost on a power cut (they are downloaded
-again), a change the user made may not. Noting an attempt and a confirmation commit without
-waiting for the disk: a power cut may lose them, and the change is then sent again with
-the same ``Idempotency-Key`` (the server answers as before, nothing is applied twice).
+again), a change the user made may not. The sender's :meth:`OutboxStore.add` may commit
+without waiting for the disk (``durable=False``: the change survives the app's crash at
+once) and then syncs it with :meth:`OutboxStore.sync`, in a worker thread and outside the
+lock, before the change is sent: the fsync of a cache file the downloads have just filled
+can take a few hundred milliseconds, which the user's click must not wait for. Noting an
+attempt and a confirmation commit without waiting for the disk: a power cut may lose them,
+and the change is then sent again with the same ``Idempotency-Key`` (the server answers as
+before, nothing is applied twice).
 
 This module is storage only; when to send, retry and give up is decided in
 :mod:`makini_desktop.sync.outbox`.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -251,7 +256,8 @@ class OutboxStore(SqliteFile):
                 )
             else:
                 conn = cache_files.connect(path)
-                # Each stored change is on disk when add() returns, power cut included.
+                # A stored change is on disk when add() returns (durable=False: when
+                # sync() returns), power cut included.
                 conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
             raise cache_error(exc, "opening the outbox", path) from exc
@@ -338,8 +344,10 @@ class OutboxStore(SqliteFile):
         before: Mapping[str, Any] | None = None,
         occurred_at: datetime,
         idempotency_key: str | None = None,
+        durable: bool = True,
     ) -> Change:
-        """Store a change, committed and synced to disk, before anything is sent.
+        """Store a change, committed (and synced to disk, if ``durable``) before anything
+        is sent.
 
         Args:
             dataset: the dataset name.
@@ -350,6 +358,8 @@ class OutboxStore(SqliteFile):
             before: the record as the user saw it (None for a creation).
             occurred_at: when the user acted (timezone-aware).
             idempotency_key: the key to send (default: a new uuid4).
+            durable: wait for the disk before returning. False: committed (it survives the
+                app's crash), on disk after the next :meth:`sync`.
 
         Raises:
             CacheError: the change could not be stored (disk full, read-only file): the
@@ -362,7 +372,7 @@ class OutboxStore(SqliteFile):
             None if before is None else _json_text(dict(before)),
             ChangeState.WAITING.value, _now_text(),
         )
-        with self._transaction("saving the change") as conn:
+        with self._transaction("saving the change", durable=durable) as conn:
             cursor = conn.execute(
                 "INSERT INTO outbox (dataset, record_key, action, kind, body, idempotency_key,"
                 " occurred_at, before, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -372,6 +382,33 @@ class OutboxStore(SqliteFile):
         change = self.get(seq)
         assert change is not None
         return change
+
+    def sync(self) -> None:
+        """Put every change committed so far on the disk (those :meth:`add` stored with
+        ``durable=False``): an fsync of the file SQLite commits to (the ``-wal`` file in WAL
+        mode, else the file itself), outside the lock, so neither the user's next change
+        nor a reader waits behind the disk.
+
+        Raises:
+            CacheError: the file could not be synced (the changes stay committed).
+        """
+        wal = self.path.with_name(self.path.name + "-wal")
+        target = wal if wal.exists() else self.path
+        # Windows syncs only what is open for writing; POSIX syncs a read-only handle.
+        flags = os.O_RDWR | getattr(os, "O_BINARY", 0) if os.name == "nt" else os.O_RDONLY
+        try:
+            fd = os.open(target, flags)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except FileNotFoundError:
+            return  # checkpointed and removed meanwhile: on disk already
+        except OSError as exc:
+            raise CacheError(
+                f"The offline cache file {self.path} could not be synced to disk"
+                f" ({exc.strerror or exc}); the changes are kept.", reason="io",
+            ) from exc
 
     def _update(self, seq: int, doing: str, assignments: str, params: Sequence[Any],
                 *, durable: bool = True) -> bool:

@@ -203,6 +203,10 @@ class Outbox:
         self._failures = 0  # consecutive network failures (the shared backoff)
         self._last_count = self.waiting_count()
         self._errors: dict[int, MakiniError] = {}  # this run's refusals, for their dialog
+        # Changes are stored without waiting for the disk, then synced in a thread (_durable):
+        # the newest stored, the newest known to be on disk, and the sync under way.
+        self._stored_upto = self._synced_upto = max(self._changes, default=0)
+        self._syncing: asyncio.Future[None] | None = None
 
     # -- what is in it ----------------------------------------------------------------------
 
@@ -306,15 +310,46 @@ class Outbox:
         self, dataset: str, key: str, action: str, body: Row, kind: str,
         before: Row | None, occurred_at: datetime | None,
     ) -> Change:
+        # Committed at once, on disk a moment later (in a thread, before it is sent): the
+        # row changes under the user's click, not after an fsync of the cache file.
         change = self.store.add(
             dataset, key, action, body, kind=kind, before=before,
-            occurred_at=occurred_at or self._now(),
+            occurred_at=occurred_at or self._now(), durable=False,
         )
         self._changes[change.seq] = change
+        self._stored_upto = max(self._stored_upto, change.seq)
         self.on_change(change)
         self._count_changed()
+        self._sync_soon()
         self._kick()
         return change
+
+    def _sync_soon(self) -> None:
+        """Start putting the stored changes on disk, if no sync is under way (and a loop
+        runs: else the next send or :meth:`aclose` does it)."""
+        if self._syncing is not None and not self._syncing.done():
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._syncing = asyncio.ensure_future(self._sync())
+
+    async def _sync(self) -> None:
+        while self._synced_upto < self._stored_upto:
+            upto = self._stored_upto
+            try:
+                await _off_loop(self.store.sync)
+            except CacheError as err:  # committed all the same: it survives a crash of the app
+                log.warning("outbox: %s", err)
+            self._synced_upto = max(self._synced_upto, upto)
+
+    async def _durable(self, seq: int) -> None:
+        """Wait until change ``seq`` is on disk (nothing is sent before)."""
+        while self._synced_upto < seq:
+            if self._syncing is None or self._syncing.done():
+                self._syncing = asyncio.ensure_future(self._sync())
+            await asyncio.shield(self._syncing)
 
     def retry(self, seq: int) -> Change | None:
         """Send a failed or conflicting change again; None if it is gone.
@@ -365,11 +400,14 @@ class Outbox:
             task.cancel()
 
     async def aclose(self) -> None:
-        """Pause, wait for the senders to stop, and close the store."""
+        """Pause, wait for the senders to stop and the changes to be on disk, and close
+        the store."""
         self.pause()
         workers = list(self._workers.values())
         if workers:
             await asyncio.gather(*workers, return_exceptions=True)
+        if not self.store.closed:
+            await asyncio.gather(self._durable(self._stored_upto), return_exceptions=True)
         self.store.close()
 
     async def drain(self) -> None:
@@ -433,6 +471,7 @@ class Outbox:
         """Send one change. None: settled (confirmed or refused); else seconds to wait
         (0: the backoff's next wait) before it is sent again."""
         assert self.send is not None
+        await self._durable(change.seq)
         try:
             await _off_loop(self.store.mark_sending, change.seq)
         except CacheError as err:  # only the attempt count is lost: send all the same

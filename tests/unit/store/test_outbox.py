@@ -57,6 +57,23 @@ def test_the_change_is_committed_before_add_returns(db_path):
     store.close()
 
 
+def test_a_change_stored_without_waiting_for_the_disk_is_committed_and_then_synced(db_path):
+    """durable=False: another connection sees it at once; sync() puts it on disk; the
+    connection is back to synchronous=FULL for the next durable write."""
+    store = _store(db_path)
+    store.add("visits", "k1", "check_in", BODY, occurred_at=AT_0900, durable=False)
+    other = sqlite3.connect(db_path)
+    assert other.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    other.close()
+    assert store._require().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+    store.sync()
+    store.sync()  # twice is fine
+    store._require().close()  # as if killed after the sync
+    again = OutboxStore.open(db_path)
+    assert [c.record_key for c in again.changes()] == ["k1"]
+    again.close()
+
+
 def test_a_change_left_sending_by_a_killed_process_waits_again_with_its_key(db_path):
     """Reopening turns 'sending' back into 'waiting'; key and attempts are kept."""
     store = _store(db_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,39 @@ def test_a_network_drop_keeps_the_change_and_resends_it_with_the_same_key(tmp_pa
         assert server.applied == [("a", "checked_in")]
         assert len(network_errors) == 2
         assert ChangeState.WAITING in states[1:]
+        await box.aclose()
+
+    run(go())
+
+
+def test_the_click_does_not_wait_for_the_disk_and_nothing_is_sent_before_it(tmp_path):
+    """change_status returns while the disk sync is still held; the change is listed and
+    shown at once, and it is sent only once the sync has finished."""
+    server = FakeServer({"a": visit("a")})
+    gate = threading.Event()
+    synced: list[int] = []
+
+    async def go():
+        box = _outbox(tmp_path, server)
+        real_sync = box.store.sync
+
+        def slow_sync() -> None:  # a disk that takes its time (in the worker thread)
+            gate.wait(10)
+            real_sync()
+            synced.append(len(server.calls))
+
+        box.store.sync = slow_sync  # type: ignore[method-assign]
+        box.resume()
+        box.change_status("visits", visit("a"), "checked_in", "check_in")
+        assert [c.record_key for c in box.changes()] == ["a"]
+        assert box.overlay("visits", [visit("a")])[0]["status"] == "checked_in"
+        for _ in range(20):  # the loop runs: the sender starts, and waits for the disk
+            await asyncio.sleep(0)
+        assert server.calls == [] and synced == []
+        gate.set()
+        await box.drain()
+        assert synced and synced[0] == 0  # on disk before the first call went out
+        assert server.applied == [("a", "checked_in")]
         await box.aclose()
 
     run(go())
