@@ -14,10 +14,11 @@ again), a change the user made may not. The sender's :meth:`OutboxStore.add` may
 without waiting for the disk (``durable=False``: the change survives the app's crash at
 once) and then syncs it with :meth:`OutboxStore.sync`, in a worker thread and outside the
 lock, before the change is sent: the fsync of a cache file the downloads have just filled
-can take a few hundred milliseconds, which the user's click must not wait for. Noting an
-attempt and a confirmation commit without waiting for the disk: a power cut may lose them,
-and the change is then sent again with the same ``Idempotency-Key`` (the server answers as
-before, nothing is applied twice).
+can take a few hundred milliseconds, which the user's click must not wait for. Notes on a
+stored change (an attempt, a refusal, a confirmation, a discard) commit without waiting for
+the disk too, and are synced soon after: a power cut may lose them, and the change is then
+sent again with the same ``Idempotency-Key`` (the server answers as before, nothing is
+applied twice) or, discarded, shows again.
 
 This module is storage only; when to send, retry and give up is decided in
 :mod:`makini_desktop.sync.outbox`.
@@ -411,7 +412,10 @@ class OutboxStore(SqliteFile):
             ) from exc
 
     def _update(self, seq: int, doing: str, assignments: str, params: Sequence[Any],
-                *, durable: bool = True) -> bool:
+                *, durable: bool = False) -> bool:
+        # A note on a stored change commits without waiting for the disk (the sender syncs
+        # it soon after, see sync()): a power cut may lose the note, and the change then
+        # waits as it was, to be sent again with its key (the server answers as before).
         with self._transaction(doing, durable=durable) as conn:
             cursor = conn.execute(
                 f"UPDATE outbox SET {assignments} WHERE seq = ?", (*params, seq)
@@ -423,7 +427,7 @@ class OutboxStore(SqliteFile):
         return self._update(
             seq, "noting a change as sent",
             "state = ?, attempts = attempts + 1, last_attempt_at = ?",
-            (ChangeState.SENDING.value, _now_text()), durable=False,
+            (ChangeState.SENDING.value, _now_text()),
         )
 
     def mark_waiting(self, seq: int, *, reason: str = "", request_id: str = "") -> bool:
@@ -473,7 +477,7 @@ class OutboxStore(SqliteFile):
         change = self.get(seq)
         if change is None:
             return None
-        with self._transaction("discarding a change") as conn:
+        with self._transaction("discarding a change", durable=False) as conn:
             conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
         return change
 

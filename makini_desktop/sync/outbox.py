@@ -203,10 +203,12 @@ class Outbox:
         self._failures = 0  # consecutive network failures (the shared backoff)
         self._last_count = self.waiting_count()
         self._errors: dict[int, MakiniError] = {}  # this run's refusals, for their dialog
-        # Changes are stored without waiting for the disk, then synced in a thread (_durable):
-        # the newest stored, the newest known to be on disk, and the sync under way.
-        self._stored_upto = self._synced_upto = max(self._changes, default=0)
+        # The store's writes commit without waiting for the disk and are synced in a thread
+        # (_wrote, _durable): how many were written, how many are known to be on disk, the
+        # sync under way, and the write that stored each change not yet sent.
+        self._written = self._synced = 0
         self._syncing: asyncio.Future[None] | None = None
+        self._stored_by: dict[int, int] = {}
 
     # -- what is in it ----------------------------------------------------------------------
 
@@ -317,36 +319,35 @@ class Outbox:
             occurred_at=occurred_at or self._now(), durable=False,
         )
         self._changes[change.seq] = change
-        self._stored_upto = max(self._stored_upto, change.seq)
+        self._stored_by[change.seq] = self._wrote()
         self.on_change(change)
         self._count_changed()
-        self._sync_soon()
         self._kick()
         return change
 
-    def _sync_soon(self) -> None:
-        """Start putting the stored changes on disk, if no sync is under way (and a loop
-        runs: else the next send or :meth:`aclose` does it)."""
-        if self._syncing is not None and not self._syncing.done():
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._syncing = asyncio.ensure_future(self._sync())
+    def _wrote(self) -> int:
+        """Note a write the store committed without waiting for the disk, and start putting
+        it there (in a thread, if a loop runs: else the next send or :meth:`aclose` does).
+        Returns the write's number, for :meth:`_durable`."""
+        self._written += 1
+        if self._syncing is None or self._syncing.done():
+            with contextlib.suppress(RuntimeError):  # no running loop
+                asyncio.get_running_loop()
+                self._syncing = asyncio.ensure_future(self._sync())
+        return self._written
 
     async def _sync(self) -> None:
-        while self._synced_upto < self._stored_upto:
-            upto = self._stored_upto
+        while self._synced < self._written:
+            upto = self._written
             try:
                 await _off_loop(self.store.sync)
             except CacheError as err:  # committed all the same: it survives a crash of the app
                 log.warning("outbox: %s", err)
-            self._synced_upto = max(self._synced_upto, upto)
+            self._synced = max(self._synced, upto)
 
-    async def _durable(self, seq: int) -> None:
-        """Wait until change ``seq`` is on disk (nothing is sent before)."""
-        while self._synced_upto < seq:
+    async def _durable(self, write: int) -> None:
+        """Wait until the store's write number ``write`` is on disk."""
+        while self._synced < write:
             if self._syncing is None or self._syncing.done():
                 self._syncing = asyncio.ensure_future(self._sync())
             await asyncio.shield(self._syncing)
@@ -362,6 +363,7 @@ class Outbox:
         if change is None or change.pending:
             return change
         self.store.retry(seq)
+        self._stored_by[seq] = self._wrote()  # its new key on disk before it is sent
         self._refresh(seq)
         self._count_changed()
         self._kick()
@@ -377,6 +379,8 @@ class Outbox:
         if change is None:
             return None
         self.store.discard(seq)
+        self._stored_by.pop(seq, None)
+        self._wrote()
         rollback = change.server_record if change.server_record is not None else change.before
         self.on_rolled_back(change, rollback)
         self._count_changed()
@@ -407,7 +411,7 @@ class Outbox:
         if workers:
             await asyncio.gather(*workers, return_exceptions=True)
         if not self.store.closed:
-            await asyncio.gather(self._durable(self._stored_upto), return_exceptions=True)
+            await asyncio.gather(self._durable(self._written), return_exceptions=True)
         self.store.close()
 
     async def drain(self) -> None:
@@ -471,7 +475,7 @@ class Outbox:
         """Send one change. None: settled (confirmed or refused); else seconds to wait
         (0: the backoff's next wait) before it is sent again."""
         assert self.send is not None
-        await self._durable(change.seq)
+        await self._durable(self._stored_by.get(change.seq, 0))  # on disk before it is sent
         try:
             await _off_loop(self.store.mark_sending, change.seq)
         except CacheError as err:  # only the attempt count is lost: send all the same
@@ -484,6 +488,7 @@ class Outbox:
             # same key makes the resend safe). The store may be closed by now.
             with contextlib.suppress(CacheError):
                 self.store.mark_waiting(change.seq)
+                self._wrote()
                 self._refresh(change.seq)
             raise
         except MakiniError as err:
@@ -514,6 +519,7 @@ class Outbox:
 
     def _confirmed(self, change: Change, server: Row, new_key: str | None) -> None:
         self._changes.pop(change.seq, None)
+        self._stored_by.pop(change.seq, None)
         self._failures = 0
         if new_key and new_key != change.record_key:
             for seq, other in list(self._changes.items()):
@@ -533,6 +539,7 @@ class Outbox:
         if err.is_connection or err.retryable or err.is_auth:
             reason = f"Not sent yet: {err.summary()} It is sent again by itself."
             self.store.mark_waiting(change.seq, reason=reason, request_id=err.request_id)
+            self._wrote()
             self._refresh(change.seq)
             if err.is_auth:  # nothing goes until the user reconnects (a new session)
                 self._running = False
@@ -565,6 +572,7 @@ class Outbox:
                 change.seq, reason=_refusal_text(err, change), request_id=err.request_id,
                 http_status=err.status, error_code=err.code,
             )
+        self._wrote()
         self._refresh(change.seq)
         settled = self._changes.get(change.seq, change)
         rollback = settled.server_record if settled.server_record is not None else change.before
