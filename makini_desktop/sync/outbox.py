@@ -497,7 +497,7 @@ class Outbox:
             log.warning("outbox: %s", err)
             return 0
         try:
-            # Synced to disk (an fsync can take 100 ms): in a thread, not on the GUI's loop.
+            # In a thread, not on the GUI's loop (it writes the server's record to the cache).
             new_key = await _off_loop(self.store.confirm, change.seq, dict(server))
             self._confirmed(change, dict(server), new_key)
         except CacheError as err:
