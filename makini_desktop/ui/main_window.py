@@ -120,8 +120,8 @@ class MainWindow(QMainWindow):
         self.desk = desk.install(self)  # front desk, move desk, the outbox
         self.overview = install_overview(self)  # first tab; its actions in the menus
         restore_layout(self)
-        self.workspace.focus = self.current_tab().view.name
         self.resource_tabs.currentChanged.connect(self._on_resource_tabs_current_changed)
+        self._on_resource_tabs_current_changed(self.resource_tabs.currentIndex())
         self.workspace.sig_state_changed.connect(self._on_workspace_sig_state_changed)
         self.workspace.sig_error.connect(self._on_workspace_sig_error)
         self.workspace.sig_connection_changed.connect(self._on_workspace_sig_connection_changed)
@@ -226,6 +226,16 @@ class MainWindow(QMainWindow):
         self.quit_action = actions.quit_action
         self.find_action = actions.find_action
         self.about_action = actions.about_action
+        # What acts on one list's table: nothing to act on while the Overview is shown.
+        self._list_actions = [self.find_action, *actions.saved_views.actions()]
+        self._tooltips = {  # what they say on a list, and on the Overview
+            self.refresh_action: (self.refresh_action.toolTip(),
+                                  self.tr("Fetch what changed in every list (F5)")),
+            self.full_refresh_action: (self.full_refresh_action.toolTip(),
+                                       self.tr("Download every list again")),
+            self.export_action: (self.export_action.toolTip(),
+                                 self.tr("Save the overview as a PNG picture or a PDF")),
+        }
         self.tab_actions = actions.tab_actions
         self.connection_switcher = actions.connection_switcher
         self.building_filter = actions.building_filter
@@ -306,8 +316,13 @@ class MainWindow(QMainWindow):
         self.reporter.close_all()
         await self.workspace.close()
 
+    def overview_shown(self) -> bool:
+        """True while the Overview is the tab shown."""
+        return self.resource_tabs.currentWidget() is getattr(self, "overview", None)
+
     def current_tab(self) -> ResourceTab:
-        """The list shown; on the Overview, the first list (Refresh, Find and Export act on it)."""
+        """The list shown; on the Overview, the first list (the one the workspace loads
+        first). Refresh and Export act on the Overview's own terms (see their slots)."""
         widget = self.resource_tabs.currentWidget()
         return widget if isinstance(widget, ResourceTab) else self.tabs[self.views[0].name]
 
@@ -405,6 +420,11 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_resource_tabs_current_changed(self, _index: int) -> None:
         self.workspace.focus = self.current_tab().view.name
+        overview = self.overview_shown()
+        for action in self._list_actions:
+            action.setEnabled(not overview)
+        for action, (on_list, on_overview) in self._tooltips.items():
+            action.setToolTip(on_overview if overview else on_list)
 
     @Slot()
     def _on_controller_sig_status_changed(self) -> None:
@@ -503,13 +523,22 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_refresh_action_triggered(self) -> None:
-        if self.workspace.session is not None and not self._refuse_while_working_offline():
-            self.workspace.refresh_tab(self.current_tab().view.name)
+        self._refresh(full=False)
 
     @Slot()
     def _on_full_refresh_action_triggered(self) -> None:
-        if self.workspace.session is not None and not self._refuse_while_working_offline():
-            self.workspace.refresh_tab(self.current_tab().view.name, full=True)
+        self._refresh(full=True)
+
+    def _refresh(self, *, full: bool) -> None:
+        """Refresh the list shown; on the Overview every list (its figures count them all).
+        Offline, one refresh tries the connection once (then every list follows)."""
+        if self.workspace.session is None or self._refuse_while_working_offline():
+            return
+        names = [self.current_tab().view.name]
+        if self.overview_shown() and self.workspace.online:
+            names = [view.name for view in self.views]
+        for name in names:
+            self.workspace.refresh_tab(name, full=full)
 
     @Slot()
     def _on_connections_action_triggered(self) -> None:
@@ -534,6 +563,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_export_action_triggered(self) -> None:
+        if self.overview_shown():
+            self.overview.overview_actions.export_action.trigger()
+            return
         self.exporter.ask_path(self.current_tab().view)
 
     async def export_tab(self, view_name: str, path: str) -> bool:

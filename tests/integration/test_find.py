@@ -343,6 +343,7 @@ def test_ctrl_e_reaches_the_window_from_the_search_box(qtbot, loaded, monkeypatc
     asked: list[str] = []
     monkeypatch.setattr(loaded.exporter, "ask_path", lambda view: asked.append(view.name))
     loaded.activateWindow()
+    loaded.resource_tabs.setCurrentWidget(loaded.tabs["spaces"])  # its box is only seen there
     box = loaded.findChild(QLineEdit, "spacesSearch")
     box.setFocus()
     qtbot.waitUntil(box.hasFocus)

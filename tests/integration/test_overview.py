@@ -286,3 +286,30 @@ def test_print_actions_open_the_print_dialog(qtbot, window):
         qtbot.waitUntil(dialog.isVisible)
         dialog.reject()
         qtbot.waitUntil(lambda n=dialog_name: window.findChild(QPrintDialog, n) is None)
+
+
+def test_on_the_overview_refresh_fetches_every_list_and_export_saves_the_overview(
+        qtbot, window, sandbox):
+    """With the Overview shown, F5 asks the server for every list it counts, Export opens
+    the overview's own export, and Find and the saved-view actions (one list's) are off."""
+    open_loaded(qtbot, window, sandbox)
+    window.resource_tabs.setCurrentWidget(window.overview)
+    sandbox.reset_stats()
+    window.refresh_action.trigger()
+    paths = [window.tabs[name].view.dataset.path
+             for name in ("spaces", "assets", "moves", "visitors")]
+
+    def asked(path: str) -> bool:
+        return any(p.startswith(path) for _, p, *_ in sandbox.recent_exchanges())
+
+    qtbot.waitUntil(lambda: all(asked(p) for p in paths), timeout=30_000)
+    qtbot.waitUntil(lambda: not window.workspace.busy, timeout=30_000)
+    assert not window.find_action.isEnabled()
+    assert not window.findChild(object, "chooseColumnsAction").isEnabled()
+    window.export_action.trigger()
+    dialog = window.findChild(QFileDialog, "overviewExportDialog")
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.reject()
+    window.resource_tabs.setCurrentWidget(window.tabs["assets"])  # a list again: all back on
+    assert window.find_action.isEnabled()
+    assert window.findChild(object, "chooseColumnsAction").isEnabled()
