@@ -27,7 +27,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from itertools import repeat
@@ -48,6 +48,7 @@ __all__ = [
     "MoveFigures",
     "Occupancy",
     "Overview",
+    "OverviewCache",
     "OverviewInput",
     "VisitorFigures",
     "audit_cutoff",
@@ -204,6 +205,10 @@ class OverviewInput:
         visits, moves, assets: the rows of those lists.
         building: one building's key, or None for all of them.
         now: the instant "today" and "12 months" are measured from (aware).
+        versions: per list (``spaces``, ``visits``, ``moves``, ``assets``), its table's
+            change counter read with it (:attr:`~.rowindex.RowIndex.version`): with an
+            :class:`OverviewCache`, the figures of a list whose version did not change are
+            reused. A list without one is always counted.
     """
 
     spaces: Sequence[Row | None] = ()
@@ -214,6 +219,37 @@ class OverviewInput:
     assets: Sequence[Row | None] = ()
     building: str | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    versions: Mapping[str, int] = field(default_factory=dict)
+
+
+class OverviewCache:
+    """Each list's figures from the last :func:`compute`, reused while that list is as it was.
+
+    "As it was": the same list object at the same version (:attr:`OverviewInput.versions`),
+    for the same building, the same local day (visits, moves), the same floors and names
+    (spaces); the audit figures also only while no asset's last audit has come to 12 months
+    since (the earliest audit that was still recent is remembered). So when one list
+    changes (a visitor checks in), only that list is counted again: what "recomputed when a
+    list changes" costs. One cache per window; :func:`compute` may run in worker threads
+    (each entry is one tuple, replaced whole).
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[object, tuple[Any, ...], Any]] = {}
+
+    def get(self, name: str, rows: object, key: tuple[Any, ...]) -> Any:
+        """What :meth:`put` kept for ``name`` with this list and key, else None."""
+        part = self._parts.get(name)
+        if part is None or part[0] is not rows or part[1] != key:
+            return None
+        return part[2]
+
+    def put(self, name: str, rows: object, key: tuple[Any, ...], value: Any) -> None:
+        # The list itself is kept (not its id): while cached, no other list can take its id.
+        self._parts[name] = (rows, key, value)
+
+    def clear(self) -> None:
+        self._parts.clear()
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -324,10 +360,44 @@ def _slices(rows: Sequence[Row | None], building: str | None) -> Iterator[list[R
 # fields as columns first, in C, measured slower: every value is reached either way.)
 
 
-def compute(inp: OverviewInput) -> Overview:
-    """Every figure of the Overview, for all buildings or ``inp.building``."""
-    building = inp.building
-    buildings = _occupancy(inp, _slices(inp.spaces, building))
+def compute(inp: OverviewInput, cache: OverviewCache | None = None) -> Overview:
+    """Every figure of the Overview, for all buildings or ``inp.building``; with a
+    ``cache``, a list unchanged since the last call is not counted again."""
+    building, now = inp.building, inp.now
+    versions = inp.versions if cache is not None else {}
+
+    def reuse(name: str, rows: object, *key: Any) -> tuple[tuple[Any, ...] | None, Any]:
+        version = versions.get(name)
+        if version is None or cache is None:
+            return None, None
+        full = (version, building, *key)
+        return full, cache.get(name, rows, full)
+
+    key, buildings = reuse("spaces", inp.spaces, list(inp.floors), dict(inp.sites))
+    if buildings is None:
+        buildings = _occupancy(inp, _slices(inp.spaces, building))
+        if key is not None and cache is not None:
+            cache.put("spaces", inp.spaces, key, buildings)
+    bounds = _hour_bounds(now)
+    key, visitors = reuse("visits", inp.visits, bounds[0], bounds[-1])
+    if visitors is None:
+        visitors = _visitors(_slices(inp.visits, building), bounds)
+        if key is not None and cache is not None:
+            cache.put("visits", inp.visits, key, visitors)
+    key, moves = reuse("moves", inp.moves, bounds[0])
+    if moves is None:
+        moves = _moves(_slices(inp.moves, building), now)
+        if key is not None and cache is not None:
+            cache.put("moves", inp.moves, key, moves)
+    cutoff = audit_cutoff(now)
+    cut = _utc_of(cutoff)
+    key, kept = reuse("assets", inp.assets)
+    if kept is not None and kept[1] <= cut < kept[2]:
+        assets = replace(kept[0], cutoff=cutoff)
+    else:
+        assets, fresh_from = _assets(_slices(inp.assets, building), cutoff, cut)
+        if key is not None and cache is not None:
+            cache.put("assets", inp.assets, key, (assets, cut, fresh_from))
     total = Occupancy(
         sum(b.occupancy.seats for b in buildings),
         sum(b.occupancy.occupied for b in buildings),
@@ -336,12 +406,12 @@ def compute(inp: OverviewInput) -> Overview:
     )
     return Overview(
         building=building,
-        now=inp.now,
+        now=now,
         occupancy=total,
         buildings=buildings,
-        visitors=_visitors(_slices(inp.visits, building), inp.now),
-        moves=_moves(_slices(inp.moves, building), inp.now),
-        assets=_assets(_slices(inp.assets, building), inp.now),
+        visitors=visitors,
+        moves=moves,
+        assets=assets,
     )
 
 
@@ -443,8 +513,7 @@ def _hour_bounds(now: datetime) -> list[str]:
     return out
 
 
-def _visitors(visits: Iterator[list[Row]], now: datetime) -> VisitorFigures:
-    bounds = _hour_bounds(now)
+def _visitors(visits: Iterator[list[Row]], bounds: list[str]) -> VisitorFigures:
     lo, hi = bounds[0], bounds[-1]
     expected = [0] * 24
     arrived = [0] * 24
@@ -529,9 +598,11 @@ def _tally(raws: list[Any]) -> Counter[Any]:
     return counts
 
 
-def _assets(assets: Iterator[list[Row]], now: datetime) -> AssetFigures:
-    cutoff = audit_cutoff(now)
-    cut = _utc_of(cutoff)
+def _assets(assets: Iterator[list[Row]], cutoff: datetime, cut: str,
+            ) -> tuple[AssetFigures, str]:
+    """The audit figures, and the earliest last audit still within 12 months (``~``, after
+    every timestamp, when there is none): until ``cut`` reaches it, no figure changes."""
+    fresh_from = "~"
     # Each slice's raw categories, and those of the stale assets: counted in C (_tally).
     totals: Counter[Any] = Counter()
     stale: Counter[Any] = Counter()
@@ -547,10 +618,14 @@ def _assets(assets: Iterator[list[Row]], now: datetime) -> AssetFigures:
             audited = row.get(f_aud)
             if audited.__class__ is str_t and audited[tail] == "Z":
                 if audited > cut:
+                    if audited < fresh_from:
+                        fresh_from = audited
                     continue
             elif audited is not None:
                 audited = _utc_text(audited)
                 if audited is not None and audited > cut:
+                    if audited < fresh_from:
+                        fresh_from = audited
                     continue
             add_stale(raw)
         totals.update(_tally(cats))
@@ -564,4 +639,4 @@ def _assets(assets: Iterator[list[Row]], now: datetime) -> AssetFigures:
         tally[1] += stale.get(raw, 0)
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0].casefold()))
     return AssetFigures(tuple((c, n, s) for c, (n, s) in ordered),
-                        sum(totals.values()), sum(stale.values()), cutoff)
+                        sum(totals.values()), sum(stale.values()), cutoff), fresh_from
