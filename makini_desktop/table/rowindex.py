@@ -117,6 +117,12 @@ class RowIndex(ArrivalOrder, Narrowing):
         return len(self._ids)
 
     @property
+    def version(self) -> int:
+        """A counter that every change of the rows (and of their order or filter) bumps: a
+        figure computed from :attr:`rows` at one version holds until it changes."""
+        return self._version
+
+    @property
     def sort_column(self) -> int:
         """The column sorted by (or to be, once rows stop arriving); -1 for arrival order."""
         return self._sort_column if self._deferred is None else self._deferred[0]

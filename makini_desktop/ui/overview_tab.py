@@ -63,6 +63,8 @@ LOADING_DELAY_MS = 1500
 interpreter to the load."""
 FIGURE_VIEWS: tuple[str, ...] = ("spaces", "visitors", "moves", "assets")
 """The lists the figures are computed from."""
+_PARTS = {"spaces": "spaces", "visits": "visitors", "moves": "moves", "assets": "assets"}
+"""Each list of :class:`~makini_desktop.table.overview.OverviewInput` and its tab's view."""
 ON_SITE_VIEW = "On site now"
 """The Visitors tab's saved view the "on site" bar opens."""
 
@@ -81,15 +83,17 @@ def overview_input(workspace: Workspace, building: str | None, now: datetime | N
     (references: :func:`~makini_desktop.table.overview.compute` copies them in the thread,
     so the GUI thread does not walk 100k rows), the floors and the building names."""
     models = workspace.models
+    indexes = {part: models[view].row_index for part, view in _PARTS.items()}
     return ov.OverviewInput(
-        spaces=models["spaces"].row_index.rows,
+        spaces=indexes["spaces"].rows,
         floors=known_floors(workspace) if floors is None else floors,
         sites=dict(workspace.lookups.names(res.SITES.name)),
-        visits=models["visitors"].row_index.rows,
-        moves=models["moves"].row_index.rows,
-        assets=models["assets"].row_index.rows,
+        visits=indexes["visits"].rows,
+        moves=indexes["moves"].rows,
+        assets=indexes["assets"].rows,
         building=building,
         now=now or datetime.now(UTC),
+        versions={part: index.version for part, index in indexes.items()},
     )
 
 
@@ -121,6 +125,8 @@ class OverviewTab(QWidget):
         self.setAccessibleName(tr("Overview"))
         self._tasks = TaskSlots()
         self._dirty = True
+        # Each list's figures, reused while that list is unchanged (see OverviewCache).
+        self._cache = ov.OverviewCache()
         self._setup_ui()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -270,18 +276,18 @@ class OverviewTab(QWidget):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            self._show(ov.compute(inp))
+            self._show(ov.compute(inp, self._cache))
             return None
         return self._tasks.start("compute", self._compute(inp))
 
     async def _compute(self, inp: ov.OverviewInput) -> None:
-        figures = await asyncio.to_thread(ov.compute, inp)
+        figures = await asyncio.to_thread(ov.compute, inp, self._cache)
         if shiboken6.isValid(self):
             self._show(figures)
 
     async def ensure_current(self) -> ov.Overview:
         """The figures for the rows held right now (an export, a print: always recomputed,
-        which costs a worker thread a few tens of milliseconds)."""
+        which counts again only the lists changed since the last time)."""
         task = self.recompute_now()
         if task is not None:
             await asyncio.wait([task])

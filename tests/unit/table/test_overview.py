@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -106,6 +106,38 @@ def test_assets_by_category_and_audit(data):
         want = expect.assets(data, data.now, site)
         assert {c: (n, s) for c, n, s in got.by_category} == want
         assert got.not_audited == sum(s for _n, s in want.values())
+
+
+def test_cached_figures_follow_a_changed_list(data):
+    """With a cache, figures follow a list that changed and an asset whose last audit comes
+    to 12 months meanwhile: each time they equal a count from scratch."""
+    def both(now, visits, versions):
+        inp = ov.OverviewInput(spaces=[r for r in data.locations if r["type"] != "floor"],
+                               visits=visits, moves=data.moves, assets=data.assets, now=now,
+                               versions=versions)
+        return ov.compute(inp, cache), ov.compute(inp)
+
+    cache = ov.OverviewCache()
+    visits = list(data.visits)
+    versions = dict.fromkeys(["spaces", "visits", "moves", "assets"], 1)
+    cached, fresh = both(data.now, visits, versions)
+    assert cached == fresh
+    on_site = fresh.visitors.by_status["on_site"]
+    gone = next(i for i, v in enumerate(visits) if v["status"] == "checked_in")
+    visits[gone] = None  # the table drops the row: its list changes in place
+    versions = {**versions, "visits": 2}
+    cached, fresh = both(data.now, visits, versions)
+    assert cached == fresh and cached.visitors.by_status["on_site"] == on_site - 1
+
+    cut = ov.audit_cutoff(data.now).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first = min(a["lastAuditedAt"] for a in data.assets
+                if a.get("lastAuditedAt") and a["lastAuditedAt"] > cut)
+    when = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    later = when.replace(year=when.year + 1)
+    before = both(later - timedelta(seconds=1), visits, versions)
+    after = both(later, visits, versions)
+    assert before[0] == before[1] and after[0] == after[1]
+    assert after[0].assets.not_audited > before[0].assets.not_audited
 
 
 def test_today_follows_the_local_day():
