@@ -17,6 +17,7 @@ takes seconds at 100k rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -482,22 +483,22 @@ class ResourceTableModel(QAbstractTableModel):
         if not persistent:
             return
         shown = self._shown
-        pos: dict[int, int] | None = None
-        if len(persistent) > 32:  # a big selection: one pass over the rows beats many scans
-            pos = {rid: p for p, rid in enumerate(shown)}
+        rids = [old_shown[row] if 0 <= (row := index.row()) < len(old_shown) else None
+                for index in persistent]
+        # The view holds a persistent index per cell of its current row and selection (a
+        # dozen for one row): each row is looked for once, a big selection in one pass.
+        wanted = {rid for rid in rids if rid is not None}
+        pos: dict[int, int]
+        if len(wanted) > 8:
+            pos = {rid: p for p, rid in enumerate(shown) if rid in wanted}
+        else:
+            pos = {}
+            for one in wanted:
+                with contextlib.suppress(ValueError):
+                    pos[one] = shown.index(one)
         new_indexes = []
-        for index in persistent:
-            row = index.row()
-            rid = old_shown[row] if 0 <= row < len(old_shown) else None
-            new_row: int | None = None
-            if rid is not None:
-                if pos is not None:
-                    new_row = pos.get(rid)
-                else:
-                    try:
-                        new_row = shown.index(rid)
-                    except ValueError:
-                        new_row = None
+        for index, rid in zip(persistent, rids, strict=True):
+            new_row = None if rid is None else pos.get(rid)
             new_indexes.append(
                 QModelIndex() if new_row is None else self.index(new_row, index.column())
             )
