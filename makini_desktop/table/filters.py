@@ -25,7 +25,7 @@ row index applies together with the building filter and the search.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,8 +136,18 @@ def choices(
     return []
 
 
+Test = Callable[[Mapping[str, Any]], bool]
+"""A filter's test of one row."""
+Select = Callable[[list[int], Sequence[Mapping[str, Any] | None]], list[int]]
+"""A filter's test of many rows at once: the ids (into the rows by id) that pass, in order."""
+
+
 class RowFilter:
     """A predicate on a row: True when the row passes every filter of a state.
+
+    :meth:`select` tests a list of rows at once: a comprehension per filter reading the
+    row's field inline costs a tenth of a call of the predicate per row (the row index
+    narrows 100k rows with it).
 
     Attributes:
         state: the (non-empty) filter values it tests, by filter id.
@@ -147,22 +157,31 @@ class RowFilter:
     def __init__(
         self,
         state: Mapping[str, str],
-        tests: list[Callable[[Mapping[str, Any]], bool]],
+        tests: list[tuple[Test, Select]],
         datasets: frozenset[str],
     ) -> None:
         self.state = dict(state)
         self.datasets = datasets
-        self._tests = tests
-        if len(tests) == 1:
-            self._call = tests[0]
-        elif len(tests) == 2:
-            a, b = tests
+        self._selects = [select for _test, select in tests]
+        row_tests = [test for test, _select in tests]
+        if len(row_tests) == 1:
+            self._call = row_tests[0]
+        elif len(row_tests) == 2:
+            a, b = row_tests
             self._call = lambda row: a(row) and b(row)
         else:
-            self._call = lambda row: all(t(row) for t in tests)
+            self._call = lambda row: all(t(row) for t in row_tests)
 
     def __call__(self, row: Mapping[str, Any]) -> bool:
         return self._call(row)
+
+    def select(self, ids: list[int], rows: Sequence[Mapping[str, Any] | None]) -> list[int]:
+        """The ids of ``ids`` whose row (``rows[id]``, a live row) passes, in order."""
+        for select in self._selects:
+            if not ids:
+                break
+            ids = select(ids, rows)
+        return ids
 
 
 def row_filter(
@@ -185,7 +204,7 @@ def row_filter(
     """
     offered = VIEW_FILTERS.get(view.name, ())
     chosen = {k: v for k, v in state.items() if k in offered and v}
-    tests: list[Callable[[Mapping[str, Any]], bool]] = []
+    tests: list[tuple[Test, Select]] = []
     datasets: set[str] = set()
     for filter_id, value in chosen.items():
         test = _test(view, filter_id, value, lookups, now)
@@ -200,31 +219,75 @@ def row_filter(
 
 def _test(
     view: res.View, filter_id: str, value: str, lookups: Lookups, now: datetime | None
-) -> Callable[[Mapping[str, Any]], bool] | None:
+) -> tuple[Test, Select] | None:
     if filter_id == FLOOR:
         if view.dataset is res.LOCATIONS:
-            return lambda row: str(row.get(res.F_PARENT_KEY)) == value
-        floor_of = lookups.floor_of
-        return lambda row: floor_of(row.get(res.F_LOCATION_KEY)) == value
+            return _text_equals(res.F_PARENT_KEY, value)
+        return _on_floor(lookups, value)
     if filter_id == TYPE:
-        return lambda row: row.get(res.F_TYPE) == value
+        return _equals(res.F_TYPE, value)
     if filter_id == VACANCY:
         if value == VACANT:
-            return lambda row: row.get(res.F_TYPE) in res.SEATED_SPACE_TYPES and not _occupied(row)
+            return _each(lambda row: row.get(res.F_TYPE) in res.SEATED_SPACE_TYPES
+                         and not _occupied(row))
         if value == OCCUPIED:
-            return _occupied
+            return _each(_occupied)
         return None
     if filter_id == CATEGORY:
-        return lambda row: str(row.get(res.F_CATEGORY)) == value
+        return _text_equals(res.F_CATEGORY, value)
     if filter_id == STATUS:
-        return lambda row: row.get(res.F_STATUS) == value
+        return _equals(res.F_STATUS, value)
     if filter_id == DATE:
         bounds = date_bounds(value, now)
         if bounds is None:
             return None
         start, end = bounds
-        return lambda row: start <= _stamp(row.get(res.F_EXPECTED)) < end
+        return _each(lambda row: start <= _stamp(row.get(res.F_EXPECTED)) < end)
     return None
+
+
+# Each of these gives a filter's test of a row and the same test of many rows; the
+# comprehensions read live rows only (the row index hands over live ids).
+
+def _equals(field: str, value: str) -> tuple[Test, Select]:
+    """The field's value is ``value``."""
+    def select(ids: list[int], rows: Sequence[Mapping[str, Any] | None]) -> list[int]:
+        return [i for i in ids if rows[i].get(field) == value]  # type: ignore[union-attr]
+
+    return (lambda row: row.get(field) == value), select
+
+
+def _text_equals(field: str, value: str) -> tuple[Test, Select]:
+    """The field's value, as text, is ``value`` (keys and names may come as numbers)."""
+    def select(ids: list[int], rows: Sequence[Mapping[str, Any] | None]) -> list[int]:
+        return [i for i in ids
+                if (v := rows[i].get(field)) == value  # type: ignore[union-attr]
+                or (v.__class__ is not str and str(v) == value)]
+
+    return (lambda row: str(row.get(field)) == value), select
+
+
+def _on_floor(lookups: Lookups, floor: str) -> tuple[Test, Select]:
+    """The row's location is the floor or a space on it (as the lookups say now)."""
+    floor_of = lookups.floor_of
+    field = res.F_LOCATION_KEY
+
+    def select(ids: list[int], rows: Sequence[Mapping[str, Any] | None]) -> list[int]:
+        on = lookups.on_floor(floor)  # asked per call: the floors may have changed
+        return [i for i in ids
+                if ((v := rows[i].get(field)).__class__ is str  # type: ignore[union-attr]
+                    and v in on)
+                or (v is not None and v.__class__ is not str and str(v) in on)]
+
+    return (lambda row: floor_of(row.get(field)) == floor), select
+
+
+def _each(test: Test) -> tuple[Test, Select]:
+    """A test with no faster form for many rows: called per row."""
+    def select(ids: list[int], rows: Sequence[Mapping[str, Any] | None]) -> list[int]:
+        return [i for i in ids if test(rows[i])]  # type: ignore[arg-type]
+
+    return test, select
 
 
 def _occupied(row: Mapping[str, Any]) -> bool:

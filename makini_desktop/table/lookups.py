@@ -31,6 +31,7 @@ class Lookups:
         self._units: dict[str, Any] = {}  # site key -> areaUnit
         # location key -> (parentKey, siteKey, type, level): a location's floor and level
         self._places: dict[str, tuple[str | None, str | None, Any, Any]] = {}
+        self._on_floor: dict[str, frozenset[str]] = {}  # floor key -> on_floor(), until a change
         self._listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, listener: Callable[[str], None]) -> None:
@@ -101,6 +102,17 @@ class Lookups:
         if place[2] == res.LOCATION_TYPE_FLOOR:
             return key
         return place[0]
+
+    def on_floor(self, floor_key: str) -> frozenset[str]:
+        """The keys of the locations whose :meth:`floor_of` is ``floor_key`` (the floor and
+        the spaces on it); kept until the locations change."""
+        found = self._on_floor.get(floor_key)
+        if found is None:
+            floor = res.LOCATION_TYPE_FLOOR
+            found = frozenset(k for k, (parent, _site, kind, _level) in self._places.items()
+                              if (k if kind == floor else parent) == floor_key)
+            self._on_floor[floor_key] = found
+        return found
 
     def level(self, location_key: Any) -> int | None:
         """A floor's numeric ``level``, None when it has none (or is not a known floor)."""
@@ -223,6 +235,7 @@ class Lookups:
         self._names = {name: {} for name in self.DATASETS}
         self._units.clear()
         self._places.clear()
+        self._on_floor.clear()
         self._folded.clear()
         for dataset in had:
             self._notify(dataset)
@@ -240,6 +253,7 @@ class Lookups:
 
     def _changed(self, dataset: str) -> None:
         self._folded.pop(dataset, None)
+        self._on_floor.clear()
         self._notify(dataset)
 
     def _notify(self, dataset: str) -> None:

@@ -38,10 +38,16 @@ from makini_desktop.table.ordering import display_key, display_order, display_or
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
 from makini_desktop.table.query import Query
 from makini_desktop.table.search import SearchText
+from makini_desktop.table.slicing import TimeSlice
 from makini_desktop.table.staging import display_order_in_pieces
 
 KEY_SLICE_ROWS = 10_000
-"""Rows whose sort keys are computed between two turns of the event loop."""
+"""Rows whose sort keys are computed at most between two turns of the event loop (a slice
+also ends after :data:`~.slicing.SLICE_BUDGET_S`)."""
+KEY_CHUNK_ROWS = 100
+"""Rows whose sort keys are computed between two looks at the clock."""
+ORDER_RUN_ROWS = 2_500
+"""Rows sorted in one step of a sort in steps (a sort of 2,500 keys takes 2-5 ms)."""
 KEY_CACHE_COLUMNS = 4
 """Columns whose sort keys are kept (each costs a list of keys as long as the rows)."""
 BULK_CHANGE_ROWS = 2000
@@ -409,21 +415,30 @@ class RowIndex(ArrivalOrder, Narrowing):
         step = max(1, slice_rows)
         version = self._version
         keys = self._key_cache.get(column)
+        clock = TimeSlice()
         if keys is None:
+            # A key costs 1-10 µs (natural, accent-insensitive text): at most ``step`` rows
+            # and a slice of time between two yields.
             keyer = self._keyers[column]
             rows = self.rows
             keys = []
-            for start in range(0, len(rows), step):
+            chunk, rows_left = min(step, KEY_CHUNK_ROWS), step
+            for start in range(0, len(rows), chunk):
                 keys.extend([
-                    EMPTY_KEY if row is None else keyer(row) for row in rows[start:start + step]
+                    EMPTY_KEY if row is None else keyer(row) for row in rows[start:start + chunk]
                 ])
-                yield
+                rows_left -= chunk
+                if rows_left <= 0 or clock.over() or start + chunk >= len(rows):
+                    yield
+                    clock.restart()
+                    rows_left = step
             if self._version != version or len(keys) != len(self.rows):
                 return self._resort(column, descending)  # rows changed: keys may be stale
             self._key_cache[column] = keys
-        if len(self._order) <= 2 * step:
+        run = min(2 * step, ORDER_RUN_ROWS)
+        if len(self._order) <= run:
             return self._resort(column, descending)
-        out = yield from display_order_steps(self._order, keys, descending, 2 * step)
+        out = yield from display_order_steps(self._order, keys, descending, run, clock)
         if self._version != version:
             return self._resort(column, descending)
         return self._resort(column, descending, out)

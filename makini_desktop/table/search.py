@@ -18,22 +18,37 @@ same goes for the text of a single column, which a ``field:value`` term needs.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.cells import Cells, Row
 from makini_desktop.table.query import Query, Term, fold_cell
+from makini_desktop.table.slicing import TimeSlice, run_steps
 
 _RefMatch = tuple[list[str | None], frozenset[str]]
 _Test = Callable[[int], bool]
 
-PREPARE_SLICE_ROWS = 100
-"""Rows whose search text is computed at a time (a row's text costs 10-100 µs)."""
-PREPARE_BUDGET_S = 0.008
-"""Texts are computed for about this long between two turns of the event loop: the cost
-of a row differs with its columns and the machine, so a slice is measured in time."""
+PREPARE_SLICE_ROWS = 25
+"""Rows whose search text is computed between two looks at the clock (a row's text costs
+10-100 µs; the slices themselves are measured in time, see :mod:`.slicing`)."""
+SCAN_CHUNK = 2000
+"""Rows looked at between two looks at the clock when most texts are computed already."""
+NAME_CHUNK = 1000
+"""Folded names (of 50k floors and spaces) matched against a term between two looks at
+the clock."""
+FOLD_CHUNK = 50
+"""Names folded between two looks at the clock (a name costs 5-20 µs)."""
+
+
+class _Names:
+    """The folded names of a dataset: by key, and as a list to scan."""
+
+    __slots__ = ("by_key", "items")
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, str] = {}
+        self.items: list[tuple[str, str]] = []
 
 
 class SearchText:
@@ -59,9 +74,9 @@ class SearchText:
         self._refkeys: dict[int, list[str | None]] = {i: [] for i in self._ref_cols}
         # column -> per row id: that cell's folded text, or the row until computed
         self._cell_text: dict[int, list[Any]] = {}
-        # term -> per reference column it looks at: its keys by row, the keys it names
-        self._matches: dict[Term, list[_RefMatch]] = {}
-        self._names: dict[str, list[tuple[str, str]]] = {}  # dataset -> (key, folded name)
+        # term -> per reference column it looks at: the keys whose name it matches
+        self._matches: dict[Term, dict[int, frozenset[str]]] = {}
+        self._names: dict[str, _Names] = {}  # dataset -> its names, folded
 
     def _make_reader(self, columns: Iterable[int]) -> Callable[[Row], str]:
         read = self._cells.search_text(columns)
@@ -105,28 +120,36 @@ class SearchText:
         rows: Sequence[Row | None] = (),
     ) -> Generator[None, None, None]:
         """Compute the pending texts of ``ids`` (and, from ``rows`` by id, the cell texts of
-        the columns the ``field:`` terms of ``query`` name), yielding after each slice."""
+        the columns the ``field:`` terms of ``query`` name, and the keys of the buildings and
+        floors each term names), yielding between slices of time and once at the end when
+        anything was computed (the work after it starts a slice of its own)."""
         step = max(1, slice_rows)
-        if query:  # the names of the buildings and floors a term may match, folded once
-            for dataset in sorted({self._ref_cols[c] for c in self.searchable
-                                   if c in self._ref_cols} | {self._ref_cols[c] for c in
-                                   query.columns if c in self._ref_cols}):
-                yield from self._fold_names_steps(dataset, 2 * step)
+        clock = TimeSlice()
+        worked = False
+        for term in query if query is not None else ():
+            if (term.column is None or term.column in self._ref_cols) and (
+                    term not in self._matches):
+                yield from self._term_keys_steps(term, clock)
+                worked = True
         for col in sorted(query.columns if query is not None else ()):
             if col in self._ref_cols:
                 continue
             for start in range(0, len(ids), step):
                 if self._prepare_cells(col, ids[start:start + step], rows):
-                    yield
-        if not self._pending:
-            return
-        clock = time.perf_counter
-        deadline = clock() + PREPARE_BUDGET_S
-        for start in range(0, len(ids), step):
-            if self._prepare(ids[start:start + step]) and self._pending and (
-                    clock() >= deadline):
-                yield
-                deadline = clock() + PREPARE_BUDGET_S
+                    worked = True
+                    yield from clock.pause()
+        text = self._text
+        for start in range(0, len(ids), SCAN_CHUNK):
+            if not self._pending:
+                break
+            todo = [i for i in ids[start:start + SCAN_CHUNK] if text[i].__class__ is not str]
+            for first in range(0, len(todo), step):
+                self._prepare(todo[first:first + step])
+                worked = True
+                yield from clock.pause()
+            yield from clock.pause()
+        if worked:
+            yield
 
     def _prepare(self, ids: Iterable[int]) -> int:
         """Compute the pending texts (and reference keys) of ``ids``; how many there were."""
@@ -255,39 +278,55 @@ class SearchText:
     def _ref_matches(self, term: Term) -> list[_RefMatch]:
         """Per reference column the term looks at: its keys by row, and the keys whose name
         the term matches. Cached until the terms or the names change."""
-        cached = self._matches.get(term)
-        if cached is None:
-            cached = []
-            if term.column is None:
-                cols = [c for c in self._ref_cols if c in self.searchable]
-            else:
-                cols = [term.column]
-            for col in cols:
-                keys = self.named_keys(self._ref_cols[col], term)
-                if keys or term.column is not None:
-                    cached.append((self._refkeys[col], keys))
-            self._matches[term] = cached
-        return cached
+        found = self._matches.get(term)
+        if found is None:
+            found = run_steps(self._term_keys_steps(term, TimeSlice(float("inf"))))
+        refkeys = self._refkeys
+        return [(refkeys[col], keys) for col, keys in found.items()
+                if keys or term.column is not None]
 
-    def _fold_names_steps(self, dataset: str, slice_names: int) -> Generator[None, None, None]:
-        """Fold the names of ``dataset`` (50k floors and spaces) a slice per step."""
-        if dataset in self._names:
-            return
-        items = list(self._lookups.names(dataset).items())
-        owner = self._names  # replaced (not cleared) when the names change meanwhile
-        names: list[tuple[str, str]] = []
-        for start in range(0, len(items), slice_names):
-            names.extend((k, fold_cell(n)) for k, n in items[start:start + slice_names])
-            if start + slice_names < len(items):
-                yield
-        owner.setdefault(dataset, names)
-
-    def named_keys(self, dataset: str, term: Term) -> frozenset[str]:
-        """Keys of the records of ``dataset`` whose name the term matches (its needle)."""
-        names = self._names.get(dataset)
-        if names is None:
-            for _ in self._fold_names_steps(dataset, 1 << 30):
-                pass
-            names = self._names.get(dataset, [])
+    def _term_keys_steps(
+        self, term: Term, clock: TimeSlice
+    ) -> Generator[None, None, dict[int, frozenset[str]]]:
+        """The keys each reference column's term names (see :meth:`_ref_matches`), found
+        pausing when ``clock``'s slice is over, and cached. Typing on (``mon`` after ``mo``)
+        only looks at the names the shorter term matched."""
+        owner = self._matches  # replaced (not cleared) when the names change meanwhile
+        cached = owner.get(term)
+        if cached is not None:
+            return cached
+        if term.column is None:
+            cols = [c for c in self._ref_cols if c in self.searchable]
+        else:
+            cols = [term.column]
+        wider = next((m for t, m in owner.items() if term.implies(t)), None)
         needle = term.needle
-        return frozenset(k for k, n in names if needle in n)
+        found: dict[int, frozenset[str]] = {}
+        for col in cols:
+            names = yield from self._fold_names_steps(self._ref_cols[col], clock)
+            if wider is not None and col in wider:
+                by_key = names.by_key
+                found[col] = frozenset(k for k in wider[col] if needle in by_key.get(k, ""))
+                continue
+            items = names.items
+            keys: set[str] = set()
+            for start in range(0, len(items), NAME_CHUNK):
+                keys.update(k for k, n in items[start:start + NAME_CHUNK] if needle in n)
+                yield from clock.pause()
+            found[col] = frozenset(keys)
+        owner[term] = found
+        return found
+
+    def _fold_names_steps(self, dataset: str, clock: TimeSlice) -> Generator[None, None, _Names]:
+        """The folded names of ``dataset``, folded (once) pausing when ``clock`` says."""
+        names = self._names.get(dataset)
+        if names is not None:
+            return names
+        owner = self._names  # replaced (not cleared) when the names change meanwhile
+        names = _Names()
+        source = list(self._lookups.names(dataset).items())
+        for start in range(0, len(source), FOLD_CHUNK):
+            names.items.extend((k, fold_cell(n)) for k, n in source[start:start + FOLD_CHUNK])
+            yield from clock.pause()
+        names.by_key = dict(names.items)
+        return owner.setdefault(dataset, names)

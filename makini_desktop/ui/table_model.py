@@ -17,6 +17,7 @@ takes seconds at 100k rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -70,6 +71,19 @@ KeyRole = Qt.ItemDataRole.UserRole + 3
 
 _ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ROW_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+              | Qt.ItemFlag.ItemNeverHasChildren)
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_UNSERVED = frozenset(int(r) for r in (
+    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.CheckStateRole, Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.EditRole,
+    Qt.ItemDataRole.StatusTipRole, Qt.ItemDataRole.WhatsThisRole,
+))
+"""Roles a cell never has (Qt's defaults apply)."""
 _ICONS: dict[str, QIcon] = {}
 
 
@@ -148,37 +162,36 @@ class ResourceTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(
         self,
         index: QModelIndex | QPersistentModelIndex,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        # Called for a dozen roles per painted cell: the roles we do not serve return fast.
-        if role == Qt.ItemDataRole.DisplayRole:
+        # Called for a dozen roles per painted cell: the roles we do not serve return fast
+        # (the roles are plain ints here: an enum member's lookup costs a microsecond).
+        if role == _DISPLAY:
             rid = self._rid(index)
             if rid is None:
                 return None
             return self.cells.text(self.row_index.rows[rid], index.column())
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGNMENT:
             if not index.isValid():
                 return None
             return _ALIGN_RIGHT if self.cells.is_numeric(index.column()) else _ALIGN_LEFT
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role in _UNSERVED:
+            return None
+        if role == _TOOLTIP:
             rid = self._rid(index)
             if rid is None:
                 return None
             if self._pending and (tip := self._pending_tip(index)):
                 return tip
             return self.cells.tooltip(self.row_index.rows[rid], index.column())
-        if role == Qt.ItemDataRole.DecorationRole and self._pending:
+        if role == _DECORATION:
+            if not self._pending:
+                return None
             tip = self._pending_tip(index)
             return _sending_icon() if tip else None
         if role == SortRole:
@@ -470,22 +483,22 @@ class ResourceTableModel(QAbstractTableModel):
         if not persistent:
             return
         shown = self._shown
-        pos: dict[int, int] | None = None
-        if len(persistent) > 32:  # a big selection: one pass over the rows beats many scans
-            pos = {rid: p for p, rid in enumerate(shown)}
+        rids = [old_shown[row] if 0 <= (row := index.row()) < len(old_shown) else None
+                for index in persistent]
+        # The view holds a persistent index per cell of its current row and selection (a
+        # dozen for one row): each row is looked for once, a big selection in one pass.
+        wanted = {rid for rid in rids if rid is not None}
+        pos: dict[int, int]
+        if len(wanted) > 8:
+            pos = {rid: p for p, rid in enumerate(shown) if rid in wanted}
+        else:
+            pos = {}
+            for one in wanted:
+                with contextlib.suppress(ValueError):
+                    pos[one] = shown.index(one)
         new_indexes = []
-        for index in persistent:
-            row = index.row()
-            rid = old_shown[row] if 0 <= row < len(old_shown) else None
-            new_row: int | None = None
-            if rid is not None:
-                if pos is not None:
-                    new_row = pos.get(rid)
-                else:
-                    try:
-                        new_row = shown.index(rid)
-                    except ValueError:
-                        new_row = None
+        for index, rid in zip(persistent, rids, strict=True):
+            new_row = None if rid is None else pos.get(rid)
             new_indexes.append(
                 QModelIndex() if new_row is None else self.index(new_row, index.column())
             )

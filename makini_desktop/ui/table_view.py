@@ -98,6 +98,11 @@ class ResourceTableView(QTableView):
         self._apply_default_widths()
         model.rowsInserted.connect(self._on_model_rows_appeared)
         model.modelReset.connect(self._on_model_rows_appeared)
+        # A reset or a new layout (a search, a filter, a sort) lays the rows out on a timer,
+        # after the viewport has painted once: the view then paints it all again (20-30 ms
+        # a paint). Laid out at once, the two repaints are one.
+        model.modelReset.connect(self._on_model_laid_out)
+        model.layoutChanged.connect(self._on_model_laid_out)
         self.doubleClicked.connect(self._on_self_double_clicked)
 
     # -- layout -----------------------------------------------------------------------------
@@ -348,6 +353,10 @@ class ResourceTableView(QTableView):
     def _on_model_rows_appeared(self, *_args: Any) -> None:
         if not self.widths_chosen and self.resource_model.rowCount() > 0:
             self.choose_widths()
+
+    @Slot()
+    def _on_model_laid_out(self, *_args: Any) -> None:
+        self.executeDelayedItemsLayout()
 
     @Slot(int, int, int)
     def _on_header_section_resized(self, _index: int, _old: int, _new: int) -> None:

@@ -143,3 +143,38 @@ def test_an_empty_or_foreign_state_filters_nothing() -> None:
     assert filters.row_filter(res.SPACES_VIEW, {"status": "pending"}, lookups) is None
     assert filters.row_filter(res.SPACES_VIEW, {"vacancy": "maybe"}, lookups) is None
     assert filters.row_filter(res.BUILDINGS_VIEW, {"floor": "F1"}, lookups) is None
+
+
+def test_a_filter_tests_many_rows_as_it_tests_one() -> None:
+    """RowFilter.select lets through exactly the rows the filter lets through one by one,
+    odd values included (a key sent as a number, a field missing, None)."""
+    lookups = places()
+    lookups.update_rows("locations", [{"key": "7", "name": "Room 7", "type": "office",
+                                       "parentKey": "F2", "siteKey": "S1"}])
+    assets = [
+        {"key": "X", "locationKey": "A", "categoryName": "Monitor"},
+        {"key": "Y", "locationKey": "D", "categoryName": 7},
+        {"key": "Z", "locationKey": "F2"},
+        {"key": "N", "locationKey": 7, "categoryName": None},
+        {"key": "M", "locationKey": None, "categoryName": "None"},
+        {"key": "Q"},
+    ]
+    spaces = [*SPACES, space("P", "Pod", parentKey=None), space("R", "Room", type=None),
+              {"key": "S", "name": "Odd", "parentKey": 2, "type": "office"}]
+    states = [
+        (res.ASSETS_VIEW, assets, {"floor": "F2"}),
+        (res.ASSETS_VIEW, assets, {"floor": "F1", "category": "Monitor"}),
+        (res.ASSETS_VIEW, assets, {"category": "7"}),
+        (res.ASSETS_VIEW, assets, {"category": "None"}),
+        (res.SPACES_VIEW, spaces, {"floor": "F1"}),
+        (res.SPACES_VIEW, spaces, {"floor": "2"}),
+        (res.SPACES_VIEW, spaces, {"type": "office", "vacancy": "vacant"}),
+        (res.SPACES_VIEW, spaces, {"vacancy": "occupied"}),
+    ]
+    for view, rows, state in states:
+        row_filter = filters.row_filter(view, state, lookups)
+        assert row_filter is not None
+        ids = list(range(len(rows)))
+        one_by_one = [i for i in ids if row_filter(rows[i])]
+        assert row_filter.select(ids, rows) == one_by_one, state
+        assert one_by_one, state  # each state lets some rows through
