@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import linecache
 import logging
 import os
 import sys
@@ -329,6 +330,10 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         tokens = TokenStore()
         settings = None
     window = MainWindow(profiles, tokens, settings=settings)
+    # PySide's import hook reads the source of every module imported after it (to see
+    # whether it uses PySide's __feature__ switches) and linecache keeps it all: 12 MB of
+    # source text for nothing. A traceback reads the lines it shows again.
+    linecache.clearcache()
     crash = install_excepthook(
         lambda: window if shiboken6.isValid(window) else None,
         loop=loop,

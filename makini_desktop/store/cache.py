@@ -158,6 +158,7 @@ class Cache(SqliteFile):
         self.read_only = False
         self.problem: str | None = None  # why it is read-only, for the user
         self._snapshots: dict[str, str] = {}  # dataset -> id of its current SnapshotWriter
+        self._stamp_on_close = False  # opened and checked by open(): see close()
 
     # -- opening and closing ----------------------------------------------------------------
 
@@ -180,7 +181,9 @@ class Cache(SqliteFile):
             CacheError: the file cannot be opened or created at all (read-only folder, in
                 use by another process while it had to be moved aside, disk full).
         """
-        return cls._from(cache_files.open_file(Path(path)))
+        cache = cls._from(cache_files.open_file(Path(path)))
+        cache._stamp_on_close = not cache.read_only
+        return cache
 
     @classmethod
     def open_readonly(cls, path: Path) -> Cache:
@@ -202,6 +205,15 @@ class Cache(SqliteFile):
 
     def _closing(self) -> None:
         self._snapshots.clear()
+
+    def close(self) -> None:
+        """Close the file; a cache :meth:`open` checked, closed cleanly as the file's last
+        connection, is stamped so the next open need not check it again
+        (:func:`~makini_desktop.store.cache_files.note_clean_close`)."""
+        was_open = not self.closed
+        super().close()
+        if was_open and self._stamp_on_close:
+            cache_files.note_clean_close(self.path)
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -8,6 +8,13 @@
   ``<name>.newer-<UTC time>``, with its ``-wal``/``-shm``) and replaced by an empty cache;
   :attr:`OpenedFile.recovered` says what happened in a sentence for the user. Only the
   newest :data:`MOVED_ASIDE_KEEP` such copies are kept.
+* **Checked once per clean close.** ``PRAGMA quick_check`` reads the whole file (a few
+  hundred milliseconds for a large portfolio, before the first cached row can show). A
+  cache closed cleanly by this app leaves a stamp beside it (``<name>-checked``: the file's
+  device, inode, size and modification and change times, :func:`note_clean_close`); the
+  next open skips the check when the file is exactly as stamped and no ``-wal`` is left.
+  A file written, copied, truncated or touched since (a crash, another program, a damaged
+  copy) no longer matches and is checked. The stamp is used up by the open that reads it.
 * **Read-only fallback.** A file that can no longer be written (a full disk, a read-only
   folder) is opened for reading only, with a sentence saying nothing new is saved.
 
@@ -55,6 +62,7 @@ __all__ = [
     "connection_cache_paths",
     "delete_connection_caches",
     "delete_files",
+    "note_clean_close",
     "open_file",
     "open_readonly_file",
     "profile_cache_key",
@@ -69,7 +77,11 @@ BUSY_TIMEOUT_MS = 5000
 JOURNAL_SIZE_LIMIT = 32 * 1024 * 1024
 MOVED_ASIDE_KEEP = 3
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_SIDE_FILES = ("-wal", "-shm")
+_SIDE_FILES = ("-wal", "-shm", "-checked")
+_STAMP = "-checked"
+_VERIFIED: set[Path] = set()
+"""Files opened (and checked, or found as stamped) by :func:`open_file` in this process:
+only their clean close is stamped."""
 
 
 @dataclass(frozen=True)
@@ -284,6 +296,7 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     if head and head != _SQLITE_MAGIC:
         raise _UnusableFileError("corrupt", "not a SQLite database")
 
+    unchanged = bool(head) and _closed_cleanly(path)  # read before SQLite opens a -wal
     try:
         conn = connect(path)
     except sqlite3.Error as exc:
@@ -294,9 +307,12 @@ def _open_checked(path: Path) -> sqlite3.Connection:
             raise _UnusableFileError(
                 "newer", f"schema version {version} > {schema.SCHEMA_VERSION}"
             )
-        check = conn.execute("PRAGMA quick_check").fetchall()
-        if check != [("ok",)]:
-            raise _UnusableFileError("corrupt", str(check[0][0]) if check else "quick_check failed")
+        if not unchanged:
+            check = quick_check(conn)
+            if check != [("ok",)]:
+                raise _UnusableFileError(
+                    "corrupt", str(check[0][0]) if check else "quick_check failed"
+                )
         mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
         if mode.lower() != "wal":
             # Some network file systems cannot share memory: rollback journal still works.
@@ -307,6 +323,7 @@ def _open_checked(path: Path) -> sqlite3.Connection:
         schema.migrate(conn, version)
         # Staging left by a sync that never committed (crash, kill) is discarded here.
         _discard_staging(conn)
+        _VERIFIED.add(path.absolute())
     except _UnusableFileError:
         conn.close()
         raise
@@ -320,6 +337,53 @@ def _open_checked(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def quick_check(conn: sqlite3.Connection) -> list[tuple[str]]:
+    """``PRAGMA quick_check``: ``[("ok",)]`` for a sound file (reads every page)."""
+    return conn.execute("PRAGMA quick_check").fetchall()
+
+
+def _file_state(path: Path) -> str | None:
+    """What a stamp holds: the file's device, inode, size, mtime and ctime (ns); None when
+    it cannot be read. Writing, truncating, copying or touching the file changes it (the
+    change time follows even a modification time set back by hand)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+
+
+def _closed_cleanly(path: Path) -> bool:
+    """True when this app closed ``path`` cleanly and nothing touched it since (its stamp
+    matches and no ``-wal`` is left); the stamp is used up either way."""
+    stamp = _side(path, _STAMP)
+    try:
+        text = stamp.read_text(encoding="ascii")
+    except (OSError, ValueError):
+        return False
+    with contextlib.suppress(OSError):
+        stamp.unlink()
+    state = _file_state(path)
+    return state is not None and text.strip() == state and not _side(path, "-wal").exists()
+
+
+def note_clean_close(path: Path) -> None:
+    """Stamp a file just closed (see the module's "Checked once per clean close"): when
+    its ``-wal`` is gone, every connection is closed and the file is whole on disk.
+    Best effort: a stamp that cannot be written only means the next open checks. Only a
+    file :func:`open_file` checked in this process is stamped."""
+    if Path(path).absolute() not in _VERIFIED or _side(path, "-wal").exists():
+        return  # another connection (a reader, another window) still has it open
+    state = _file_state(path)
+    if state is None:
+        return
+    stamp = _side(path, _STAMP)
+    temp = _side(path, _STAMP + ".tmp")
+    with contextlib.suppress(OSError):
+        temp.write_text(state, encoding="ascii")
+        os.replace(temp, stamp)
 
 
 def _discard_staging(conn: sqlite3.Connection) -> None:

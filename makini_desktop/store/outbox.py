@@ -271,6 +271,14 @@ class OutboxStore(SqliteFile):
                 )
         return store
 
+    def close(self) -> None:
+        """Close the outbox's connection; closed last, it stamps the file a clean close
+        (see :meth:`Cache.close <makini_desktop.store.cache.Cache.close>`)."""
+        was_open = not self.closed
+        super().close()
+        if was_open and not self.read_only:
+            cache_files.note_clean_close(self.path)
+
     # -- plumbing -------------------------------------------------------------------------
 
     @contextlib.contextmanager

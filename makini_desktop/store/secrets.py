@@ -148,7 +148,9 @@ class TokenStore:
     precedence over the keyring's copy, since it is the newer one.
 
     Args:
-        backend: the keyring backend; defaults to ``keyring.get_keyring()`` at construction.
+        backend: the keyring backend; defaults to ``keyring.get_keyring()``, looked up when
+            first needed (it imports every backend keyring knows: ~0.1 s a start from the
+            cache with a token from the environment need not spend before its first paint).
 
     Attributes:
         last_problem: a sentence describing the last keyring failure, or None once a keyring
@@ -156,15 +158,46 @@ class TokenStore:
     """
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
-        self._usable = _is_usable(self._backend)
+        self._chosen = backend
+        self._checked = False
+        self._usable_backend = False
         self._session = SessionTokens()
         self._lock = threading.RLock()
-        self.last_problem: str | None = None
-        if not self._usable:
-            self.last_problem = (
-                "No system keychain was found: tokens are kept only until the app quits."
-            )
+        self._last_problem: str | None = None
+
+    def _resolve(self) -> None:
+        with self._lock:
+            if self._checked:
+                return
+            if self._chosen is None:
+                self._chosen = keyring.get_keyring()
+            self._usable_backend = _is_usable(self._chosen)
+            self._checked = True
+            if not self._usable_backend:
+                self._last_problem = (
+                    "No system keychain was found: tokens are kept only until the app quits."
+                )
+
+    @property
+    def _backend(self) -> KeyringBackend:
+        self._resolve()
+        assert self._chosen is not None
+        return self._chosen
+
+    @property
+    def _usable(self) -> bool:
+        self._resolve()
+        return self._usable_backend
+
+    @property
+    def last_problem(self) -> str | None:
+        self._resolve()
+        return self._last_problem
+
+    @last_problem.setter
+    def last_problem(self, value: str | None) -> None:
+        self._resolve()
+        self._last_problem = value
 
     @property
     def persistent(self) -> bool:

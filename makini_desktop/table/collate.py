@@ -14,7 +14,6 @@ language-specific orders such as Swedish "å after z".
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -53,14 +52,32 @@ def _number(match: re.Match[str]) -> str:
     return chr(0x30 + min(len(digits), _MAX_DIGITS)) + digits
 
 
-@functools.lru_cache(maxsize=1 << 17)
+_MEMO_MAX = 1 << 17
+"""Texts whose keys are remembered (a portfolio's names, categories, buildings): past this
+many the memo starts afresh."""
+_memo: dict[str, str] = {}
+
+
 def collation_key(text: str) -> str:
     """The sort key of a text, one plain string (compared in C, cheap to hold).
 
     The folded text (:func:`strip_accents`, then every run of digits as its length and
     digits) and, when folding changed anything, the casefolded original after a NUL, so
     "Elodie" < "Élodie" < "Emma" and "Level 2" < "Level 10".
+
+    Keys are remembered in a plain dict (about 40 bytes a text) rather than an LRU cache
+    (about 130: a linked node per entry, 11 MB over a large portfolio's names).
     """
+    key = _memo.get(text)
+    if key is None:
+        key = _collation_key(text)
+        if len(_memo) >= _MEMO_MAX:
+            _memo.clear()
+        _memo[text] = key
+    return key
+
+
+def _collation_key(text: str) -> str:
     original = text.casefold()
     folded = strip_accents(original).strip()
     if _DIGITS.search(folded):

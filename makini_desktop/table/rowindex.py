@@ -511,7 +511,9 @@ class RowIndex(ArrivalOrder, Narrowing):
     def _live_ids(self) -> list[int]:
         rows = self.rows
         if len(self._ids) == len(rows):  # nothing deleted
-            return list(range(len(rows)))
+            # The ids in _ids (stored in id order): the same int objects, not a copy of
+            # each (28 bytes a row above 256).
+            return list(self._ids.values())
         return [i for i in range(len(rows)) if rows[i] is not None]
 
     def _store_new(self, row: Row) -> int:

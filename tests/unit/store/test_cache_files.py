@@ -90,6 +90,54 @@ def test_corrupted_page_moved_aside(db_path: Path) -> None:
         assert c.recovered.kind == "corrupt"
 
 
+def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    checks: list[int] = []
+    real = cache_files.quick_check
+
+    def counted(conn: sqlite3.Connection) -> list[tuple[str]]:
+        checks.append(1)
+        return real(conn)
+
+    monkeypatch.setattr(cache_files, "quick_check", counted)
+    return checks
+
+
+def test_cleanly_closed_file_opens_without_a_full_check(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache this app closed cleanly and nobody touched since opens without reading every
+    page again, with its rows; the next open after that checks unless it was closed again."""
+    with Cache.open(db_path) as c:
+        snapshot(c, "assets", [rec("1")])
+    checks = _counting_checks(monkeypatch)
+    c = Cache.open(db_path)
+    assert checks == []
+    assert keys(c.load("assets").rows) == ["1"]
+    c._require()  # still open: a crash now leaves no stamp behind
+    again = Cache.open(db_path)
+    assert checks == [1]
+    again.close()
+    c.close()
+
+
+def test_file_changed_after_a_clean_close_is_checked(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache changed on disk after the app closed it (a copy, a restore, a damaged
+    sector rewritten) is checked again at the next open, and set aside when damaged."""
+    with Cache.open(db_path) as c:
+        snapshot(c, "assets", [rec(str(i), description="x" * 500) for i in range(400)])
+    data = bytearray(db_path.read_bytes())
+    for offset in range(2 * 4096, len(data), 7 * 4096):
+        data[offset : offset + 64] = b"\xa5" * 64
+    db_path.write_bytes(bytes(data))  # same size, new contents
+    checks = _counting_checks(monkeypatch)
+    with Cache.open(db_path) as c:
+        assert checks  # the damaged file (and then the new empty one)
+        assert c.recovered is not None
+        assert c.recovered.kind == "corrupt"
+
+
 def test_foreign_database_moved_aside(db_path: Path) -> None:
     """A SQLite file of another shape claiming our schema version is set aside, not used."""
     conn = sqlite3.connect(db_path)
