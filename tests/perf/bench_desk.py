@@ -43,7 +43,7 @@ def run(report: Callable[[str, str], None], quick: bool) -> None:
     import qasync
 
     from makini_desktop.sync.session import ConnectionInfo
-    from tests.perf.bench_ui import _app, _SandboxProcess, _window
+    from tests.perf.bench_ui import _app, _SandboxProcess, _window, dispose
 
     scale = "small" if quick else "large"
     count = 10 if quick else ACTIONS
@@ -101,9 +101,7 @@ def run(report: Callable[[str, str], None], quick: bool) -> None:
     try:
         total = loop.run_until_complete(go())
     finally:
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+        dispose(app, window)
         loop.close()
         asyncio.set_event_loop(None)
         server.stop()
