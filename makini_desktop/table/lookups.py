@@ -31,6 +31,9 @@ class Lookups:
         self._units: dict[str, Any] = {}  # site key -> areaUnit
         # location key -> (parentKey, siteKey, type, level): a location's floor and level
         self._places: dict[str, tuple[str | None, str | None, Any, Any]] = {}
+        # The keys of the floors among them: the floor lists read these, not 50k spaces
+        # (they were rebuilt a few times a second while the locations arrived).
+        self._floor_keys: dict[str, None] = {}
         self._listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, listener: Callable[[str], None]) -> None:
@@ -87,8 +90,16 @@ class Lookups:
             place = _place(row)
             if places.get(str(key)) != place:
                 places[str(key)] = place
+                if place[2] == res.LOCATION_TYPE_FLOOR:
+                    self._floor_keys[str(key)] = None
+                else:
+                    self._floor_keys.pop(str(key), None)
                 changed = True
         return changed
+
+    def _forget_place(self, key: str) -> None:
+        self._places.pop(key, None)
+        self._floor_keys.pop(key, None)
 
     def floor_of(self, location_key: Any) -> str | None:
         """The key of a location's floor: its own for a floor, its parent's for a space."""
@@ -111,10 +122,8 @@ class Lookups:
     def floors(self, site_key: str | None = None) -> list[str]:
         """The keys of the floors of a building (None: of every building), in level order
         (then by name), floors without a level last."""
-        floors = [
-            k for k, (_parent, site, kind, _level) in self._places.items()
-            if kind == res.LOCATION_TYPE_FLOOR and (site_key is None or site == site_key)
-        ]
+        places = self._places
+        floors = [k for k in self._floor_keys if site_key is None or places[k][1] == site_key]
         names = self._names.get(res.LOCATIONS.name, {})
 
         def order(key: str) -> tuple[Any, ...]:
@@ -151,6 +160,7 @@ class Lookups:
         if dataset == res.LOCATIONS.name:
             old_places = self._places
             self._places = {}
+            self._floor_keys = {}
             self._keep_places(dataset, rows)
             places_changed = self._places != old_places
         if (self._keep_units(dataset, rows) | places_changed
@@ -179,7 +189,7 @@ class Lookups:
                 names[key] = name
                 changed = True
         for key in deleted_keys:
-            self._places.pop(key, None)
+            self._forget_place(key)
             if names.pop(key, None) is not None:
                 changed = True
         if changed:
@@ -214,7 +224,7 @@ class Lookups:
         if gone:
             for key in gone:
                 del names[key]
-                self._places.pop(key, None)
+                self._forget_place(key)
             self._changed(dataset)
 
     def clear(self) -> None:
@@ -223,6 +233,7 @@ class Lookups:
         self._names = {name: {} for name in self.DATASETS}
         self._units.clear()
         self._places.clear()
+        self._floor_keys.clear()
         self._folded.clear()
         for dataset in had:
             self._notify(dataset)
