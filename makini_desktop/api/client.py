@@ -49,6 +49,7 @@ from makini_desktop.api.errors import (
     error_from_response,
     scrub_error,
 )
+from makini_desktop.api.http_thread import Exchange, HttpThread, decode_json
 from makini_desktop.api.pagination import (
     FULL_WALK_ATTEMPTS,
     Page,
@@ -200,6 +201,9 @@ class MakiniClient(WriteCalls):
         self._pacer.low_water = self.concurrency * 2 + 2
         base = urlsplit(self.base_url)
         self._base_path = base.path.rstrip("/")
+        # Real sockets are served on a thread of their own (see api/http_thread.py); a test's
+        # transport answers inline, on the caller's loop, as it was written to.
+        self._worker: HttpThread | None = HttpThread() if transport is None else None
         kwargs: dict[str, Any] = {}
         if transport is not None:
             kwargs["transport"] = transport
@@ -232,8 +236,15 @@ class MakiniClient(WriteCalls):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close the connection pool (and end the thread that served it)."""
+        worker = self._worker
+        if worker is None or not worker.running:
+            await self._http.aclose()
+            return
+        try:
+            await worker.run(self._http.aclose())
+        finally:
+            worker.stop()
 
     @property
     def closed(self) -> bool:
@@ -264,15 +275,14 @@ class MakiniClient(WriteCalls):
                 await self._pacer.acquire()
                 self.stats.requests += 1
                 extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+                exchange = self._exchange(method, self._full_path(path), params, body,
+                                          headers, extra)
                 async with asyncio.timeout(self.deadline):
-                    response = await self._http.request(
-                        method,
-                        self._full_path(path),
-                        params=params,
-                        json=body,
-                        headers=headers,
-                        **extra,
-                    )
+                    if self._worker is not None:
+                        answer = await self._worker.run(exchange)
+                    else:
+                        answer = await exchange
+                response = answer.response
         except TimeoutError:
             raise SlowAnswerError(
                 0, "TOO_SLOW", "network",
@@ -336,7 +346,9 @@ class MakiniClient(WriteCalls):
             raise err
         answer_id = response.headers.get("x-request-id", request_id)
         try:
-            doc = response.json() if response.content else None
+            if answer.error is not None:
+                raise answer.error
+            doc = answer.doc
         except RecursionError:
             raise MalformedResponseError(
                 response.status_code, "MALFORMED_RESPONSE", "api_error",
@@ -351,6 +363,16 @@ class MakiniClient(WriteCalls):
                 body_excerpt=scrub(response.text[:2000], self._secrets)[:200],
             ) from None
         return response, doc
+
+    async def _exchange(
+        self, method: str, url: str, params: Mapping[str, Any] | None, body: Any,
+        headers: Mapping[str, str], extra: Mapping[str, Any],
+    ) -> Exchange:
+        """The HTTP request itself, and its JSON decoded (on the worker's loop, if any)."""
+        response = await self._http.request(
+            method, url, params=params, json=body, headers=headers, **extra,
+        )
+        return decode_json(response)
 
     def _host(self) -> str:
         return urlsplit(self.base_url).netloc

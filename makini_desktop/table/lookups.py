@@ -32,6 +32,9 @@ class Lookups:
         # location key -> (parentKey, siteKey, type, level): a location's floor and level
         self._places: dict[str, tuple[str | None, str | None, Any, Any]] = {}
         self._on_floor: dict[str, frozenset[str]] = {}  # floor key -> on_floor(), until a change
+        # The keys of the floors among them: the floor lists read these, not 50k spaces
+        # (they were rebuilt a few times a second while the locations arrived).
+        self._floor_keys: dict[str, None] = {}
         self._listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, listener: Callable[[str], None]) -> None:
@@ -88,8 +91,16 @@ class Lookups:
             place = _place(row)
             if places.get(str(key)) != place:
                 places[str(key)] = place
+                if place[2] == res.LOCATION_TYPE_FLOOR:
+                    self._floor_keys[str(key)] = None
+                else:
+                    self._floor_keys.pop(str(key), None)
                 changed = True
         return changed
+
+    def _forget_place(self, key: str) -> None:
+        self._places.pop(key, None)
+        self._floor_keys.pop(key, None)
 
     def floor_of(self, location_key: Any) -> str | None:
         """The key of a location's floor: its own for a floor, its parent's for a space."""
@@ -123,10 +134,8 @@ class Lookups:
     def floors(self, site_key: str | None = None) -> list[str]:
         """The keys of the floors of a building (None: of every building), in level order
         (then by name), floors without a level last."""
-        floors = [
-            k for k, (_parent, site, kind, _level) in self._places.items()
-            if kind == res.LOCATION_TYPE_FLOOR and (site_key is None or site == site_key)
-        ]
+        places = self._places
+        floors = [k for k in self._floor_keys if site_key is None or places[k][1] == site_key]
         names = self._names.get(res.LOCATIONS.name, {})
 
         def order(key: str) -> tuple[Any, ...]:
@@ -163,6 +172,7 @@ class Lookups:
         if dataset == res.LOCATIONS.name:
             old_places = self._places
             self._places = {}
+            self._floor_keys = {}
             self._keep_places(dataset, rows)
             places_changed = self._places != old_places
         if (self._keep_units(dataset, rows) | places_changed
@@ -191,7 +201,7 @@ class Lookups:
                 names[key] = name
                 changed = True
         for key in deleted_keys:
-            self._places.pop(key, None)
+            self._forget_place(key)
             if names.pop(key, None) is not None:
                 changed = True
         if changed:
@@ -226,7 +236,7 @@ class Lookups:
         if gone:
             for key in gone:
                 del names[key]
-                self._places.pop(key, None)
+                self._forget_place(key)
             self._changed(dataset)
 
     def clear(self) -> None:
@@ -236,6 +246,7 @@ class Lookups:
         self._units.clear()
         self._places.clear()
         self._on_floor.clear()
+        self._floor_keys.clear()
         self._folded.clear()
         for dataset in had:
             self._notify(dataset)

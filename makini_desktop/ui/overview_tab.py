@@ -15,6 +15,7 @@ roster).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,12 @@ RECOMPUTE_DELAY_MS = 250
 LOADING_DELAY_MS = 1500
 """While a list loads (pages arriving), the overview follows it this often, leaving the
 interpreter to the load."""
+LOADING_COST_SHARE = 8
+"""...or, when the last recompute (figures and repaint) took longer, at most once per this
+many times its cost: the figures of 175k rows cost a loaded 2-core machine 0.3-0.5 s, and
+every 1.5 s that was a fifth of a first load's interpreter time."""
+LOADING_MAX_DELAY_MS = 6000
+"""However slow a recompute, the overview follows a loading list at least this often."""
 FIGURE_VIEWS: tuple[str, ...] = ("spaces", "visitors", "moves", "assets")
 """The lists the figures are computed from."""
 _PARTS = {"spaces": "spaces", "visits": "visitors", "moves": "moves", "assets": "assets"}
@@ -127,6 +134,7 @@ class OverviewTab(QWidget):
         self._dirty = True
         # Each list's figures, reused while that list is unchanged (see OverviewCache).
         self._cache = ov.OverviewCache()
+        self._cost = 0.0  # seconds the last recompute took, figures and repaint
         self._setup_ui()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -260,8 +268,10 @@ class OverviewTab(QWidget):
         if not self.isVisible():
             return
         tabs = self.workspace.tabs
-        delay = (LOADING_DELAY_MS if any(tabs[n].status.busy for n in FIGURE_VIEWS)
-                 else RECOMPUTE_DELAY_MS)
+        delay = RECOMPUTE_DELAY_MS
+        if any(tabs[n].status.busy for n in FIGURE_VIEWS):
+            delay = min(LOADING_MAX_DELAY_MS, max(
+                LOADING_DELAY_MS, int(self._cost * 1000 * LOADING_COST_SHARE)))
         timer = self._debounce
         if not timer.isActive() or timer.remainingTime() > delay:
             timer.start(delay)
@@ -281,9 +291,11 @@ class OverviewTab(QWidget):
         return self._tasks.start("compute", self._compute(inp))
 
     async def _compute(self, inp: ov.OverviewInput) -> None:
+        started = time.perf_counter()
         figures = await asyncio.to_thread(ov.compute, inp, self._cache)
         if shiboken6.isValid(self):
             self._show(figures)
+            self._cost = time.perf_counter() - started
 
     async def ensure_current(self) -> ov.Overview:
         """The figures for the rows held right now (an export, a print: always recomputed,
