@@ -393,7 +393,8 @@ class OverviewTab(QWidget):
 
     @Slot()
     def _on_debounce_timeout(self) -> None:
-        self.recompute_now()
+        if self.isVisible():  # hidden since it was scheduled: showEvent recomputes
+            self.recompute_now()
 
     @Slot()
     def _on_controller_sig_status_changed(self) -> None:

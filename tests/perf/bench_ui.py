@@ -39,9 +39,10 @@ SEARCH_TEXT = "monitor dell"
 def _app() -> Any:
     from PySide6.QtWidgets import QApplication
 
-    from makini_desktop.app import preload_modules
+    from makini_desktop.app import preload_modules, share_the_interpreter
 
     preload_modules()  # as the app does before its window shows
+    share_the_interpreter()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     global _COLLECTOR
     if _COLLECTOR is None:  # as app.main does: garbage is collected on the GUI thread
