@@ -313,3 +313,27 @@ def test_on_the_overview_refresh_fetches_every_list_and_export_saves_the_overvie
     window.resource_tabs.setCurrentWidget(window.tabs["assets"])  # a list again: all back on
     assert window.find_action.isEnabled()
     assert window.findChild(object, "chooseColumnsAction").isEnabled()
+
+
+def test_a_change_while_the_overview_is_hidden_is_counted_when_it_shows_again(
+        qtbot, qasync_loop, window, sandbox, monkeypatch):
+    """Switched away before its recount started, the Overview does not count behind the
+    list the user works in (that slowed the list's repaints); shown again, it counts."""
+    from makini_desktop.table import overview as ov
+
+    overview = open_loaded(qtbot, window, sandbox)
+    window.resource_tabs.setCurrentWidget(overview)
+    before = current(qtbot, qasync_loop, overview).visitors.by_status["on_site"]
+    counted: list[int] = []
+    real = ov.compute
+    monkeypatch.setattr(ov, "compute", lambda *a, **k: counted.append(1) or real(*a, **k))
+    model = window.workspace.models["visitors"]
+    row = next(r for r in model.all_rows() if r["status"] == "expected")
+    model.apply_changes([dict(row, status="checked_in", checkedInAt=datetime.now(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"), updatedAt="2099-01-01T00:00:00Z")], [])
+    window.resource_tabs.setCurrentWidget(window.tabs["visitors"])  # before the recount
+    qtbot.waitUntil(lambda: not overview._debounce.isActive())
+    assert overview._dirty and counted == []  # left to count when shown
+    window.resource_tabs.setCurrentWidget(overview)
+    qtbot.waitUntil(lambda: ints(overview.visitors_status_table)[1][1] == before + 1)
+    assert counted
