@@ -76,7 +76,7 @@ def test_repeated_crashes_update_one_dialog(qtbot):
     assert dialog.count == 2
     assert "2 unexpected errors" in text_of(dialog, "crashCount")
     text = dialog.findChild(QPlainTextEdit, "crashTraceback").toPlainText()
-    assert text.index("second") < text.index("first")
+    assert text.index("RuntimeError: second") < text.index("RuntimeError: first")
 
 
 def test_install_excepthook_routes_uncaught_exceptions(qtbot):
