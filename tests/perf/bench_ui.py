@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -241,18 +242,16 @@ def measure_search_keystrokes(scale: str = "large", text: str = SEARCH_TEXT) -> 
     # Type the text, then delete it again (deleting widens the result: the slow direction).
     keys: list[str | None] = [*text] + [None] * len(text)
 
+    def press(ch: str | None) -> None:
+        if ch is None:
+            QTest.keyClick(tab.search, Qt.Key.Key_Backspace)
+        else:
+            QTest.keyClicks(tab.search, ch)
+
     async def type_all() -> None:
         for ch in keys:
-            meter.start()
-            if ch is None:
-                QTest.keyClick(tab.search, Qt.Key.Key_Backspace)
-            else:
-                QTest.keyClicks(tab.search, ch)
-            while tab.search_pending:
-                await asyncio.sleep(0.001)
-            await asyncio.sleep(0.02)  # the repaint after the filter
-            meter.stop()
-            timings.append(max(0.0, max(meter.gaps, default=0.0)))
+            timings.append(await _longest_block(
+                meter, lambda c=ch: press(c), lambda: tab.search_pending))
 
     _run_then_close(app, type_all(), window)
     figures = {
@@ -265,6 +264,19 @@ def measure_search_keystrokes(scale: str = "large", text: str = SEARCH_TEXT) -> 
           f"{figures['median_ms']} ms, max {figures['max_ms']} ms over {len(timings)} keystrokes",
           flush=True)
     return figures
+
+
+async def _longest_block(meter: Any, act: Callable[[], object],
+                         pending: Callable[[], bool]) -> float:
+    """Do one user step and return the longest UI block (ms) until the table has applied
+    it (``pending`` false) and repainted."""
+    meter.start()
+    act()
+    while pending():
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.02)  # the repaint after the filter
+    meter.stop()
+    return max(0.0, max(meter.gaps, default=0.0))
 
 
 def measure_filter_changes(scale: str = "large") -> dict[str, Any]:
@@ -287,13 +299,8 @@ def measure_filter_changes(scale: str = "large") -> dict[str, Any]:
 
     async def choose_all() -> None:
         for state in states:
-            meter.start()
-            tab.apply_filter_state(state)
-            while tab.filter_pending:
-                await asyncio.sleep(0.001)
-            await asyncio.sleep(0.02)  # the repaint after the filter
-            meter.stop()
-            timings.append(max(0.0, max(meter.gaps, default=0.0)))
+            timings.append(await _longest_block(
+                meter, lambda s=state: tab.apply_filter_state(s), lambda: tab.filter_pending))
 
     _run_then_close(app, choose_all(), window)
     figures = {"rows": len(rows), "changes": len(timings),
