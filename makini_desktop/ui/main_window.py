@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
 
     def overview_shown(self) -> bool:
         """True while the Overview is the tab shown."""
-        return self.resource_tabs.currentWidget() is getattr(self, "overview", None)
+        return self.resource_tabs.currentWidget() is self.overview
 
     def current_tab(self) -> ResourceTab:
         """The list shown; on the Overview, the first list (the one the workspace loads
