@@ -1,7 +1,8 @@
 """The Overview's figures, computed from the rows the app holds (no Qt).
 
 One call, :func:`compute`, turns the rows of the Spaces, Visitors, Moves and Assets lists
-(and the floors the lookups know) into an :class:`Overview`: occupancy per building and per
+(and the floors the lookups know) into an :class:`Overview` (the figures' dataclasses are
+in :mod:`~makini_desktop.table.overview_figures`): occupancy per building and per
 floor, the stack of a building's floors, the front desk's day, the move pipeline and the
 asset audit. The UI runs it in a worker thread (it reads plain lists and returns frozen
 dataclasses), so the window keeps painting while it counts.
@@ -28,13 +29,23 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import repeat
 from operator import is_not
 from typing import Any, cast
 
 from makini_desktop.api import resources as res
+from makini_desktop.table.overview_figures import (
+    AssetFigures,
+    BuildingFigures,
+    FloorFigures,
+    FloorInfo,
+    MoveFigures,
+    Occupancy,
+    Overview,
+    VisitorFigures,
+)
 
 __all__ = [
     "AHEAD_DAYS",
@@ -69,121 +80,6 @@ _ROOMS = frozenset(res.ROOM_TYPES)
 _OPEN_MOVES = frozenset(res.MOVE_OPEN_STATUSES)
 _TAIL = slice(19, None)
 """``value[_TAIL] == "Z"``: a text of 20 ending in Z, the contract's form (a slice built once)."""
-
-
-@dataclass(frozen=True)
-class Occupancy:
-    """Seats and rooms of a set of spaces."""
-
-    seats: int = 0
-    occupied: int = 0
-    rooms: int = 0
-    room_capacity: int = 0
-
-    @property
-    def vacant(self) -> int:
-        return self.seats - self.occupied
-
-    @property
-    def percent(self) -> float | None:
-        """Occupied ÷ seats × 100, None when there are no seats."""
-        return None if self.seats <= 0 else 100.0 * self.occupied / self.seats
-
-    def percent_text(self) -> str:
-        """``73.5 %`` (one decimal), ``—`` without seats."""
-        pct = self.percent
-        return "—" if pct is None else f"{pct:.1f} %"
-
-
-@dataclass(frozen=True)
-class FloorInfo:
-    """A floor the app knows (from the lookups)."""
-
-    key: str
-    site_key: str | None
-    name: str
-    level: int | None
-
-
-@dataclass(frozen=True)
-class FloorFigures:
-    """One floor's occupancy."""
-
-    key: str
-    name: str
-    level: int | None
-    occupancy: Occupancy
-
-
-@dataclass(frozen=True)
-class BuildingFigures:
-    """One building's occupancy and its floors, lowest level first."""
-
-    key: str
-    name: str
-    occupancy: Occupancy
-    floors: tuple[FloorFigures, ...]
-
-    def stack(self) -> tuple[FloorFigures, ...]:
-        """The floors as a stack is drawn: top floor first."""
-        return tuple(reversed(self.floors))
-
-
-@dataclass(frozen=True)
-class VisitorFigures:
-    """The front desk's day.
-
-    Attributes:
-        by_hour: ``(hour, expected, arrived)`` for every hour 0–23 of today.
-        by_status: :data:`VISIT_STATUS_IDS` → count.
-    """
-
-    by_hour: tuple[tuple[int, int, int], ...]
-    by_status: Mapping[str, int]
-
-    def busy_hours(self, first: int = 8, last: int = 18) -> tuple[tuple[int, int, int], ...]:
-        """The hours worth drawing: ``first``–``last`` widened to every hour with visits."""
-        used = [h for h, e, a in self.by_hour if e or a]
-        lo = min([first, *used])
-        hi = max([last, *used])
-        return tuple(t for t in self.by_hour if lo <= t[0] <= hi)
-
-
-@dataclass(frozen=True)
-class MoveFigures:
-    """Moves by status (every status of the contract, in its order) and the days ahead."""
-
-    by_status: Mapping[str, int]
-    by_day: tuple[tuple[date, int], ...]
-
-
-@dataclass(frozen=True)
-class AssetFigures:
-    """Assets per category: ``(category, assets, not audited for 12 months)``, largest first."""
-
-    by_category: tuple[tuple[str, int, int], ...]
-    total: int
-    not_audited: int
-    cutoff: datetime
-
-
-@dataclass(frozen=True)
-class Overview:
-    """Every figure of the Overview tab."""
-
-    building: str | None
-    now: datetime
-    occupancy: Occupancy
-    buildings: tuple[BuildingFigures, ...]
-    visitors: VisitorFigures
-    moves: MoveFigures
-    assets: AssetFigures
-
-    def building_figures(self, key: str | None) -> BuildingFigures | None:
-        for b in self.buildings:
-            if b.key == key:
-                return b
-        return None
 
 
 Row = dict[str, Any]
