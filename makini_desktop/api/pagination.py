@@ -18,13 +18,14 @@ import email.utils
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import IncompleteListError, MakiniError, MalformedResponseError
 from makini_desktop.api.values import as_int
+
+if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
+    import httpx
 
 __all__ = [
     "FULL_WALK_ATTEMPTS",

@@ -19,11 +19,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.values import as_int
+
+if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
+    import httpx
 
 __all__ = [
     "AdaptiveLimiter",
