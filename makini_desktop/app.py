@@ -330,7 +330,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
     from makini_desktop.store.profiles import ProfileStore
     from makini_desktop.store.secrets import TokenStore
     from makini_desktop.sync.session import DEMO_CACHE_KEY, DEMO_NAME, ConnectionInfo
-    from makini_desktop.ui.error_dialog import install_excepthook
+    from makini_desktop.ui.crash_dialog import install_excepthook
     from makini_desktop.ui.main_window import MainWindow
 
     loop = asyncio.get_running_loop()
