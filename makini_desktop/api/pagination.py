@@ -14,7 +14,6 @@ included), so the window, the pacer and the retry policy apply to every page.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -390,6 +389,8 @@ def _http_date(value: str | None) -> datetime | None:
     """An HTTP ``Date`` header as an aware datetime; None when absent or garbled."""
     if not value:
         return None
+    import email.utils  # imported with the first answer, not with the client
+
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -14,7 +14,6 @@ Nothing here sends a request.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -109,6 +108,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     try:
         secs = float(text)
     except ValueError:
+        import email.utils  # an HTTP-date: rare, and never before the first answer
+
         try:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
