@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from makini_desktop import __version__
+from makini_desktop.api.errors import MakiniError
 
 __all__ = ["BearerAuth", "default_ssl_context", "new_http_client"]
 
@@ -39,26 +40,39 @@ def new_http_client(
     trust_env: bool,
 ) -> httpx.AsyncClient:
     """The connection's one ``httpx.AsyncClient`` (a test's ``transport`` replaces the
-    network and the TLS context; production code never passes one)."""
+    network and the TLS context; production code never passes one).
+
+    Raises:
+        MakiniError: ``PROXY_UNUSABLE``, a proxy variable of the environment httpx cannot
+            use (nothing was sent). Built at the first request, the client says so there,
+            as an error the window shows, rather than failing the connection's opening.
+    """
     kwargs: dict[str, Any] = {}
     if transport is not None:
         kwargs["transport"] = transport
     else:
         kwargs["verify"] = default_ssl_context()
-    return httpx.AsyncClient(
-        base_url=base_url,
-        auth=BearerAuth(token, base_url),
-        headers={
-            "Accept": "application/json",
-            "User-Agent": f"makini-desktop/{__version__}",
-        },
-        timeout=timeout or DEFAULT_TIMEOUT,
-        follow_redirects=True,
-        max_redirects=5,
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        trust_env=trust_env,
-        **kwargs,
-    )
+    try:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            auth=BearerAuth(token, base_url),
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"makini-desktop/{__version__}",
+            },
+            timeout=timeout or DEFAULT_TIMEOUT,
+            follow_redirects=True,
+            max_redirects=5,
+            limits=httpx.Limits(max_connections=connections,
+                                max_keepalive_connections=connections),
+            trust_env=trust_env,
+            **kwargs,
+        )
+    except (ValueError, httpx.InvalidURL) as exc:  # a proxy URL httpx cannot use
+        raise MakiniError(
+            0, "PROXY_UNUSABLE", "network",
+            f"The proxy settings of this computer cannot be used ({exc}), so nothing was sent.",
+        ) from None
 
 
 class BearerAuth(httpx.Auth):
