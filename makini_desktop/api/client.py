@@ -21,18 +21,14 @@ import asyncio
 import importlib.util
 import logging
 import random
-import ssl
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import (
     ConflictError,
@@ -49,7 +45,6 @@ from makini_desktop.api.errors import (
     error_from_response,
     scrub_error,
 )
-from makini_desktop.api.http_thread import Exchange, HttpThread, decode_json
 from makini_desktop.api.pagination import (
     FULL_WALK_ATTEMPTS,
     Page,
@@ -73,6 +68,11 @@ from makini_desktop.api.ratecontrol import (
 from makini_desktop.api.urls import is_loopback_host, validate_base_url
 from makini_desktop.api.writecalls import WriteCalls
 from makini_desktop.redact import scrub
+
+if TYPE_CHECKING:  # imported at the first request (see api/transport.py)
+    import httpx
+
+    from makini_desktop.api.http_thread import Exchange, HttpThread
 
 __all__ = [
     "FULL_WALK_ATTEMPTS",
@@ -122,13 +122,6 @@ between two reads, so a server that trickles its body would otherwise hold it fo
 def new_request_id() -> str:
     """A client-side request ID the server echoes (contract §1)."""
     return "cli_" + uuid.uuid4().hex
-
-
-def default_ssl_context() -> ssl.SSLContext:
-    """TLS through the OS trust store, so corporate TLS-inspection roots are honoured."""
-    import truststore
-
-    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 @dataclass
@@ -201,33 +194,16 @@ class MakiniClient(WriteCalls):
         self._pacer.low_water = self.concurrency * 2 + 2
         base = urlsplit(self.base_url)
         self._base_path = base.path.rstrip("/")
-        # Real sockets are served on a thread of their own (see api/http_thread.py); a test's
-        # transport answers inline, on the caller's loop, as it was written to.
-        self._worker: HttpThread | None = HttpThread() if transport is None else None
-        kwargs: dict[str, Any] = {}
-        if transport is not None:
-            kwargs["transport"] = transport
-        else:
-            kwargs["verify"] = default_ssl_context()
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=_BearerAuth(token, self.base_url),
-            headers={
-                "Accept": "application/json",
-                "User-Agent": f"makini-desktop/{__version__}",
-            },
-            timeout=timeout or httpx.Timeout(30.0, connect=10.0),
-            follow_redirects=True,
-            max_redirects=5,
-            limits=httpx.Limits(
-                max_connections=self.concurrency + 2,
-                max_keepalive_connections=self.concurrency + 2,
-            ),
-            # Proxies from the environment serve remote hosts only: a loopback request sent
-            # through an HTTP proxy would hand it the token in clear text.
-            trust_env=transport is None and not is_loopback_host(base.hostname or ""),
-            **kwargs,
-        )
+        self._timeout = timeout
+        self._transport = transport
+        # Proxies from the environment serve remote hosts only: a loopback request sent
+        # through an HTTP proxy would hand it the token in clear text.
+        self._trust_env = transport is None and not is_loopback_host(base.hostname or "")
+        # Both built at the first request (see _http): the client of a start from the cache
+        # exists before its first paint, httpx need not.
+        self._http_client: httpx.AsyncClient | None = None
+        self._worker: HttpThread | None = None
+        self._closed_unused = False
 
     async def __aenter__(self) -> MakiniClient:
         return self
@@ -235,8 +211,32 @@ class MakiniClient(WriteCalls):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The connection's ``httpx.AsyncClient``, built when first needed.
+
+        Real sockets are served on a thread of their own (see api/http_thread.py); a test's
+        transport answers inline, on the caller's loop, as it was written to.
+        """
+        if self._http_client is None:
+            if self._closed_unused:  # httpx's own words for a closed client
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            from makini_desktop.api.http_thread import HttpThread
+            from makini_desktop.api.transport import new_http_client
+
+            self._http_client = new_http_client(
+                self.base_url, self._secrets[0], timeout=self._timeout,
+                connections=self.concurrency + 2, transport=self._transport,
+                trust_env=self._trust_env,
+            )
+            self._worker = HttpThread() if self._transport is None else None
+        return self._http_client
+
     async def aclose(self) -> None:
         """Close the connection pool (and end the thread that served it)."""
+        if self._http_client is None:
+            self._closed_unused = True  # nothing was sent: no pool, no thread
+            return
         worker = self._worker
         if worker is None or not worker.running:
             await self._http.aclose()
@@ -248,7 +248,9 @@ class MakiniClient(WriteCalls):
 
     @property
     def closed(self) -> bool:
-        return self._http.is_closed
+        if self._http_client is None:
+            return self._closed_unused
+        return self._http_client.is_closed
 
     # -- one exchange ---------------------------------------------------------------------
 
@@ -265,6 +267,9 @@ class MakiniClient(WriteCalls):
         idempotency_key: str | None = None,
     ) -> tuple[httpx.Response, Any]:
         """One HTTP exchange: the response and its parsed JSON, or a typed error."""
+        import httpx  # the first request pays for the import (see api/transport.py)
+
+        http = self._http  # builds the client (and its worker) at the first request
         request_id = new_request_id()
         headers = {"X-Request-Id": request_id}
         if idempotency_key is not None:
@@ -275,8 +280,8 @@ class MakiniClient(WriteCalls):
                 await self._pacer.acquire()
                 self.stats.requests += 1
                 extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-                exchange = self._exchange(method, self._full_path(path), params, body,
-                                          headers, extra)
+                exchange = self._exchange(http, method, self._full_path(path), params,
+                                          body, headers, extra)
                 async with asyncio.timeout(self.deadline):
                     if self._worker is not None:
                         answer = await self._worker.run(exchange)
@@ -365,11 +370,14 @@ class MakiniClient(WriteCalls):
         return response, doc
 
     async def _exchange(
-        self, method: str, url: str, params: Mapping[str, Any] | None, body: Any,
-        headers: Mapping[str, str], extra: Mapping[str, Any],
+        self, http: httpx.AsyncClient, method: str, url: str,
+        params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str],
+        extra: Mapping[str, Any],
     ) -> Exchange:
         """The HTTP request itself, and its JSON decoded (on the worker's loop, if any)."""
-        response = await self._http.request(
+        from makini_desktop.api.http_thread import decode_json
+
+        response = await http.request(
             method, url, params=params, json=body, headers=headers, **extra,
         )
         return decode_json(response)
@@ -534,29 +542,6 @@ class MakiniClient(WriteCalls):
         _, doc = await self.request("PUT", dataset.record_path(key), body={res.F_STATUS: status})
         data = doc.get(res.ENV_DATA) if isinstance(doc, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}
-
-
-class _BearerAuth(httpx.Auth):
-    """Adds the bearer token only to requests for the connection's own origin.
-
-    httpx also drops the header on a redirect to another origin; this is the second lock.
-    """
-
-    def __init__(self, token: str, base_url: str) -> None:
-        self._token = token
-        parts = urlsplit(base_url)
-        self._origin = (parts.scheme, parts.hostname, parts.port)
-
-    def __repr__(self) -> str:  # never show the token in a debugger or a log
-        return "<_BearerAuth ***>"
-
-    def auth_flow(self, request: httpx.Request) -> Any:
-        url = request.url
-        if (url.scheme, url.host, url.port) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._token}"
-        else:
-            request.headers.pop("Authorization", None)
-        yield request
 
 
 def _exc_name(exc: BaseException) -> str:

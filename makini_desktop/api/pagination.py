@@ -14,17 +14,17 @@ included), so the window, the pacer and the retry policy apply to every page.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import IncompleteListError, MakiniError, MalformedResponseError
 from makini_desktop.api.values import as_int
+
+if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
+    import httpx
 
 __all__ = [
     "FULL_WALK_ATTEMPTS",
@@ -389,6 +389,8 @@ def _http_date(value: str | None) -> datetime | None:
     """An HTTP ``Date`` header as an aware datetime; None when absent or garbled."""
     if not value:
         return None
+    import email.utils  # imported with the first answer, not with the client
+
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -14,16 +14,17 @@ Nothing here sends a request.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.api.values import as_int
+
+if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
+    import httpx
 
 __all__ = [
     "AdaptiveLimiter",
@@ -107,6 +108,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     try:
         secs = float(text)
     except ValueError:
+        import email.utils  # an HTTP-date: rare, and never before the first answer
+
         try:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

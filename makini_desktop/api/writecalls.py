@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from makini_desktop.api import resources as res
 from makini_desktop.api import writes
 from makini_desktop.api.errors import (
@@ -25,6 +23,9 @@ from makini_desktop.api.errors import (
     NotOfferedError,
 )
 from makini_desktop.api.ratecontrol import RetryPolicy
+
+if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
+    import httpx
 
 Row = dict[str, Any]
 

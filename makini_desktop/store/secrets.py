@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import logging
 import threading
-
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from typing import TYPE_CHECKING, Any
 
 from makini_desktop.redact import scrub
 
-__all__ = ["SERVICE", "SESSION_ONLY_NAME", "SessionTokens", "TokenStore"]
+if TYPE_CHECKING:  # keyring is imported when a token is first looked up (see TokenStore)
+    from keyring.backend import KeyringBackend
+
+    from makini_desktop.store.memory_keyring import MemoryKeyring
+
+__all__ = ["SERVICE", "SESSION_ONLY_NAME", "MemoryKeyring", "SessionTokens", "TokenStore"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,16 @@ _BACKEND_NAMES = {
     "keyring.backends.libsecret": "Secret Service (libsecret)",
     "keyring.backends.kwallet": "KWallet",
 }
+
+
+def __getattr__(name: str) -> Any:
+    """``MemoryKeyring``, defined (and keyring imported) when first asked for: a start with
+    a token from the environment never needs keyring before its first paint."""
+    if name == "MemoryKeyring":
+        from makini_desktop.store.memory_keyring import MemoryKeyring
+
+        return MemoryKeyring
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _is_usable(backend: KeyringBackend) -> bool:
@@ -60,60 +72,6 @@ def _describe(backend: KeyringBackend) -> str:
         return SESSION_ONLY_NAME
     module = type(backend).__module__
     return _BACKEND_NAMES.get(module, str(getattr(backend, "name", type(backend).__name__)))
-
-
-class _NeverChosen:
-    """A ``priority`` that raises when read, so keyring counts the backend as not viable.
-
-    keyring registers every subclass of :class:`KeyringBackend` the moment it is defined and
-    picks the viable one with the highest priority. A test backend with a number here would
-    win over keyring's own "no keyring" backend merely because this module was imported,
-    and a machine without a keychain would then claim to store tokens it forgets at exit.
-    """
-
-    def __get__(self, obj: object, owner: type | None = None) -> float:
-        raise RuntimeError("the in-memory test keyring is never chosen automatically")
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend that keeps passwords in a dict for the life of the object.
-
-    Not a fallback for real use (that is :class:`SessionTokens`): it stands in for the OS
-    keychain where none may be touched, in tests and in ``--screenshots`` runs, and only
-    when passed explicitly (``TokenStore(MemoryKeyring())`` or ``keyring.set_keyring``):
-    keyring never selects it by itself.
-
-    Args:
-        name: what the connection manager says tokens are stored in.
-    """
-
-    priority = _NeverChosen()  # a descriptor that raises: see _NeverChosen
-
-    def __init__(self, name: str = "in-memory keyring") -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring has no hints here
-        self._label = name
-        self.store: dict[tuple[str, str], str] = {}
-
-    @property  # keyring's own `name` is a read-only class property
-    def name(self) -> str:
-        return self._label
-
-    def __str__(self) -> str:  # keyring's own prints the priority, which raises here
-        return f"{type(self).__name__} ({self._label})"
-
-    __repr__ = __str__
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.store[(service, username)]
-        except KeyError:
-            raise PasswordDeleteError(username) from None
 
 
 class SessionTokens:
@@ -170,6 +128,8 @@ class TokenStore:
             if self._checked:
                 return
             if self._chosen is None:
+                import keyring
+
                 self._chosen = keyring.get_keyring()
             self._usable_backend = _is_usable(self._chosen)
             self._checked = True
@@ -265,6 +225,8 @@ class TokenStore:
             self._session.delete(connection_id)
             if not self._usable:
                 return
+            from keyring.errors import PasswordDeleteError
+
             try:
                 self._backend.delete_password(SERVICE, connection_id)
             except PasswordDeleteError:

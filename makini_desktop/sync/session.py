@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from makini_desktop.api import resources as res
 from makini_desktop.api.client import MakiniClient, RetryEvent, RetryPolicy
 from makini_desktop.api.errors import MakiniError
@@ -28,6 +26,8 @@ from makini_desktop.sync.connectivity import Connectivity, Reach
 from makini_desktop.sync.repository import Repository
 
 if TYPE_CHECKING:
+    import httpx  # imported at the first request (see api/transport.py)
+
     from makini_desktop.store.profiles import ConnectionProfile
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ NO_TOKEN_REASON = "No token for this connection"
 """Why a connection opened without a token (see :class:`Session`) sends nothing."""
 
 _PROBE_POLICY = RetryPolicy(max_attempts=1)
-# A server that accepts connections but never answers is "offline" after this, not after
-# the 30 s a real request may wait.
-_PROBE_TIMEOUT = httpx.Timeout(5.0, connect=5.0)
+_PROBE_TIMEOUT_S = 5.0
+"""A server that accepts connections but never answers is "offline" after this, not after
+the 30 s a real request may wait."""
 
 
 class ConnState(Enum):
@@ -274,7 +274,10 @@ class Session:
         """One quick status call without retries: is the API reachable (again)?"""
         if self.client is None:
             raise _no_token_error()
-        return await check_integration(self.client, retry=_PROBE_POLICY, timeout=_PROBE_TIMEOUT)
+        import httpx  # imported when first needed (see api/transport.py)
+
+        timeout = httpx.Timeout(_PROBE_TIMEOUT_S, connect=_PROBE_TIMEOUT_S)
+        return await check_integration(self.client, retry=_PROBE_POLICY, timeout=timeout)
 
     async def aclose(self) -> None:
         """Cancel running refreshes, close the HTTP pool and the cache."""

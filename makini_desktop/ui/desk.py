@@ -39,10 +39,10 @@ from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.table.roster import on_site
 from makini_desktop.ui.front_desk import FrontDeskDay
 from makini_desktop.ui.outbox_panel import OutboxPanel, OutboxStatus
-from makini_desktop.ui.register_visitor import RegisterVisitorDialog
 
 if TYPE_CHECKING:
     from makini_desktop.ui.main_window import MainWindow
+    from makini_desktop.ui.register_visitor import RegisterVisitorDialog  # when first opened
     from makini_desktop.ui.resource_tab import ResourceTab
     from makini_desktop.ui.table_model import ResourceTableModel
 
@@ -305,6 +305,8 @@ class Desk(QObject):
         if self._register_dialog is not None and shiboken6.isValid(self._register_dialog):
             self._register_dialog.raise_()
             return self._register_dialog
+        from makini_desktop.ui.register_visitor import RegisterVisitorDialog
+
         lookups = self.window.workspace.lookups
         dialog = RegisterVisitorDialog(
             dict(sorted(lookups.names(res.SITES.name).items(), key=lambda kv: kv[1].casefold())),

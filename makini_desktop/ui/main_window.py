@@ -50,7 +50,7 @@ from makini_desktop.ui.connection_glue import ConnectionGlue
 from makini_desktop.ui.controllers import Workspace
 from makini_desktop.ui.detail_nav import DetailNavigator
 from makini_desktop.ui.detail_pane import DetailPane
-from makini_desktop.ui.error_dialog import ErrorReporter
+from makini_desktop.ui.error_reporter import ErrorReporter
 from makini_desktop.ui.notifier import weak_listener
 from makini_desktop.ui.overview_tab import install_overview
 from makini_desktop.ui.resource_tab import ResourceTab

@@ -26,7 +26,6 @@ from qasync import asyncSlot
 from makini_desktop.api import resources as res
 from makini_desktop.sync.notify import Level
 from makini_desktop.table.roster import Roster, build_roster
-from makini_desktop.ui import roster as paper
 from makini_desktop.ui.overview_parts import tr
 
 if TYPE_CHECKING:
@@ -164,6 +163,8 @@ class OverviewActions(QObject):
 
     def save_roster_pdf(self, path: str) -> bool:
         """Write the roster to ``path`` and say so; False (and why) when it failed."""
+        from makini_desktop.ui import roster as paper  # the printed roster: when first used
+
         roster = self.roster()
         try:
             paper.write_roster_pdf(roster, path)
@@ -182,6 +183,8 @@ class OverviewActions(QObject):
         return dialog
 
     def open_print_roster(self) -> QWidget | None:
+        from makini_desktop.ui import roster as paper  # the printed roster: when first used
+
         dialog = paper.open_print_dialog(self.window, self.roster())
         if dialog is None:
             self.window.tell(tr("Printing is not available here: save the roster as PDF."),

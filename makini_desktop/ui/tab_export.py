@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, Qt, QTimer
@@ -23,15 +23,12 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressDi
 from qasync import asyncSlot
 
 from makini_desktop.api import resources as res
-from makini_desktop.export import FORMATS, ExportResult, format_for_path, write_export
-from makini_desktop.export_human import (
-    HUMAN_FORMATS,
-    ExportCancelledError,
-    HumanTable,
-    write_human_export,
-)
 from makini_desktop.table.cells import Cells
 from makini_desktop.ui.table_model import ResourceTableModel
+
+if TYPE_CHECKING:  # the writers are imported when a file is written, not with the window
+    from makini_desktop.export import ExportResult
+    from makini_desktop.export_human import HumanTable
 
 __all__ = ["LAST_FOLDER_KEY", "PROGRESS_MIN_MS", "TabExporter", "default_file_name",
            "documents_folder"]
@@ -154,6 +151,8 @@ class TabExporter(QObject):
     def _table_of(self, view_name: str, model: ResourceTableModel) -> HumanTable:
         """The tab's shown columns, read with a copy of the names (the thread reads it
         while pages may still arrive)."""
+        from makini_desktop.export_human import HumanTable
+
         cells = Cells(model.columns, model.lookups.snapshot())
         tabs = getattr(self._window, "tabs", {})
         tab = tabs.get(view_name)
@@ -169,6 +168,13 @@ class TabExporter(QObject):
         Returns:
             True when the file was written.
         """
+        from makini_desktop.export import format_for_path, write_export
+        from makini_desktop.export_human import (
+            HUMAN_FORMATS,
+            ExportCancelledError,
+            write_human_export,
+        )
+
         window = self._window
         model = self._models[view_name]
         rows = model.visible_rows()
@@ -252,6 +258,8 @@ class TabExporter(QObject):
 
 
 def _suffix_of_filter(name: str) -> str:
+    from makini_desktop.export import FORMATS
+
     for fmt in FORMATS:
         if f"*.{fmt}" in name:
             return fmt

@@ -1,0 +1,49 @@
+"""The client's httpx side is built at its first request: what that changes for errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from makini_desktop.api.client import MakiniClient
+from makini_desktop.api.errors import MakiniError
+from tests.helpers.mockapi import TOKEN, run
+
+REMOTE = "https://api.example-makini.test"  # never reached: each test fails before sending
+
+
+@pytest.mark.parametrize("proxy", ["ftp://proxy.example.test:3128", "http://proxy:notaport"])
+def test_an_unusable_proxy_variable_fails_the_first_request_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    """A proxy variable httpx cannot use no longer stops the client being created; its first
+    request fails with PROXY_UNUSABLE (not retried, the token in no message)."""
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    client = MakiniClient(REMOTE, TOKEN)  # as a session opening on its cached rows does
+
+    async def go() -> MakiniError:
+        try:
+            with pytest.raises(MakiniError) as caught:
+                await client.integration()
+            return caught.value
+        finally:
+            await client.aclose()
+
+    err = run(go())
+    assert err.code == "PROXY_UNUSABLE"
+    assert err.status == 0
+    assert err.retries == 0
+    assert "proxy settings" in err.message
+    assert TOKEN not in err.message
+
+
+def test_a_client_closed_before_any_request_refuses_one_as_httpx_does() -> None:
+    """Closed unused, the client reports closed and refuses a request with httpx's words."""
+    client = MakiniClient(REMOTE, TOKEN)
+
+    async def go() -> None:
+        await client.aclose()
+        assert client.closed
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await client.integration()
+
+    run(go())
