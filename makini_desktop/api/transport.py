@@ -68,10 +68,13 @@ def new_http_client(
             trust_env=trust_env,
             **kwargs,
         )
-    except (ValueError, httpx.InvalidURL) as exc:  # a proxy URL httpx cannot use
+    except (ValueError, httpx.InvalidURL):  # a proxy URL httpx cannot use
+        # httpx's own words quote the proxy URL, which may hold a user name and password:
+        # the message names the variables instead (the log and the error dialog show it).
         raise MakiniError(
             0, "PROXY_UNUSABLE", "network",
-            f"The proxy settings of this computer cannot be used ({exc}), so nothing was sent.",
+            "The proxy settings of this computer cannot be used (check the HTTPS_PROXY, "
+            "HTTP_PROXY and ALL_PROXY environment variables), so nothing was sent.",
         ) from None
 
 

@@ -11,12 +11,14 @@ from tests.helpers.mockapi import TOKEN, run
 REMOTE = "https://api.example-makini.test"  # never reached: each test fails before sending
 
 
-@pytest.mark.parametrize("proxy", ["ftp://proxy.example.test:3128", "http://proxy:notaport"])
+@pytest.mark.parametrize("proxy", ["ftp://proxy.example.test:3128", "http://proxy:notaport",
+                                   "socks9://warden:s3cret-pass@proxy.example.test:1080"])
 def test_an_unusable_proxy_variable_fails_the_first_request_with_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, proxy: str
 ) -> None:
     """A proxy variable httpx cannot use no longer stops the client being created; its first
-    request fails with PROXY_UNUSABLE (not retried, the token in no message)."""
+    request fails with PROXY_UNUSABLE (not retried; neither the token nor the proxy's
+    address, which may carry a password, in the message)."""
     monkeypatch.setenv("HTTPS_PROXY", proxy)
     client = MakiniClient(REMOTE, TOKEN)  # as a session opening on its cached rows does
 
@@ -34,6 +36,8 @@ def test_an_unusable_proxy_variable_fails_the_first_request_with_a_clear_error(
     assert err.retries == 0
     assert "proxy settings" in err.message
     assert TOKEN not in err.message
+    assert "s3cret" not in err.message and "proxy.example.test" not in err.message
+    assert "HTTPS_PROXY" in err.message
 
 
 def test_a_client_closed_before_any_request_refuses_one_as_httpx_does() -> None:
