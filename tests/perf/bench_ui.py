@@ -42,7 +42,7 @@ def _app() -> Any:
 
     from makini_desktop.app import preload_modules, share_the_interpreter
 
-    preload_modules()  # as the app does before its window shows
+    preload_modules()  # the first request's imports (httpx): not in the figures
     share_the_interpreter()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     global _COLLECTOR
