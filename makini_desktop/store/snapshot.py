@@ -20,6 +20,7 @@ fetched and shown while the previous one is staged.
 from __future__ import annotations
 
 import asyncio
+import json.encoder
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +51,28 @@ MAX_QUEUED_PAGES = 16
 _T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
+
+# json.dumps(row, ensure_ascii=False, separators=(",", ":")) builds a JSONEncoder and its C
+# encoder for every call: a third of the time of a small record (measured: 6.2 µs a
+# 650-byte asset, 4.2 µs with one C encoder made once; 175k rows staged per first load,
+# on a writer thread that shares the GIL with the window). Without the circular check (JSON
+# data cannot refer to itself); what it cannot encode goes to dumps_row.
+# typeshed does not declare c_make_encoder (None where the C accelerator is missing).
+_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_encode: Callable[[Any, int], list[str]] | None = None if _c_encoder is None else _c_encoder(
+    None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ":", ",",
+    False, False, True,
+)
+
+
+def _row_json(row: Mapping[str, Any]) -> str:
+    """The record's JSON as :func:`~makini_desktop.store.records.dumps_row` writes it."""
+    if _encode is None:
+        return dumps_row(row)
+    try:
+        return "".join(_encode(row, 0))
+    except (RecursionError, ValueError, TypeError):  # too deep, or not JSON data: its way
+        return dumps_row(row)
 
 
 class SnapshotWriter:
@@ -103,7 +126,7 @@ class SnapshotWriter:
             key = row_key(row)
             if key is None or is_tombstone(row):
                 continue
-            values.append((self._id, self.dataset, key, updated_text(row), dumps_row(row)))
+            values.append((self._id, self.dataset, key, updated_text(row), _row_json(row)))
         if len(values) != len(rows):
             log.info("Did not stage %d %s row(s)", len(rows) - len(values), self.dataset)
         with self._cache._lock:
