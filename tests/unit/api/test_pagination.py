@@ -271,3 +271,28 @@ def test_shared_text_makes_repeated_values_one_object_and_keeps_rows_equal():
     assert len({id(r["notes"]) for r in rows}) == len(rows)  # long: never shared
     assert len({id(r["key"]) for r in rows}) == len(rows)
     assert SharedText.MAX_VALUES < 1500 and "serial" not in shared._memos  # too varied
+
+
+def test_shared_text_keeps_a_field_of_many_values_that_repeat_and_drops_one_that_does_not():
+    """A floor key among 500 floors, 20 spaces each (listed together), stays shared past
+    MAX_VALUES; a name that only now and then repeats is given up once its memo outgrows
+    MAX_VALUES."""
+    import json
+
+    from makini_desktop.api.pagination import SharedText
+
+    def page(start: int) -> list[dict[str, object]]:
+        return json.loads(json.dumps([
+            {"key": f"K{i}", "parentKey": f"F{i // 20}", "name": f"Room {i - (i % 4 == 1)}"}
+            for i in range(start, start + 100)
+        ]))
+
+    shared = SharedText()
+    pages = [page(p * 100) for p in range(100)]
+    for rows in pages:
+        parse_rows(rows, shared)
+    rows = [r for p in pages for r in p]
+    assert 500 > SharedText.MAX_VALUES
+    assert len({id(r["parentKey"]) for r in rows}) == 500
+    assert "name" not in shared._memos and "name" in shared._varied
+    assert len({id(r["name"]) for r in rows[-300:]}) == 300  # left alone from then on
