@@ -277,10 +277,10 @@ class MakiniClient(WriteCalls):
                 extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
                 exchange = self._exchange(method, self._full_path(path), params, body,
                                           headers, extra)
-                async with asyncio.timeout(self.deadline):
-                    if self._worker is not None:
-                        answer = await self._worker.run(exchange)
-                    else:
+                if self._worker is not None:
+                    answer = await self._worker.run(exchange, timeout=self.deadline)
+                else:
+                    async with asyncio.timeout(self.deadline):
                         answer = await exchange
                 response = answer.response
         except TimeoutError:
