@@ -181,8 +181,11 @@ class MakiniClient(WriteCalls):
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self.per_page = max(1, min(per_page, res.MAX_PER_PAGE))
-        # The repeated values of every list this client walks, one object each.
-        self._shared_text = SharedText()
+        # The repeated values of each list this client walks, one object each. One memo per
+        # list: the lists load at once, and a field of one (a space's key in its visits)
+        # was given up because the same field of another (assets) hardly repeats, or
+        # forgotten at each page of a list where it is mostly empty (an asset's parent).
+        self._shared_text: dict[str, SharedText] = {}
         self.concurrency = max(1, concurrency)
         self.max_pages = max_pages
         self.stats = ClientStats()
@@ -282,10 +285,10 @@ class MakiniClient(WriteCalls):
                 extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
                 exchange = self._exchange(http, method, self._full_path(path), params,
                                           body, headers, extra)
-                async with asyncio.timeout(self.deadline):
-                    if self._worker is not None:
-                        answer = await self._worker.run(exchange)
-                    else:
+                if self._worker is not None:
+                    answer = await self._worker.run(exchange, timeout=self.deadline)
+                else:
+                    async with asyncio.timeout(self.deadline):
                         answer = await exchange
                 response = answer.response
         except TimeoutError:
@@ -480,7 +483,7 @@ class MakiniClient(WriteCalls):
             # Pages that arrived early wait; bound it so memory stays flat on huge lists.
             lookahead=self.concurrency * 4,
             window=lambda: self._limiter.size + 1,
-            shared=self._shared_text,
+            shared=self._shared_text.setdefault(path, SharedText()),
         )
         return walker.walk(path, params)
 

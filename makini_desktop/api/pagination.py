@@ -88,14 +88,21 @@ class SharedText:
     of their building's key, their category and their criticality (about 40 MB of a large
     portfolio's rows). For each top-level text field, the values seen so far are kept;
     equal values of later rows are replaced by the kept object (the row is unchanged as a
-    value). A field with more than :attr:`MAX_VALUES` distinct values (names, timestamps,
-    serial numbers) is not worth it: it is left alone from then on. Fields are learned from
+    value). A field with more than :attr:`MAX_VALUES` distinct values is kept only while
+    each value serves :attr:`MIN_USES` rows on average (a floor's or a space's key in the
+    rows under it; never the names, timestamps and serial numbers that hardly repeat, whose
+    memo would cost more than it saves) and has at most :attr:`MAX_SHARED` values; a field
+    given up is left alone from then on. Fields are learned from
     the first rows of each page (and forgotten while they are text in under a fifth of a
     page's rows), so a pass over a page only looks at the fields that repeat.
     """
 
     MAX_VALUES = 256
-    """Distinct values kept per field; a field with more is left alone."""
+    """Distinct values kept per field whatever they save."""
+    MIN_USES = 2
+    """Beyond :attr:`MAX_VALUES`, the rows a value must serve on average to stay shared."""
+    MAX_SHARED = 65_536
+    """Distinct values kept per field at most."""
     MAX_LENGTH = 64
     """Longer texts are never shared (descriptions, notes)."""
     LEARN_ROWS = 2
@@ -103,18 +110,20 @@ class SharedText:
 
     def __init__(self) -> None:
         self._memos: dict[str, dict[str, str]] = {}
+        self._uses: dict[str, int] = {}  # per field shared, the texts it has served
         self._varied: set[str] = {res.F_KEY}  # fields left alone (a key never repeats)
 
     def share(self, rows: list[Row]) -> None:
         """Replace the repeated values of ``rows`` by shared objects, in place."""
-        memos, varied = self._memos, self._varied
+        memos, uses, varied = self._memos, self._uses, self._varied
         for row in rows[:self.LEARN_ROWS]:
             for name, value in row.items():
                 if value.__class__ is str and name not in memos and name not in varied:
                     memos[name] = {}
+                    uses[name] = 0
         if not memos:
             return
-        limit, longest = self.MAX_VALUES, self.MAX_LENGTH
+        longest = self.MAX_LENGTH
         full: list[str] = []
         sparse: list[str] = []
         rare = len(rows) // 5
@@ -126,15 +135,23 @@ class SharedText:
                 if value.__class__ is str and len(value) <= longest:
                     texts += 1
                     row[name] = keep(value, value)
-            if len(memo) > limit:
+            uses[name] += texts
+            if self._not_worth_it(len(memo), uses[name]):
                 full.append(name)
             elif texts < rare:  # mostly empty here: learned again if a later page has it
                 sparse.append(name)
         for name in full:
-            del memos[name]
+            del memos[name], uses[name]
             varied.add(name)
         for name in sparse:
-            del memos[name]
+            del memos[name], uses[name]
+
+    def _not_worth_it(self, values: int, uses: int) -> bool:
+        """True for a field whose memo of ``values`` texts, having served ``uses``, costs
+        more than it saves (or is too large)."""
+        if values <= self.MAX_VALUES:
+            return False
+        return values > self.MAX_SHARED or uses < values * self.MIN_USES
 
 
 def parse_rows(data: Any, shared: SharedText | None = None) -> tuple[list[Row], int]:

@@ -307,7 +307,10 @@ class Repository:
         assert self.client is not None
         synced_at = self._clock()
         walk_started: datetime | None = None
-        seen: dict[str, None] = {}  # the list's keys, in the server's order
+        # The list's keys, in the server's order. A first walk's are the keys it hands on,
+        # in that order: no second dict of 100k keys while a large list loads.
+        seen: dict[str, Any] = handed if not handed else {}
+        first = seen is handed
         check = WalkTally()
         staging: StagingThread | None = None
         if self.cache is not None:
@@ -321,7 +324,8 @@ class Repository:
                     if row.get(res.F_DELETED):
                         continue
                     key = row[res.F_KEY]
-                    seen[key] = None
+                    if not first:
+                        seen[key] = None
                     # Handed on once, and again only when it changed (it moved between
                     # pages while we walked, or changed before a walk made once more).
                     stamp = row.get(res.F_UPDATED)

@@ -71,6 +71,24 @@ RELATIONS: Mapping[str, Mapping[str, Relation]] = {
 """Per dataset, the relations it is indexed by: a name and what a row refers to."""
 
 
+Referrers = str | dict[str, None]
+"""The keys of the rows referring to one key, in arrival order: the key itself while there
+is one (most spaces hold one or two assets, most assets are part of nothing: a dict each,
+184 bytes, was 12 MB of a large portfolio's index), a dict once there are more."""
+
+
+def _link(by_key: dict[str, Referrers], target: str, key: str) -> None:
+    """Record that the row ``key`` refers to ``target``."""
+    keys = by_key.get(target)
+    if keys is None:
+        by_key[target] = key
+    elif isinstance(keys, str):
+        if keys != key:
+            by_key[target] = {keys: None, key: None}
+    else:
+        keys[key] = None
+
+
 def _targets(relation: Relation, row: Row) -> Iterable[str]:
     if isinstance(relation, str):
         value = row.get(relation)
@@ -90,8 +108,9 @@ class RelatedIndex:
     def __init__(self, relations: Mapping[str, Mapping[str, Relation]] = RELATIONS) -> None:
         self._relations = relations
         self._rows: dict[str, dict[str, Row]] = {name: {} for name in relations}
-        # dataset -> relation -> referenced key -> keys of the rows referring to it
-        self._refs: dict[str, dict[str, dict[str, dict[str, None]]]] = {
+        # dataset -> relation -> referenced key -> the keys of the rows referring to it
+        # (see Referrers)
+        self._refs: dict[str, dict[str, dict[str, Referrers]]] = {
             name: {rel: {} for rel in rels} for name, rels in relations.items()
         }
         self._fed: set[str] = set()
@@ -129,6 +148,8 @@ class RelatedIndex:
         if not keys:
             return []
         rows = self._rows[dataset]
+        if isinstance(keys, str):
+            return [rows[keys]] if keys in rows else []
         return [rows[k] for k in keys if k in rows]
 
     # -- filling --------------------------------------------------------------------------------
@@ -225,16 +246,15 @@ class RelatedIndex:
                 target = value if value.__class__ is str else str(value)
                 keys = by_key.get(target)
                 if keys is None:
-                    by_key[target] = {key: None}
+                    by_key[target] = key
+                elif isinstance(keys, str):
+                    if keys != key:
+                        by_key[target] = {keys: None, key: None}
                 else:
                     keys[key] = None
             for read, by_key in readers:
                 for target in read(row):
-                    keys = by_key.get(target)
-                    if keys is None:
-                        by_key[target] = {key: None}
-                    else:
-                        keys[key] = None
+                    _link(by_key, target, key)
 
     def _unlink(self, dataset: str, key: str, row: Row) -> None:
         refs = self._refs[dataset]
@@ -242,10 +262,15 @@ class RelatedIndex:
             by_key = refs[rel]
             for target in _targets(how, row):
                 keys = by_key.get(target)
-                if keys is not None:
-                    keys.pop(key, None)
-                    if not keys:
+                if keys is None:
+                    continue
+                if isinstance(keys, str):
+                    if keys == key:
                         del by_key[target]
+                    continue
+                keys.pop(key, None)
+                if not keys:
+                    del by_key[target]
 
     def _notify(self, dataset: str) -> None:
         for listener in list(self._listeners):

@@ -271,3 +271,71 @@ def test_shared_text_makes_repeated_values_one_object_and_keeps_rows_equal():
     assert len({id(r["notes"]) for r in rows}) == len(rows)  # long: never shared
     assert len({id(r["key"]) for r in rows}) == len(rows)
     assert SharedText.MAX_VALUES < 1500 and "serial" not in shared._memos  # too varied
+
+
+def test_shared_text_keeps_a_field_of_many_values_that_repeat_and_drops_one_that_does_not():
+    """A floor key among 500 floors, 20 spaces each (listed together), stays shared past
+    MAX_VALUES; a name that only now and then repeats is given up once its memo outgrows
+    MAX_VALUES."""
+    import json
+
+    from makini_desktop.api.pagination import SharedText
+
+    def page(start: int) -> list[dict[str, object]]:
+        return json.loads(json.dumps([
+            {"key": f"K{i}", "parentKey": f"F{i // 20}", "name": f"Room {i - (i % 4 == 1)}"}
+            for i in range(start, start + 100)
+        ]))
+
+    shared = SharedText()
+    pages = [page(p * 100) for p in range(100)]
+    for rows in pages:
+        parse_rows(rows, shared)
+    rows = [r for p in pages for r in p]
+    assert 500 > SharedText.MAX_VALUES
+    assert len({id(r["parentKey"]) for r in rows}) == 500
+    assert "name" not in shared._memos and "name" in shared._varied
+    assert len({id(r["name"]) for r in rows[-300:]}) == 300  # left alone from then on
+
+
+def test_each_list_a_client_walks_has_its_own_shared_texts():
+    """Lists walked at once do not spoil each other's sharing: visits' space keys repeat
+    and stay shared though the assets' space keys, walked meanwhile, hardly repeat and are
+    given up."""
+    import asyncio
+
+    import httpx
+
+    from tests.helpers.mockapi import list_page, make_client, run
+
+    per_page, pages = 100, 20
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        start = (page - 1) * per_page
+        if request.url.path.endswith("/assets"):
+            rows = [{"key": f"A{i}", "locationKey": f"S{i}"} for i in range(start, start + 100)]
+        else:
+            rows = [{"key": f"V{i}", "locationKey": f"S{i // 10}"}
+                    for i in range(start, start + 100)]
+        return httpx.Response(200, json=list_page(rows, page, pages, per_page * pages))
+
+    client, _, _ = make_client(handler)
+
+    async def walk(path: str) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        async for page in client.iter_pages(path):
+            out.extend(page.rows)
+            await asyncio.sleep(0)  # the other list's next page meanwhile
+        return out
+
+    async def both() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        try:
+            return await asyncio.gather(walk("/assets"), walk("/visits"))
+        finally:
+            await client.aclose()
+
+    assets, visits = run(both())
+    assert len(assets) == len(visits) == 2000
+    assert len({id(r["locationKey"]) for r in visits}) == 200  # 2,000 visits in 200 spaces
+    assert len({id(r["locationKey"]) for r in assets}) == 2000

@@ -242,3 +242,27 @@ def test_two_caches_never_share_rows(tmp_path: Path) -> None:
         assert keys(a.load("assets").rows) == ["secret-a"]
         assert keys(b.load("assets").rows) == ["b1"]
         assert b.info()[0].row_count == 1
+
+
+def test_staged_json_is_dumps_row_text_exactly(cache: Cache) -> None:
+    """The writer's own encoder stores the very text dumps_row writes: unicode unescaped,
+    floats, NaN, numeric keys, nesting, and a record too deep for the C encoder."""
+    from makini_desktop.store.records import dumps_row
+
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(3000):
+        node["n"] = {}
+        node = node["n"]  # type: ignore[assignment]
+    rows = [
+        rec("1", name="Ω café \u2028 \"q\" \\ /", area=12.5, ratio=float("nan"), big=10**30),
+        rec("2", items=[{"assetKey": "a", "qty": 1}, None, True, [1.0, -0.0]], tags=[]),
+        rec("3", **{"nested": {"x": {"y": [None, False]}}}),
+        rec("4", deep=deep),
+    ]
+    w = cache.begin_snapshot("assets")
+    w.add(rows)
+    assert cache._conn is not None
+    stored = [r[0] for r in cache._conn.execute("SELECT data FROM staging ORDER BY seq")]
+    assert stored == [dumps_row(r) for r in rows]
+    w.abort()

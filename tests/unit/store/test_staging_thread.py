@@ -94,3 +94,61 @@ def test_aborting_discards_what_was_staged(cache: Cache) -> None:
     assert cache.load("assets") == before
     assert cache._conn is not None
     assert cache._conn.execute("SELECT count(*) FROM staging").fetchone()[0] == 0
+
+
+def test_pages_after_the_first_are_written_together(cache: Cache) -> None:
+    """The first page is written alone, then consecutive pages in transactions of about
+    STAGE_BATCH_ROWS rows, the rest at the commit; every row is kept, in order."""
+    from makini_desktop.store.snapshot import STAGE_BATCH_ROWS
+
+    sizes: list[int] = []
+    real_add = SnapshotWriter.add
+
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
+        sizes.append(len(rows))
+        return real_add(self, rows)
+
+    per_page = 100
+    pages = _pages(25, per_page)  # 2,500 rows
+
+    async def go() -> int:
+        staging = await StagingThread.begin(cache, "assets")
+        for page in pages:
+            await staging.stage(page)
+        return await staging.commit(server_total=None, watermark=lambda w: w, synced_at=T1)
+
+    SnapshotWriter.add = add  # type: ignore[method-assign]
+    try:
+        count = asyncio.run(go())
+    finally:
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
+    assert STAGE_BATCH_ROWS == 1000
+    assert sizes == [100, 1000, 1000, 400]
+    assert count == 2500
+    assert keys(cache.load("assets").rows) == [r["key"] for p in pages for r in p]
+
+
+def test_an_abort_drops_the_pages_not_yet_written(cache: Cache) -> None:
+    """Pages gathered for a later transaction are never written after an abort."""
+    snapshot(cache, "assets", [rec("old")], at=T0)
+    before = cache.load("assets")
+    sizes: list[int] = []
+    real_add = SnapshotWriter.add
+
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
+        sizes.append(len(rows))
+        return real_add(self, rows)
+
+    async def go() -> None:
+        staging = await StagingThread.begin(cache, "assets")
+        for page in _pages(5, 10):
+            await staging.stage(page)
+        staging.abort_now()
+
+    SnapshotWriter.add = add  # type: ignore[method-assign]
+    try:
+        asyncio.run(go())
+    finally:
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
+    assert sizes in ([10], [])  # the first page, if the worker took it before the abort
+    assert cache.load("assets") == before

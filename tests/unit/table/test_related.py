@@ -97,3 +97,32 @@ def test_listeners_hear_each_change_and_clear_forgets_everything():
     assert heard[-1] == "visits"
     assert index.referring("visits", BY_LOCATION, "S1") == []
     assert not index.has_rows("visits")
+
+
+def test_a_lone_referrer_grows_to_many_and_back_in_arrival_order():
+    """A key referred to once, then by more rows, then by fewer, lists them in arrival
+    order every time; the same row put again is listed once."""
+    index = RelatedIndex()
+    index.set_rows("assets", [{"key": "A1", "locationKey": "S1"}])
+
+    def at(space: str) -> list[str]:
+        return [r["key"] for r in index.referring("assets", BY_LOCATION, space)]
+
+    assert at("S1") == ["A1"]
+    index.update_rows("assets", [{"key": "A1", "locationKey": "S1", "name": "again"}])
+    assert at("S1") == ["A1"]
+    index.update_rows("assets", [{"key": "A2", "locationKey": "S1"},
+                                 {"key": "A3", "locationKey": "S1"}])
+    assert at("S1") == ["A1", "A2", "A3"]
+    index.update_rows("assets", [], deleted_keys=["A1", "A3"])
+    assert at("S1") == ["A2"]
+    index.update_rows("assets", [{"key": "A2", "locationKey": "S2"}])
+    assert at("S1") == [] and at("S2") == ["A2"]
+    index.update_rows("assets", [], deleted_keys=["A2"])
+    assert at("S2") == []
+    index.update_rows("moves", [{"key": "M1", "items": [
+        {"fromLocationKey": "S1", "toLocationKey": "S1", "assetKey": "A9"}]}])
+    assert [r["key"] for r in index.referring("moves", BY_LOCATION, "S1")] == ["M1"]
+    index.update_rows("moves", [], deleted_keys=["M1"])
+    assert index.referring("moves", BY_LOCATION, "S1") == []
+    assert index.referring("moves", BY_ASSET, "A9") == []
