@@ -191,6 +191,23 @@ class MakiniConnectionError(MakiniError):
         return "The server could not be reached."
 
 
+class ProxyUnusableError(MakiniConnectionError):
+    """``PROXY_UNUSABLE``: a proxy variable of this computer's environment that httpx cannot
+    use, found as the first request builds the connection's client; nothing was sent.
+
+    A connection error, so that what waits to be sent keeps waiting (the outbox does not
+    settle a change as refused by a server that never saw it) and the window shows the
+    connection as unreachable; not retried, since the same settings fail the same way.
+    """
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+    def summary(self) -> str:
+        return "This computer's proxy settings cannot be used, so nothing was sent."
+
+
 class NotFoundError(MakiniError):
     """``404 NOT_FOUND``: the record is unknown or soft-deleted (on a write, contract §6.2),
     or a module's collection the system does not offer (on a read, contract §2)."""

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from makini_desktop import __version__
-from makini_desktop.api.errors import MakiniError
+from makini_desktop.api.errors import ProxyUnusableError
 
 __all__ = ["BearerAuth", "default_ssl_context", "new_http_client"]
 
@@ -43,7 +43,7 @@ def new_http_client(
     network and the TLS context; production code never passes one).
 
     Raises:
-        MakiniError: ``PROXY_UNUSABLE``, a proxy variable of the environment httpx cannot
+        ProxyUnusableError: ``PROXY_UNUSABLE``, a proxy variable of the environment httpx cannot
             use (nothing was sent). Built at the first request, the client says so there,
             as an error the window shows, rather than failing the connection's opening.
     """
@@ -71,10 +71,10 @@ def new_http_client(
     except (ValueError, httpx.InvalidURL):  # a proxy URL httpx cannot use
         # httpx's own words quote the proxy URL, which may hold a user name and password:
         # the message names the variables instead (the log and the error dialog show it).
-        raise MakiniError(
+        raise ProxyUnusableError(
             0, "PROXY_UNUSABLE", "network",
             "The proxy settings of this computer cannot be used (check the HTTPS_PROXY, "
-            "HTTP_PROXY and ALL_PROXY environment variables), so nothing was sent.",
+            "HTTP_PROXY, ALL_PROXY and NO_PROXY environment variables), so nothing was sent.",
         ) from None
 
 

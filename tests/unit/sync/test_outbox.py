@@ -388,3 +388,41 @@ def test_the_texts_count_changes_in_words():
     assert waiting_text(3) == "3 changes waiting to be sent"
     assert "sent the next time" in quit_text(2) and "2 changes" in quit_text(2)
     assert "“HQ” has 4 changes not yet sent" in remove_warning(4, "HQ")
+
+
+def test_an_unusable_proxy_setting_keeps_the_change_waiting_not_refused(tmp_path, monkeypatch):
+    """A proxy variable the client cannot use fails before anything is sent: the change
+    waits (it is not settled as refused and rolled back), then goes once, with its key."""
+    from makini_desktop.api.client import MakiniClient
+
+    monkeypatch.setenv("HTTPS_PROXY", "socks9://proxy.example.test:1080")
+
+    async def unusable() -> MakiniError:
+        client = MakiniClient("https://api.example-makini.test", "tok-" + "x" * 20)
+        try:
+            await client.integration()
+        except MakiniError as exc:
+            return exc
+        finally:
+            await client.aclose()
+        raise AssertionError("the request was sent through an unusable proxy")
+
+    server = FakeServer({"a": visit("a")})
+    states: list[ChangeState] = []
+    rolled_back: list[Change] = []
+
+    async def go():
+        server.script = [await unusable(), None]
+        box = _outbox(tmp_path, server, on_network_error=lambda err: None)
+        box.on_change = lambda c: states.append(c.state)
+        box.on_rolled_back = rolled_back.append
+        box.change_status("visits", visit("a"), "checked_in", "check_in")
+        box.resume()
+        await box.drain()
+        assert server.applied == [("a", "checked_in")]
+        assert len({key for _, _, key in server.calls}) == 1 and len(server.calls) == 2
+        assert ChangeState.WAITING in states[1:] and ChangeState.FAILED not in states
+        assert rolled_back == []
+        await box.aclose()
+
+    run(go())
