@@ -41,7 +41,7 @@ import contextlib
 import logging
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -303,7 +303,12 @@ class Cache(SqliteFile):
         )
 
     def iter_load(
-        self, dataset: str, chunk: int = 5000, *, first: int | None = None
+        self,
+        dataset: str,
+        chunk: int = 5000,
+        *,
+        first: int | None = None,
+        shared: Collection[str] = (),
     ) -> Iterator[list[dict[str, Any]]]:
         """The cached rows of a dataset in stored order, ``chunk`` rows at a time.
 
@@ -312,7 +317,8 @@ class Cache(SqliteFile):
         in larger chunks (each chunk handed to a table costs it a fixed amount of work).
         The iteration reads through its own connection in one read transaction: it sees one
         consistent snapshot even if a sync commits meanwhile, and holds no lock between
-        chunks. Use :meth:`dataset_info` for the timestamps.
+        chunks. Use :meth:`dataset_info` for the timestamps. ``shared``: fields whose strings
+        are interned (see :func:`~makini_desktop.store.records.share_values`).
 
         Raises:
             ValueError: ``chunk`` or ``first`` is less than 1.
@@ -322,11 +328,12 @@ class Cache(SqliteFile):
         if chunk < 1 or (first is not None and first < 1):
             raise ValueError("chunk must be at least 1")
         self._require()
-        return self._iter_rows(self.path, dataset, chunk, chunk if first is None else first)
+        return self._iter_rows(
+            self.path, dataset, chunk, chunk if first is None else first, shared)
 
     @staticmethod
     def _iter_rows(
-        path: Path, dataset: str, chunk: int, first: int
+        path: Path, dataset: str, chunk: int, first: int, shared: Collection[str]
     ) -> Iterator[list[dict[str, Any]]]:
         doing = f"reading the cached {dataset}"
         try:
@@ -344,7 +351,7 @@ class Cache(SqliteFile):
                 texts = cursor.fetchmany(size)
                 if not texts:
                     break
-                yield decode_rows(texts)
+                yield decode_rows(texts, shared)
                 size = chunk
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc

@@ -445,6 +445,10 @@ def test_a_start_from_the_cache_knows_every_floor(qtbot, make_window, qasync_loo
             assert lookups.floor_of(row["key"]) == floor
             assert lookups.site_of(row["key"]) == row["siteKey"]
         assert all(lookups.level(r["key"]) == r["level"] for r in floors)
+        # The Spaces rows hold the very strings of the names read (no second copy).
+        spaces = window.workspace.models["spaces"].row_index.all_rows()
+        assert len(spaces) > 100
+        assert all(lookups.name("locations", r["key"]) is r["name"] for r in spaces)
         quit_window(qtbot, qasync_loop, window)
     finally:
         srv.set_latency(0)

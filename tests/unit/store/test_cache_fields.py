@@ -77,3 +77,35 @@ def test_load_fields_of_a_closed_cache_raises_cache_error(cache: Cache) -> None:
     cache.close()
     with pytest.raises(CacheError):
         cache.load_fields("sites", FIELDS)
+
+
+def test_a_timestamp_equal_to_updated_at_is_the_same_string() -> None:
+    """A field that often holds the row's updatedAt holds the very same string when equal
+    (an audit at the last update); other values, and other fields, are left as decoded."""
+    def text(n: int) -> str:
+        audited = f"2024-01-0{n % 9 + 1}T10:00:00Z"
+        updated = audited if n % 2 else "2024-02-01T10:00:00Z"
+        return (f'{{"key":"{n}","lastAuditedAt":"{audited}","updatedAt":"{updated}",'
+                f'"name":"{updated}"}}' if n == 3 else
+                f'{{"key":"{n}","lastAuditedAt":"{audited}","updatedAt":"{updated}"}}')
+
+    rows = decode_rows([(text(n),) for n in range(40)])
+    assert [r["lastAuditedAt"] for r in rows] == [f"2024-01-0{n % 9 + 1}T10:00:00Z"
+                                                  for n in range(40)]
+    for n, row in enumerate(rows):
+        assert (row["lastAuditedAt"] is row["updatedAt"]) == bool(n % 2)
+    assert rows[3]["name"] == rows[3]["updatedAt"]
+    assert rows[3]["name"] is not rows[3]["updatedAt"]  # one row in 40: not a field that does
+
+
+def test_shared_fields_are_interned_whatever_the_sample() -> None:
+    """Fields named as shared hold interned strings even when no value repeats (the names
+    the lookups hold already); the others are left alone."""
+    import sys
+
+    texts = [(f'{{"key":"k{n}-x","name":"Room {n}-x","notes":"n{n}-x"}}',) for n in range(30)]
+    rows = decode_rows(texts, shared=("key", "name", "code"))
+    for n, row in enumerate(rows):
+        assert row["key"] is sys.intern(f"k{n}-x")
+        assert row["name"] is sys.intern(f"Room {n}-x")
+    assert rows[0]["notes"] == "n0-x" and "code" not in rows[0]
