@@ -359,14 +359,18 @@ class Cache(SqliteFile):
             # Also runs when the consumer stops early (generator close): ends the read.
             conn.close()
 
-    def load_fields(self, dataset: str, fields: Sequence[str]) -> list[dict[str, Any]] | None:
+    def load_fields(
+        self, dataset: str, fields: Sequence[str], shared: Collection[str] = ()
+    ) -> list[dict[str, Any]] | None:
         """A few top-level fields of every cached row of a dataset, in stored order, without
         decoding the records: SQLite's JSON operator picks them out (the names of 50k
         locations, for the other tabs, in a fraction of the time a full decode takes).
 
         Each row is a dict of its key (``key``, as stored) and ``fields``, a field the record
-        lacks or holds null being None. Reads through a connection of its own, so it may
-        run in a worker thread while the cache is used elsewhere.
+        lacks or holds null being None; strings shared as
+        :func:`~makini_desktop.store.records.decode_fields` says (``shared``: fields whose
+        strings are interned). Reads through a connection of its own, so it may run in a
+        worker thread while the cache is used elsewhere.
 
         Returns:
             The rows, or None when this SQLite has no JSON operator (before 3.38) or a stored
@@ -397,7 +401,7 @@ class Cache(SqliteFile):
             raise cache_error(exc, doing, self.path) from exc
         finally:
             reader.close()
-        return decode_fields(values, fields)
+        return decode_fields(values, fields, shared)
 
     def info(self) -> list[DatasetInfo]:
         """A summary of every dataset in the cache, by name."""

@@ -251,7 +251,7 @@ def _decode_one_by_one(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:
 
 
 def decode_fields(
-    values: Sequence[tuple[Any, ...]], fields: Sequence[str]
+    values: Sequence[tuple[Any, ...]], fields: Sequence[str], shared: Collection[str] = ()
 ) -> list[dict[str, Any]]:
     """Rows of a few fields from what SQLite picked out of the stored records.
 
@@ -259,15 +259,19 @@ def decode_fields(
         values: per row, its stored key and then, per field, the field's JSON text as
             SQLite's ``->`` renders it (None when the record lacks it).
         fields: the field names, in the order of ``values``.
+        shared: fields whose strings are interned whatever they hold (the names the
+            lookups keep, which the rows decoded later share: see :func:`decode_rows`).
 
     Returns:
-        Per row, a dict of ``key`` and each field (None when lacking or null). Strings are
-        interned: the names of 50k locations are the same objects as the rows' own, once
-        those are decoded (see :func:`decode_rows`).
+        Per row, a dict of ``key`` and each field (None when lacking or null). The keys
+        are interned, and so are the strings of the fields that repeat or refer to other
+        records, as :func:`share_values` shares them, and of the ``shared`` fields. Free
+        text that is not kept (50k locations' codes) is not: interned, it made Python's
+        table of interned strings double (3.9 MB more for the whole session).
     """
     intern = sys.intern
     columns: list[list[Any]] = []
-    for n in range(1, len(fields) + 1):
+    for n, field in enumerate(fields, start=1):
         texts = [row[n] for row in values]
         decoded: Any = None
         try:
@@ -277,15 +281,18 @@ def decode_fields(
             pass
         if type(decoded) is not list or len(decoded) != len(texts):
             decoded = [_loads_or_none(t) for t in texts]
-        columns.append([intern(v) if v.__class__ is str else v for v in decoded])
-    key_field = res.F_KEY
-    out: list[dict[str, Any]] = []
-    for i, row in enumerate(values):
-        picked = {key_field: intern(str(row[0]))}
-        for field, column in zip(fields, columns, strict=True):
-            picked[field] = column[i]
-        out.append(picked)
-    return out
+        if field in shared or field in _REFERENCES or _repeats(decoded[:SHARE_SAMPLE_ROWS]):
+            decoded = [intern(v) if v.__class__ is str else v for v in decoded]
+        columns.append(decoded)
+    keys = [intern(str(row[0])) for row in values]
+    names = (res.F_KEY, *fields)
+    return [dict(zip(names, picked, strict=True)) for picked in zip(keys, *columns, strict=True)]
+
+
+def _repeats(sample: Sequence[Any]) -> bool:
+    """True when the strings of a field's sampled values repeat (see :func:`share_values`)."""
+    texts = [v for v in sample if v.__class__ is str]
+    return len(texts) > 1 and len(set(texts)) <= SHARE_MAX_DISTINCT * len(texts)
 
 
 def _loads_or_none(text: Any) -> Any:

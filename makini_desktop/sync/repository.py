@@ -199,18 +199,20 @@ class Repository:
         self._kept = None
 
     async def cached_slices(
-        self, fields: tuple[str, ...], chunk: int
+        self, fields: tuple[str, ...], chunk: int, shared: Collection[str] = ()
     ) -> AsyncGenerator[list[Row], None]:
         """The cached rows with at least their key and ``fields``, a slice at a time.
 
         SQLite picks the fields out of the stored records in a worker thread (see
         :meth:`Cache.load_fields`: the names of 50k locations in a fraction of the time
         decoding them takes, and off the event loop), then they come ``5 * chunk`` at a
-        time. A cache SQLite cannot read that way gives its whole rows, ``chunk`` at a time.
+        time (``shared``: fields whose strings are interned). A cache SQLite cannot read that
+        way gives its whole rows, ``chunk`` at a time.
         """
         if self.cache is None:
             return
-        picked = await asyncio.to_thread(self.cache.load_fields, self.dataset.name, fields)
+        picked = await asyncio.to_thread(
+            self.cache.load_fields, self.dataset.name, fields, shared)
         if picked is not None:
             step = 5 * chunk
             for start in range(0, len(picked), step):

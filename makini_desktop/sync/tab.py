@@ -65,8 +65,10 @@ MODULE_NAMES: dict[str, str] = {
     res.VISITS.name: "visitor management",
 }
 
-NAME_FIELDS: tuple[str, ...] = (res.F_KEY, *Lookups.FIELDS)
-"""The fields of a record whose strings the lookups hold."""
+NAME_FIELDS: tuple[str, ...] = (res.F_KEY, res.F_NAME)
+"""The fields of a record whose strings the lookups keep: read from the cache, they are
+interned, so that the rows decoded later share them (their references to other records,
+interned too, are shared anyway)."""
 LOOKUP_DATASETS: tuple[str, ...] = Lookups.DATASETS
 """The datasets whose names other tabs show; loaded before the rest."""
 

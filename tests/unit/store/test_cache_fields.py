@@ -109,3 +109,23 @@ def test_shared_fields_are_interned_whatever_the_sample() -> None:
         assert row["key"] is sys.intern(f"k{n}-x")
         assert row["name"] is sys.intern(f"Room {n}-x")
     assert rows[0]["notes"] == "n0-x" and "code" not in rows[0]
+
+
+def test_load_fields_interns_what_is_kept_and_leaves_free_text(cache: Cache) -> None:
+    """Keys, repeated values and the fields asked to be shared are interned; a field of
+    mostly unique free text (a code) is left as decoded: equal codes stay two strings."""
+    import sys
+
+    records = [rec(f"k{n}-x", f"Room {n}-x", code="C-dup" if n < 2 else f"C{n}-x",
+                   parentKey=f"F{n % 2}-x", type="office") for n in range(30)]
+    snapshot(cache, "locations", records)
+    got = cache.load_fields("locations", ("name", "code", "parentKey", "type"),
+                            shared=("name",))
+    assert got is not None
+    assert [r["code"] for r in got[:3]] == ["C-dup", "C-dup", "C2-x"]
+    assert got[0]["code"] is not got[1]["code"]
+    for n, row in enumerate(got):
+        assert row["key"] is sys.intern(f"k{n}-x")
+        assert row["name"] is sys.intern(f"Room {n}-x")
+        assert row["parentKey"] is sys.intern(f"F{n % 2}-x")
+    assert got[0]["type"] is got[29]["type"]
