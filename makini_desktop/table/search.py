@@ -104,6 +104,16 @@ class SearchText:
         for texts in self._cell_text.values():
             texts.append(row)
 
+    def extend(self, rows: list[Row]) -> None:
+        """:meth:`append` of each row, at once (a chunk of staged rows)."""
+        self._text.extend(rows)
+        self._pending += len(rows)
+        nones = [None] * len(rows)
+        for refkeys in self._refkeys.values():
+            refkeys.extend(nones)
+        for texts in self._cell_text.values():
+            texts.extend(rows)
+
     def store(self, rid: int, row: Row) -> None:
         """Index the row of id ``rid`` (new or changed); its text is computed when needed."""
         if self._text[rid].__class__ is str:
