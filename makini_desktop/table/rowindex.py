@@ -30,6 +30,7 @@ from collections.abc import Callable, Generator, Iterable
 from makini_desktop.api import resources as res
 from makini_desktop.table.arrival import ArrivalOrder
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
+from makini_desktop.table.collate import forget_keys
 from makini_desktop.table.compare import changed_rows
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.narrowing import Narrowing
@@ -244,6 +245,7 @@ class RowIndex(ArrivalOrder, Narrowing):
             order = self._sorted(ids)
         self._order, self.visible = order, self._filter(order)
         self._version += 1
+        forget_keys()  # the names the staged rows' keys were made of (see forget_keys)
         return Plan([Reset(list(self.visible))], counts_changed=True)
 
     def apply(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> Plan:

@@ -127,3 +127,20 @@ def test_keys_are_the_specified_ones_for_any_text() -> None:
         assert _collation_key(text) == _reference_key(text)
 
     check()
+
+
+def test_placing_staged_rows_forgets_the_remembered_keys_and_keys_stay_the_same() -> None:
+    """The names a bulk of staged rows was keyed by are not held once placed; a key
+    asked for again is the same."""
+    from makini_desktop.table.collate import remembered_key
+
+    index = RowIndex(res.SPACES_VIEW, Lookups())
+    index.sort(0)
+    index.replace([space("a", "Zulu 7")])
+    index.stage([space("b", "Alpha 12"), space("c", "Mike")])
+    assert remembered_key("Alpha 12") == collation_key("Alpha 12")
+    for _ in index.place_staged_steps():
+        pass
+    assert names(index) == ["Alpha 12", "Mike", "Zulu 7"]
+    assert remembered_key("Alpha 12") is None
+    assert collation_key("Alpha 12") == "alpha 212\x00alpha 12"
