@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 from makini_desktop import jsontext
@@ -133,9 +135,10 @@ def decode_rows(
     """
     if not texts:
         return []
-    if all(text[:1] == "{" and text[-1:] == "}" for (text,) in texts):
+    strs = list(map(_FIRST, texts))
+    if _all_braced(strs):
         try:
-            rows, end = _scan_json("[" + ",".join([text for (text,) in texts]) + "]", 0)
+            rows, end = _scan_json("[" + ",".join(strs) + "]", 0)
         # The scanner raises StopIteration on junk, RecursionError on a very deep record.
         except (ValueError, TypeError, StopIteration, RecursionError):
             pass
@@ -148,6 +151,20 @@ def decode_rows(
             ):
                 return share_values(rows, shared)
     return share_values(_decode_one_by_one(texts), shared)
+
+
+_FIRST = operator.itemgetter(0)
+
+
+def _all_braced(texts: list[str]) -> bool:
+    """True when every text begins with "{" and ends with "}" (False for a text that is
+    not a string: a blob). Checked by C loops: a generator over the rows was 1.5% of a
+    start from the cache."""
+    try:
+        return all(map(str.startswith, texts, repeat("{"))) and all(
+            map(str.endswith, texts, repeat("}")))
+    except TypeError:
+        return False
 
 
 SHARE_SAMPLE_ROWS = 200
