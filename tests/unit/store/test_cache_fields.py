@@ -129,3 +129,21 @@ def test_load_fields_interns_what_is_kept_and_leaves_free_text(cache: Cache) -> 
         assert row["name"] is sys.intern(f"Room {n}-x")
         assert row["parentKey"] is sys.intern(f"F{n % 2}-x")
     assert got[0]["type"] is got[29]["type"]
+
+
+def test_load_fields_gives_what_the_records_hold_for_one_field_or_many(cache: Cache) -> None:
+    """Each field as the record holds it, whatever its type (big and small numbers,
+    escapes, lone surrogates, a deep value), for one field asked for or several."""
+    deep: Any = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    records = [
+        rec("a", "Ann\u00e9e \\ \"q\"", code=2**70, level=-1.5e-7),
+        rec("b", "\ud800 lone", code="x\u0000y", level=None),
+        rec("c", "Deep", code=deep, level=0),
+        {"key": "d", "updatedAt": "2026-03-01T00:00Z"},
+    ]
+    snapshot(cache, "locations", records)
+    for fields in (("name",), ("name", "code", "level"), ("level",)):
+        got = cache.load_fields("locations", fields)
+        assert got == [{"key": r["key"], **{f: r.get(f) for f in fields}} for r in records]
