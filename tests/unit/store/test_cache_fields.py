@@ -147,3 +147,17 @@ def test_load_fields_gives_what_the_records_hold_for_one_field_or_many(cache: Ca
     for fields in (("name",), ("name", "code", "level"), ("level",)):
         got = cache.load_fields("locations", fields)
         assert got == [{"key": r["key"], **{f: r.get(f) for f in fields}} for r in records]
+
+
+def test_load_fields_in_slices_gives_the_same_rows(cache: Cache, monkeypatch) -> None:
+    """Decoded a few rows per slice (short holds of the GIL in the worker thread), the
+    rows are the same, in order, and a repeated field is one string across slices."""
+    from makini_desktop.store import records as store_records
+
+    records = [rec(f"k{n}", f"Room {n}", parentKey=f"F{n % 2}", level=n) for n in range(23)]
+    snapshot(cache, "locations", records)
+    monkeypatch.setattr(store_records, "FIELDS_SLICE_ROWS", 4)
+    got = cache.load_fields("locations", ("name", "parentKey", "level"))
+    assert got == [{"key": f"k{n}", "name": f"Room {n}", "parentKey": f"F{n % 2}",
+                    "level": n} for n in range(23)]
+    assert got is not None and got[0]["parentKey"] is got[22]["parentKey"]
