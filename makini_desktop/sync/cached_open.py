@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from makini_desktop.store.cache import CacheError
-from makini_desktop.sync.tab import LOOKUP_DATASETS, NAMES_CHUNK, TabLoader
+from makini_desktop.sync.tab import LOOKUP_DATASETS, NAME_FIELDS, NAMES_CHUNK, TabLoader
 from makini_desktop.table.lookups import Lookups
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ async def names_from_cache(ws: Workspace) -> None:
         return
     for name in LOOKUP_DATASETS:
         try:
-            slices = session.repository(name).cached_slices(Lookups.FIELDS, NAMES_CHUNK)
+            slices = session.repository(name).cached_slices(
+                Lookups.FIELDS, NAMES_CHUNK, shared=NAME_FIELDS)
             async with contextlib.aclosing(slices):
                 async for rows in slices:
                     if session is not ws.session:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Collection, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -164,11 +164,12 @@ class Repository:
         return CacheMeta(info.last_sync, info.last_full_sync, info.row_count)
 
     def iter_cached(
-        self, chunk: int = 2000, *, first: int | None = None
+        self, chunk: int = 2000, *, first: int | None = None, shared: Collection[str] = ()
     ) -> Generator[list[Row], None, None]:
         """The cached rows in stored order, ``chunk`` at a time, the first chunk ``first``
         rows (default ``chunk``); nothing when not cached. Close it (``contextlib.closing``)
-        when stopping early: that ends the cache's read at once.
+        when stopping early: that ends the cache's read at once. ``shared``: fields whose
+        strings are interned (see :meth:`Cache.iter_load`).
 
         After :meth:`keep_cached_read`, the next whole read keeps its chunks, and the read
         after it, in the same chunks, gets those again without reading the cache."""
@@ -181,7 +182,7 @@ class Repository:
             yield from kept[1]
             return
         chunks: list[list[Row]] | None = [] if kept is not None else None
-        for rows in self.cache.iter_load(self.dataset.name, chunk, first=first):
+        for rows in self.cache.iter_load(self.dataset.name, chunk, first=first, shared=shared):
             if chunks is not None:
                 chunks.append(rows)
             yield rows
@@ -198,18 +199,20 @@ class Repository:
         self._kept = None
 
     async def cached_slices(
-        self, fields: tuple[str, ...], chunk: int
+        self, fields: tuple[str, ...], chunk: int, shared: Collection[str] = ()
     ) -> AsyncGenerator[list[Row], None]:
         """The cached rows with at least their key and ``fields``, a slice at a time.
 
         SQLite picks the fields out of the stored records in a worker thread (see
         :meth:`Cache.load_fields`: the names of 50k locations in a fraction of the time
         decoding them takes, and off the event loop), then they come ``5 * chunk`` at a
-        time. A cache SQLite cannot read that way gives its whole rows, ``chunk`` at a time.
+        time (``shared``: fields whose strings are interned). A cache SQLite cannot read that
+        way gives its whole rows, ``chunk`` at a time.
         """
         if self.cache is None:
             return
-        picked = await asyncio.to_thread(self.cache.load_fields, self.dataset.name, fields)
+        picked = await asyncio.to_thread(
+            self.cache.load_fields, self.dataset.name, fields, shared)
         if picked is not None:
             step = 5 * chunk
             for start in range(0, len(picked), step):

@@ -65,6 +65,10 @@ MODULE_NAMES: dict[str, str] = {
     res.VISITS.name: "visitor management",
 }
 
+NAME_FIELDS: tuple[str, ...] = (res.F_KEY, res.F_NAME)
+"""The fields of a record whose strings the lookups keep: read from the cache, they are
+interned, so that the rows decoded later share them (their references to other records,
+interned too, are shared anyway)."""
 LOOKUP_DATASETS: tuple[str, ...] = Lookups.DATASETS
 """The datasets whose names other tabs show; loaded before the rest."""
 
@@ -269,7 +273,10 @@ class TabLoader:
         staged = False
         try:
             size = CACHE_STAGE_CHUNK if bulk is not None else CACHE_CHUNK
-            chunked = repo.iter_cached(chunk=size, first=CACHE_FIRST_CHUNK)
+            # Names read a moment ago are interned strings (Cache.load_fields): the rows
+            # share them rather than hold a second copy (50k locations' keys, names, codes).
+            shared = NAME_FIELDS if names_known else ()
+            chunked = repo.iter_cached(chunk=size, first=CACHE_FIRST_CHUNK, shared=shared)
             with contextlib.closing(chunked) as chunks:
                 for rows in chunks:
                     if not self._current(session):

@@ -14,7 +14,7 @@ from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.values import area_sort_key, display, display_area, sort_key
-from makini_desktop.table.collate import collation_key
+from makini_desktop.table.collate import collation_key, remembered_key, tiebroken
 from makini_desktop.table.lookups import Lookups
 
 Row = dict[str, Any]
@@ -151,6 +151,37 @@ class Cells:
             return cached(v) if v.__class__ is str else sort_key(kind, v)
 
         return any_key
+
+    def tied_keyer(self, column: int, name_field: str | None) -> Callable[[Row], Any]:
+        """:func:`~.collate.tiebroken` of :meth:`keyer`: the keys a sorted table keeps.
+
+        A plain text column read from one field (a name, a tag: what every tab sorts by
+        first) gets the same keys from one function, which builds the 100k keys of a
+        start from the cache in about half the time (no call per layer, no key
+        remembered twice); other columns get the layers.
+        """
+        general = tiebroken(self.keyer(column), name_field)
+        col = self.columns[column]
+        if (col.kind is not res.Kind.TEXT or col.sort_first is not None
+                or len(col.fields) != 1 or "." in col.fields[0]):
+            return general
+        field, key_field, rank = col.fields[0], res.F_KEY, RANK_TEXT
+
+        def key(row: Row) -> Any:
+            text = row.get(field)
+            if text.__class__ is not str or not text:
+                return general(row)  # empty, or an odd type: shown (and sorted) as text
+            folded = remembered_key(text)
+            if folded is None:
+                folded = collation_key(text)
+            rid = row.get(key_field)
+            rid = rid if rid.__class__ is str else str(rid)
+            if name_field is None:
+                return (rank, folded, rid)
+            name = row.get(name_field)
+            return (rank, folded, name.casefold() if name.__class__ is str else "", rid)
+
+        return key
 
     def search_text(self, columns: Iterable[int]) -> Callable[[Row], str]:
         """A reader of a row's casefolded search text over ``columns``.

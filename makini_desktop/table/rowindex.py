@@ -30,7 +30,7 @@ from collections.abc import Callable, Generator, Iterable
 from makini_desktop.api import resources as res
 from makini_desktop.table.arrival import ArrivalOrder
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
-from makini_desktop.table.collate import tiebroken
+from makini_desktop.table.collate import forget_keys
 from makini_desktop.table.compare import changed_rows
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.narrowing import Narrowing
@@ -88,7 +88,7 @@ class RowIndex(ArrivalOrder, Narrowing):
         self._search = SearchText(self.cells, shown_columns)
         # Rows that tie on the sort column go by the first column (the name), then key.
         name = self.columns[0].fields[0]
-        self._keyers = [tiebroken(self.cells.keyer(i), name if i else None)
+        self._keyers = [self.cells.tied_keyer(i, name if i else None)
                         for i in range(len(self.columns))]
 
         self.rows: list[Row | None] = []
@@ -214,12 +214,20 @@ class RowIndex(ArrivalOrder, Narrowing):
         """Hold new rows unplaced (counted in :attr:`total`, not shown; known keys updated
         as by :meth:`add`): :meth:`place_staged_steps` sorts them once, not chunk by chunk."""
         updates: list[Row] = []
+        new: list[Row] = []
+        ids, accepts, next_id = self._ids, self.view.accepts, len(self.rows)
         for row in rows:
             key = row.get(res.F_KEY)
-            if key is not None and str(key) in self._ids:
+            if key is None:
+                continue
+            key = key if key.__class__ is str else str(key)
+            if key in ids:
                 updates.append(row)  # apply() updates it, or removes it if no longer accepted
-            elif key is not None and self.view.accepts(row):
-                self._store_new(row)
+            elif accepts(row):
+                ids[key] = next_id  # a second copy in this chunk is an update
+                next_id += 1
+                new.append(row)
+        self._store_chunk(new)
         self._version += 1
         plan = self.apply(updates, ()) if updates else Plan()
         return Plan(plan.steps, counts_changed=True)
@@ -237,6 +245,7 @@ class RowIndex(ArrivalOrder, Narrowing):
             order = self._sorted(ids)
         self._order, self.visible = order, self._filter(order)
         self._version += 1
+        forget_keys()  # the names the staged rows' keys were made of (see forget_keys)
         return Plan([Reset(list(self.visible))], counts_changed=True)
 
     def apply(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> Plan:
@@ -526,6 +535,20 @@ class RowIndex(ArrivalOrder, Narrowing):
             keys.append(self._keyers[col](row))
         self._ids[str(row[res.F_KEY])] = rid
         return rid
+
+    def _store_chunk(self, rows: list[Row]) -> None:
+        """:meth:`_store_new` of each row, whose ids ``_ids`` holds already, at once: sort
+        keys by a list comprehension, not a loop over the cached columns per row."""
+        if not rows:
+            return
+        self.rows.extend(rows)
+        self._search.extend(rows)
+        field = self._site_field
+        self._site.extend([None if site is None else site if site.__class__ is str
+                           else str(site) for site in [row.get(field) for row in rows]])
+        for col, keys in self._key_cache.items():
+            keyer = self._keyers[col]
+            keys.extend([keyer(row) for row in rows])
 
     def _store_at(self, rid: int, row: Row) -> None:
         self.rows[rid] = row

@@ -71,6 +71,8 @@ class SearchText:
         # Per row id: its text, or the row itself until the text is computed (pending).
         self._text: list[Any] = []
         self._pending = 0
+        # Per reference column, per row id: its key, None until computed. Left empty until
+        # a search first needs them (a slot per row and column: 2.6 MB over 175k rows).
         self._refkeys: dict[int, list[str | None]] = {i: [] for i in self._ref_cols}
         # column -> per row id: that cell's folded text, or the row until computed
         self._cell_text: dict[int, list[Any]] = {}
@@ -100,9 +102,20 @@ class SearchText:
         self._text.append(row)
         self._pending += 1
         for refkeys in self._refkeys.values():
-            refkeys.append(None)
+            if refkeys:  # else made, as long as the rows, when first needed (_prepare)
+                refkeys.append(None)
         for texts in self._cell_text.values():
             texts.append(row)
+
+    def extend(self, rows: list[Row]) -> None:
+        """:meth:`append` of each row, at once (a chunk of staged rows)."""
+        self._text.extend(rows)
+        self._pending += len(rows)
+        for refkeys in self._refkeys.values():
+            if refkeys:
+                refkeys.extend([None] * len(rows))
+        for texts in self._cell_text.values():
+            texts.extend(rows)
 
     def store(self, rid: int, row: Row) -> None:
         """Index the row of id ``rid`` (new or changed); its text is computed when needed."""
@@ -158,6 +171,9 @@ class SearchText:
         if not todo:
             return 0
         reader = self._reader
+        for keys in self._refkeys.values():
+            if len(keys) < len(text):
+                keys.extend([None] * (len(text) - len(keys)))
         refs = [(self._cells.columns[col].raw, keys) for col, keys in self._refkeys.items()]
         for i in todo:
             row = text[i]

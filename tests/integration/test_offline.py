@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QLabel
 from makini_desktop.api import resources as res
 from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
 from makini_desktop.store.cache import Cache, cache_path_for, max_updated_at
+from makini_desktop.sync import tab as tab_module
 from makini_desktop.sync.session import ConnectionInfo, ConnState
 from makini_desktop.ui.controllers import Phase
 from makini_desktop.ui.main_window import MainWindow
@@ -408,3 +409,47 @@ def test_unusable_cache_is_said_once_and_the_app_works_online(qtbot, make_window
     assert counts == visible_counts(sandbox)
     assert all_up_to_date(window)
     assert window.reporter.open_dialogs() == []
+
+
+def test_a_start_from_the_cache_knows_every_floor(qtbot, make_window, qasync_loop,
+                                                 monkeypatch):
+    """Server not answering, Assets on screen (the names read from the cache): every
+    location's floor, building and level are known, as after an online load."""
+    # The Spaces tab's first chunk (which also feeds the lookups) holds a few locations only.
+    monkeypatch.setattr(tab_module, "CACHE_FIRST_CHUNK", 3)
+    srv = SandboxServer(SandboxConfig(scale="small", seed=42, tokens=(TOKEN,))).start()
+    try:
+        info = ConnectionInfo("Slow", srv.url, "it-slow-floors")
+        with Cache.open_for(info.cache_key) as cache:
+            for name in res.DATASETS:
+                rows = srv.data.visible(name)
+                with cache.begin_snapshot(name) as writer:
+                    writer.add(rows)
+                    writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
+                                  synced_at=datetime.now(UTC))
+        srv.set_latency(5000)
+        window = make_window()
+        window.resource_tabs.setCurrentWidget(window.tabs["assets"])
+        window.open_connection(info, TOKEN)
+        tabs = window.workspace.tabs.values()
+        qtbot.waitUntil(lambda: all(t.status.phase is Phase.CACHED for t in tabs),
+                        timeout=LOAD_TIMEOUT_MS)
+        assert srv.stats.requests == 0  # all of it from the cache
+        locations = srv.data.visible("locations")
+        floors = [r for r in locations if r["type"] == res.LOCATION_TYPE_FLOOR]
+        lookups = window.workspace.lookups
+        assert len(floors) > 5
+        assert sorted(lookups.floors()) == sorted(r["key"] for r in floors)
+        for row in locations:
+            floor = row["key"] if row["type"] == res.LOCATION_TYPE_FLOOR else row["parentKey"]
+            assert lookups.floor_of(row["key"]) == floor
+            assert lookups.site_of(row["key"]) == row["siteKey"]
+        assert all(lookups.level(r["key"]) == r["level"] for r in floors)
+        # The Spaces rows hold the very strings of the names read (no second copy).
+        spaces = window.workspace.models["spaces"].row_index.all_rows()
+        assert len(spaces) > 100
+        assert all(lookups.name("locations", r["key"]) is r["name"] for r in spaces)
+        quit_window(qtbot, qasync_loop, window)
+    finally:
+        srv.set_latency(0)
+        srv.stop()

@@ -43,3 +43,14 @@ def test_a_junk_row_among_good_ones_is_skipped_alone() -> None:
     balanced = [('{"a":[1',), ('2]},{"b":1}',)]  # joined: [{"a":[1,2]},{"b":1}]
     assert decode_rows(balanced) == []
     assert decode_rows([]) == []
+
+
+def test_a_blob_or_an_empty_text_in_a_chunk_costs_only_itself() -> None:
+    """A stored value that is not text (a blob holding a record) or is empty does not stop
+    the chunk's other rows; the blob's record is read as JSON bytes."""
+    from makini_desktop.store.records import decode_rows
+
+    blob = [('{"key":"1"}',), (b'{"key":"4"}',), ('{"key":"2"}',)]
+    assert decode_rows(blob) == [{"key": "1"}, {"key": "4"}, {"key": "2"}]  # type: ignore[arg-type]
+    assert decode_rows([('{"key":"1"}',), ("",), ('{"key":"2"}',)]) == [
+        {"key": "1"}, {"key": "2"}]

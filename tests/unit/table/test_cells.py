@@ -43,3 +43,22 @@ def test_count_label_reads_shown_of_total():
     """"1 of 4 spaces" while filtered, "4 spaces" otherwise."""
     assert count_label(res.SPACES_VIEW, 1, 4) == "1 of 4 spaces"
     assert count_label(res.ASSETS_VIEW, 1, 1) == "1 asset"
+
+
+def test_tied_keys_of_a_text_column_are_the_layered_ones() -> None:
+    """A plain text column's one-function keys equal tiebroken(keyer) for every kind of
+    cell (text, empty, None, a number, a missing field), with and without a name tie."""
+    from makini_desktop.table.collate import tiebroken
+    from makini_desktop.table.lookups import Lookups
+
+    cells = Cells(res.ASSETS_VIEW.columns, Lookups())
+    rows = [{"key": "k1", "tag": "AST-007", "name": "Chair 2"},
+            {"key": 5, "tag": "", "name": None},
+            {"key": "k3", "tag": None, "name": "É"},
+            {"key": "k4", "tag": 42, "name": 7},
+            {"key": "k5", "name": "Desk"},
+            {"key": "k6", "tag": "Zoë 10", "name": "zoë"}]
+    for column, tie in ((0, None), (1, "tag"), (4, "name")):
+        layered = tiebroken(cells.keyer(column), tie)
+        fast = cells.tied_keyer(column, tie)
+        assert [fast(r) for r in rows] == [layered(r) for r in rows], column

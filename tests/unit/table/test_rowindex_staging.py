@@ -84,3 +84,20 @@ def test_ordering_in_pieces_is_one_stable_sort(descending, step):
     expected = sorted(filled, key=lambda i: keys[i][1], reverse=descending) + empty
     assert order == expected
     assert turns >= len(ids) // step
+
+
+def test_a_key_twice_in_one_staged_chunk_is_one_row_the_later_copy(lookups):
+    """Staged rows of one chunk that share a key are one row, the later copy (as a
+    replace of the same rows gives), sorted by its own key; an unaccepted copy removes it."""
+    index = RowIndex(res.SPACES_VIEW, lookups)
+    index.sort(NAME)
+    index.replace([space("A", "Zeta")])
+    index.stage([space("B", "Mid"), space("C", "Beta"), space("B", "Alpha"), space(7, "Num"),
+                 {"key": "F", "name": "Floor", "type": res.LOCATION_TYPE_FLOOR}])
+    _run(index.place_staged_steps())
+    assert keys(index) == ["B", "C", "7", "A"]
+    assert index.rows[index.id_of("B")]["name"] == "Alpha"  # type: ignore[index]
+    index.stage([space("D", "Delta"), {**space("D", "Dup"), "type": res.LOCATION_TYPE_FLOOR}])
+    _run(index.place_staged_steps())
+    assert keys(index) == ["B", "C", "7", "A"]
+    assert index.total == 4

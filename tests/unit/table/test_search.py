@@ -107,3 +107,26 @@ def test_a_field_that_is_not_a_shown_heading_searches_as_text(lookups) -> None:
     index.replace([space("1", "Room", isActive=True)])
     index.search("active:yes")
     assert index.visible == []
+
+
+def test_building_and_floor_terms_find_rows_added_before_and_after_a_search(lookups) -> None:
+    """A term matching a building's or a floor's name finds the rows that name it, staged
+    or added, before the first search and after it, and after a clear."""
+    index = RowIndex(res.SPACES_VIEW, lookups)
+
+    def found(query: str) -> list[str]:
+        index.search(query)
+        return sorted(str(index.rows[i]["key"]) for i in index.visible)  # type: ignore[index]
+
+    index.replace([space("a", "Desk a", siteKey="S2"), space("b", "Desk b")])
+    index.stage([space("c", "Desk c", siteKey="S2", parentKey="F2")])
+    for _ in index.place_staged_steps():
+        pass
+    assert found("mill") == ["a", "c"]
+    assert found("mezzanine") == ["c"]
+    index.add([space("d", "Desk d", siteKey="S2"), space("e", "Desk e", parentKey="F2")])
+    assert found("mill") == ["a", "c", "d"]
+    assert found("mezzanine") == ["c", "e"]
+    index.replace([space("f", "Desk f", siteKey="S2")])
+    assert found("mill") == ["f"]
+    assert found("harbour") == []
