@@ -213,23 +213,6 @@ def share_the_interpreter() -> None:
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
 
 
-def preload_modules() -> None:
-    """Import what the first request needs: httpx with its transport (httpcore, h11) and
-    truststore, which httpx itself would import only as the first client is built.
-
-    The window does not call this: its client imports them at its first request, which a
-    start from the cache makes once every tab shows its cached rows, so the first rows are
-    painted without them (see :mod:`makini_desktop.api.transport`). Benchmarks of what
-    follows the first request call it beforehand, to leave the imports out of the figures.
-    """
-    import httpcore  # noqa: F401
-    import truststore  # noqa: F401
-
-    import makini_desktop.api.http_thread  # noqa: F401
-    import makini_desktop.api.transport  # noqa: F401
-    import makini_desktop.sync.session  # noqa: F401
-
-
 def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
     """Shutdown cancels everything it started; a task still pending here is a bug."""
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]

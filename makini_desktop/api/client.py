@@ -206,6 +206,7 @@ class MakiniClient(WriteCalls):
         # exists before its first paint, httpx need not.
         self._http_client: httpx.AsyncClient | None = None
         self._worker: HttpThread | None = None
+        self._building: asyncio.Future[httpx.AsyncClient] | None = None  # see _ready_http
         self._closed_unused = False
 
     async def __aenter__(self) -> MakiniClient:
@@ -224,16 +225,52 @@ class MakiniClient(WriteCalls):
         if self._http_client is None:
             if self._closed_unused:  # httpx's own words for a closed client
                 raise RuntimeError("Cannot send a request, as the client has been closed.")
-            from makini_desktop.api.http_thread import HttpThread
-            from makini_desktop.api.transport import new_http_client
-
-            self._http_client = new_http_client(
-                self.base_url, self._secrets[0], timeout=self._timeout,
-                connections=self.concurrency + 2, transport=self._transport,
-                trust_env=self._trust_env,
-            )
-            self._worker = HttpThread() if self._transport is None else None
+            self._adopt(self._new_http())
+        assert self._http_client is not None
         return self._http_client
+
+    def _new_http(self) -> httpx.AsyncClient:
+        from makini_desktop.api.transport import new_http_client
+
+        return new_http_client(
+            self.base_url, self._secrets[0], timeout=self._timeout,
+            connections=self.concurrency + 2, transport=self._transport,
+            trust_env=self._trust_env,
+        )
+
+    def _adopt(self, client: httpx.AsyncClient) -> None:
+        from makini_desktop.api.http_thread import HttpThread
+
+        self._http_client = client
+        self._worker = HttpThread() if self._transport is None else None
+
+    async def _ready_http(self) -> httpx.AsyncClient:
+        """:attr:`_http`, its first build made in a worker thread.
+
+        Importing httpx, httpcore and truststore and loading the system's trust store take
+        60 ms and more of CPU, in steps the window's thread could not interrupt: at the first
+        request of a first load, just after the window appears. In a thread, the window keeps
+        painting meanwhile (the interpreter switches every millisecond). Requests that come
+        while it is built wait for the same build; a failed one (an unusable proxy setting)
+        is tried again by the next request.
+        """
+        if self._http_client is not None or self._transport is not None:
+            return self._http
+        if self._closed_unused:
+            return self._http  # raises as httpx does
+        building = self._building
+        if building is None:
+            building = self._building = asyncio.ensure_future(asyncio.to_thread(self._new_http))
+        try:
+            client = await asyncio.shield(building)
+        finally:
+            if building.done() and self._building is building:
+                self._building = None
+        if self._http_client is None:
+            if self._closed_unused:  # closed while it was built: never used
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            self._adopt(client)
+        return self._http
 
     async def aclose(self) -> None:
         """Close the connection pool (and end the thread that served it)."""
@@ -272,7 +309,7 @@ class MakiniClient(WriteCalls):
         """One HTTP exchange: the response and its parsed JSON, or a typed error."""
         import httpx  # the first request pays for the import (see api/transport.py)
 
-        http = self._http  # builds the client (and its worker) at the first request
+        http = await self._ready_http()  # the first request builds it (and its worker)
         request_id = new_request_id()
         headers = {"X-Request-Id": request_id}
         if idempotency_key is not None:

@@ -372,8 +372,8 @@ class StagingThread:
             self._close()
 
     def abort_now(self) -> None:
-        """:meth:`abort` without awaiting (a cancelled sync): waits at most for the page
-        the worker is writing."""
+        """:meth:`abort` without awaiting (a cancelled sync): waits at most for the batch
+        the worker is writing (up to :data:`STAGE_BATCH_ROWS` rows, one transaction)."""
         self._cancel_queued()
         self.writer.abort()
         self._close()

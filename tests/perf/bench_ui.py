@@ -40,9 +40,10 @@ SEARCH_TEXT = "monitor dell"
 def _app() -> Any:
     from PySide6.QtWidgets import QApplication
 
-    from makini_desktop.app import preload_modules, share_the_interpreter
+    from makini_desktop.app import share_the_interpreter
 
-    preload_modules()  # the first request's imports (httpx): not in the figures
+    # httpx is not imported here: as in the app, a window's first request imports it and
+    # builds its client in a worker thread (MakiniClient._ready_http), inside the figures.
     share_the_interpreter()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     global _COLLECTOR

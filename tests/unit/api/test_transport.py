@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from makini_desktop.api.client import MakiniClient
@@ -51,3 +53,31 @@ def test_a_client_closed_before_any_request_refuses_one_as_httpx_does() -> None:
             await client.integration()
 
     run(go())
+
+
+def test_the_first_requests_build_one_client_in_a_worker_thread(sandbox, monkeypatch) -> None:
+    """Requests at once, before any client exists: one build, made off the caller's thread
+    (its imports and trust store would stall the window otherwise), and every request gets
+    its answer."""
+    import threading
+
+    builds: list[str] = []
+    real = MakiniClient._new_http
+
+    def spy(self: MakiniClient) -> object:
+        builds.append(threading.current_thread().name)
+        return real(self)
+
+    monkeypatch.setattr(MakiniClient, "_new_http", spy)
+    client = MakiniClient(sandbox.url, "sandbox-token")
+
+    async def go() -> list[object]:
+        try:
+            return list(await asyncio.gather(*(client.integration() for _ in range(3))))
+        finally:
+            await client.aclose()
+
+    answers = run(go())
+    assert len(answers) == 3 and all(answers)
+    assert len(builds) == 1
+    assert builds[0] != threading.main_thread().name
