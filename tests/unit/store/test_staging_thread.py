@@ -45,6 +45,45 @@ def test_pages_are_staged_in_order_on_one_thread_and_committed_once(cache: Cache
     assert cache.load("assets").last_full_sync == T1
 
 
+def test_staging_waits_while_the_queue_is_full_and_loses_no_page(
+        cache: Cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the worker is held, the loop queues at most MAX_QUEUED_PAGES writes and then
+    waits (memory stays bounded on a slow disk); released, every page ends in the cache in
+    order. (One write per page here: a batch of one row.)"""
+    from makini_desktop.store import snapshot as snapshot_module
+
+    monkeypatch.setattr(snapshot_module, "STAGE_BATCH_ROWS", 1)
+    held = threading.Event()
+    real_add = SnapshotWriter.add
+    monkeypatch.setattr(SnapshotWriter, "add",
+                        lambda self, rows: (held.wait(10), real_add(self, rows))[1])
+    pages = _pages(MAX_QUEUED_PAGES * 2)
+    staged: list[int] = []
+
+    async def go() -> int:
+        staging = await StagingThread.begin(cache, "assets")
+
+        async def feed() -> None:
+            for n, page in enumerate(pages):
+                await staging.stage(page)
+                staged.append(n)
+
+        feeding = asyncio.ensure_future(feed())
+        for _ in range(200):  # until the loop cannot queue more
+            await asyncio.sleep(0)
+        waiting = len(staged)
+        held.set()
+        await feeding
+        assert waiting < len(pages)  # the feed waited for the worker...
+        # ...with the first page written alone and MAX_QUEUED_PAGES writes queued at most
+        assert waiting <= MAX_QUEUED_PAGES + 1
+        return await staging.commit(server_total=None, watermark=lambda w: w, synced_at=T1)
+
+    count = asyncio.run(go())
+    assert count == sum(len(p) for p in pages)
+    assert keys(cache.load("assets").rows) == [r["key"] for p in pages for r in p]
+
+
 def test_a_page_that_fails_to_stage_keeps_the_previous_snapshot(cache: Cache) -> None:
     """A page the worker could not write makes the sync fail; the old rows stay."""
     snapshot(cache, "assets", [rec("old")], at=T0)
