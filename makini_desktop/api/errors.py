@@ -191,9 +191,10 @@ class MakiniConnectionError(MakiniError):
         return "The server could not be reached."
 
 
-class ProxyUnusableError(MakiniConnectionError):
-    """``PROXY_UNUSABLE``: a proxy variable of this computer's environment that httpx cannot
-    use, found as the first request builds the connection's client; nothing was sent.
+class LocalSetupError(MakiniConnectionError):
+    """This computer's own settings stop the first request before anything is sent, found
+    as it builds the connection's client: ``PROXY_UNUSABLE`` (a proxy variable httpx cannot
+    use) or ``TLS_SETUP`` (the system's certificate store could not be read).
 
     A connection error, so that what waits to be sent keeps waiting (the outbox does not
     settle a change as refused by a server that never saw it) and the window shows the
@@ -205,6 +206,8 @@ class ProxyUnusableError(MakiniConnectionError):
         return False
 
     def summary(self) -> str:
+        if self.code == "TLS_SETUP":
+            return "This computer's certificate store could not be read, so nothing was sent."
         return "This computer's proxy settings cannot be used, so nothing was sent."
 
 

@@ -133,7 +133,7 @@ def is_retryable(err: MakiniError, *, idempotent: bool) -> bool:
     if err.status == 429:
         return True
     if err.is_connection:
-        # Unless retrying cannot help (this computer's proxy settings: ProxyUnusableError).
+        # Unless retrying cannot help (this computer's own settings: LocalSetupError).
         return err.retryable and (idempotent or err.code == "CONNECTION_FAILED")
     return idempotent and err.retryable
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from makini_desktop import __version__
-from makini_desktop.api.errors import ProxyUnusableError
+from makini_desktop.api.errors import LocalSetupError
 
 __all__ = ["BearerAuth", "default_ssl_context", "new_http_client"]
 
@@ -43,15 +43,23 @@ def new_http_client(
     network and the TLS context; production code never passes one).
 
     Raises:
-        ProxyUnusableError: ``PROXY_UNUSABLE``, a proxy variable of the environment httpx cannot
-            use (nothing was sent). Built at the first request, the client says so there,
-            as an error the window shows, rather than failing the connection's opening.
+        LocalSetupError: ``PROXY_UNUSABLE``, a proxy variable of the environment httpx cannot
+            use, or ``TLS_SETUP``, the system's certificate store unreadable (nothing was
+            sent either way). Built at the first request, the client says so there, as an
+            error the window shows, rather than failing the connection's opening.
     """
     kwargs: dict[str, Any] = {}
     if transport is not None:
         kwargs["transport"] = transport
     else:
-        kwargs["verify"] = default_ssl_context()
+        try:
+            kwargs["verify"] = default_ssl_context()
+        except (ssl.SSLError, OSError, ValueError) as exc:  # rare: a broken trust store
+            raise LocalSetupError(
+                0, "TLS_SETUP", "network",
+                f"The certificate store of this computer could not be read "
+                f"({type(exc).__name__}), so nothing was sent.",
+            ) from None
     try:
         return httpx.AsyncClient(
             base_url=base_url,
@@ -71,7 +79,7 @@ def new_http_client(
     except (ValueError, httpx.InvalidURL):  # a proxy URL httpx cannot use
         # httpx's own words quote the proxy URL, which may hold a user name and password:
         # the message names the variables instead (the log and the error dialog show it).
-        raise ProxyUnusableError(
+        raise LocalSetupError(
             0, "PROXY_UNUSABLE", "network",
             "The proxy settings of this computer cannot be used (check the HTTPS_PROXY, "
             "HTTP_PROXY, ALL_PROXY and NO_PROXY environment variables), so nothing was sent.",

@@ -81,3 +81,32 @@ def test_the_first_requests_build_one_client_in_a_worker_thread(sandbox, monkeyp
     assert len(answers) == 3 and all(answers)
     assert len(builds) == 1
     assert builds[0] != threading.main_thread().name
+
+
+def test_an_unreadable_certificate_store_fails_the_first_request_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The system's trust store failing to load is a sentence (TLS_SETUP), not a traceback;
+    a connection-class error, so changes waiting to be sent keep waiting; not retried."""
+    import ssl
+
+    from makini_desktop.api import transport
+
+    def broken() -> ssl.SSLContext:
+        raise ssl.SSLError("unreadable CA bundle")
+
+    monkeypatch.setattr(transport, "default_ssl_context", broken)
+    client = MakiniClient(REMOTE, TOKEN)
+
+    async def go() -> MakiniError:
+        try:
+            with pytest.raises(MakiniError) as caught:
+                await client.integration()
+            return caught.value
+        finally:
+            await client.aclose()
+
+    err = run(go())
+    assert err.code == "TLS_SETUP"
+    assert err.is_connection and err.retries == 0
+    assert "certificate store" in err.summary()
