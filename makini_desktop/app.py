@@ -324,6 +324,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
     from makini_desktop.store.secrets import TokenStore
     from makini_desktop.sync.session import DEMO_CACHE_KEY, DEMO_NAME, ConnectionInfo
     from makini_desktop.ui.crash_dialog import install_excepthook
+    from makini_desktop.ui.gc_guard import freeze_survivors
     from makini_desktop.ui.main_window import MainWindow
 
     loop = asyncio.get_running_loop()
@@ -345,6 +346,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         tokens = TokenStore()
         settings = None
     window = MainWindow(profiles, tokens, settings=settings)
+    freeze_survivors()  # the modules' and the window's objects: no collection walks them
     # PySide's import hook reads the source of every module imported after it (for its
     # __feature__ switches) and linecache keeps it all: 12 MB of source text for nothing.
     linecache.clearcache()
