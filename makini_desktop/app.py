@@ -275,13 +275,11 @@ def _create_application() -> QApplication:
 
 def app_icon() -> Any:
     """The app icon with every size shipped, so each screen's scale picks a sharp one."""
-    from importlib import resources
-
     from PySide6.QtGui import QIcon
 
     icon = QIcon()
     try:
-        folder = resources.files("makini_desktop.resources").joinpath("icons")
+        folder = icon_folder()
         for size in (16, 32, 48, 64, 128, 256, 512):
             png = folder.joinpath(f"makini-desktop-{size}.png")
             if png.is_file():
@@ -289,6 +287,18 @@ def app_icon() -> Any:
     except (ModuleNotFoundError, OSError) as exc:  # an incomplete install: no icon, no crash
         log.warning("app icon not found: %s", exc)
     return icon
+
+
+def icon_folder() -> Any:
+    """The icons' folder, beside the resources package; importlib.resources (9 ms) for a zip."""
+    import makini_desktop.resources as package
+
+    where = getattr(package, "__file__", None)
+    if where and (folder := Path(where).parent / "icons").is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files(package).joinpath("icons")
 
 
 def _adhoc_token(ns: argparse.Namespace) -> str | None:
@@ -314,6 +324,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
     from makini_desktop.store.secrets import TokenStore
     from makini_desktop.sync.session import DEMO_CACHE_KEY, DEMO_NAME, ConnectionInfo
     from makini_desktop.ui.crash_dialog import install_excepthook
+    from makini_desktop.ui.gc_guard import freeze_survivors
     from makini_desktop.ui.main_window import MainWindow
 
     loop = asyncio.get_running_loop()
@@ -335,9 +346,9 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         tokens = TokenStore()
         settings = None
     window = MainWindow(profiles, tokens, settings=settings)
-    # PySide's import hook reads the source of every module imported after it (to see
-    # whether it uses PySide's __feature__ switches) and linecache keeps it all: 12 MB of
-    # source text for nothing. A traceback reads the lines it shows again.
+    freeze_survivors()  # the modules' and the window's objects: no collection walks them
+    # PySide's import hook reads the source of every module imported after it (for its
+    # __feature__ switches) and linecache keeps it all: 12 MB of source text for nothing.
     linecache.clearcache()
     crash = install_excepthook(
         lambda: window if shiboken6.isValid(window) else None,

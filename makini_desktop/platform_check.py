@@ -14,7 +14,6 @@ anything else is installed.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import os
 import re
@@ -85,6 +84,8 @@ def apt_command(packages: Iterable[str] | None = None) -> str:
 
 def _dlopen(name: str) -> str | None:
     """None when the dynamic linker loads ``name`` (and what it needs), else its error."""
+    import ctypes  # here: only Linux on xcb gets this far (2 ms of every other start)
+
     try:
         ctypes.CDLL(name, mode=os.RTLD_LAZY)
     except OSError as exc:

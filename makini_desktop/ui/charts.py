@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QFont,
-    QHelpEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -35,11 +35,22 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QHelpEvent
+
 __all__ = ["Bar", "BarChart", "ChartBase", "Segment", "StripChart", "tone_color"]
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Charts", text)
+
+
+def _help_event_type() -> type[QHelpEvent]:
+    """QHelpEvent, imported at the first tooltip: a Qt class's first use creates its Python
+    type and enums (1.5 ms), none of it needed before the window's first paint."""
+    from PySide6.QtGui import QHelpEvent
+
+    return QHelpEvent
 
 
 @dataclass(frozen=True)
@@ -282,7 +293,7 @@ class ChartBase(QWidget):
             self.activate(self.bars[b].id, self.bars[b].segments[s].id)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, _help_event_type()):
             index = self._hit(event.pos())
             if index >= 0:
                 b, s = self._targets[index]

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from makini_desktop.sync.session import ConnectionInfo
 
-if TYPE_CHECKING:  # the window imports this module
+if TYPE_CHECKING:  # the window imports this module; the dialog's classes, when it opens
+    from PySide6.QtWidgets import QInputDialog
+
     from makini_desktop.ui.main_window import MainWindow
 
 __all__ = ["ConnectionGlue"]
@@ -71,6 +72,8 @@ class ConnectionGlue(QObject):
     def ask_new_token(self, info: ConnectionInfo) -> QInputDialog:
         """Ask for a new token for an unsaved connection and reconnect with it (no profile,
         nothing saved: the token stays in memory)."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
         window = self.window
         dialog = QInputDialog(window)
         dialog.setObjectName("newTokenDialog")

@@ -22,12 +22,10 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -100,6 +98,11 @@ class CrashDialog(QDialog):
         self._setup_ui()
 
     def _setup_ui(self) -> None:
+        # Imported when a dialog is first built, not with the excepthook at every start: a
+        # Qt class's first use creates its Python type and enums.
+        from PySide6.QtGui import QFontDatabase
+        from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit
+
         self.setWindowTitle("Unexpected error — makini-desktop")
         self.setAccessibleName("Unexpected error")
         self.setSizeGripEnabled(True)

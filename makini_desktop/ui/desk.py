@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import QMenu, QToolBar
 
 from makini_desktop.api import resources as res
 from makini_desktop.api import writes
@@ -36,11 +36,15 @@ from makini_desktop.sync.notify import Level
 from makini_desktop.sync.outbox import Outbox, is_not_offered
 from makini_desktop.sync.outbox_link import OutboxListeners, quit_text
 from makini_desktop.sync.tasks import TaskSlots
-from makini_desktop.table.roster import on_site
 from makini_desktop.ui.front_desk import FrontDeskDay
 from makini_desktop.ui.outbox_panel import OutboxPanel, OutboxStatus
 
 if TYPE_CHECKING:
+    # The dialogs (and the roster's filter) are imported where they open: each Qt class
+    # costs its first use the creation of its Python type and enums, and none of them is
+    # needed before the window's first paint.
+    from PySide6.QtWidgets import QMessageBox
+
     from makini_desktop.ui.main_window import MainWindow
     from makini_desktop.ui.register_visitor import RegisterVisitorDialog  # when first opened
     from makini_desktop.ui.resource_tab import ResourceTab
@@ -206,6 +210,8 @@ class Desk(QObject):
 
     def on_site_rows(self) -> list[Mapping[str, Any]]:
         """The visitors checked in now, in the building the window shows (all: every one)."""
+        from makini_desktop.table.roster import on_site
+
         tab = self._tab(res.VISITS.name)
         if tab is None:
             return []
@@ -230,6 +236,8 @@ class Desk(QObject):
             return 0
         reason: str | None = None
         if action.asks_reason:
+            from PySide6.QtWidgets import QInputDialog
+
             text, ok = QInputDialog.getMultiLineText(
                 self.window, self.tr(action.label), texts.reason_prompt(action, view, apply))
             if not ok:
@@ -260,6 +268,8 @@ class Desk(QObject):
         if not rows:
             self.window.tell(texts.NOBODY_ON_SITE)
             return 0
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("Check out everyone"),
                           texts.check_out_all_question(rows), parent=self.window)
         box.setObjectName("checkOutAllConfirm")
@@ -364,6 +374,8 @@ class Desk(QObject):
         if self._quit_box is not None and shiboken6.isValid(self._quit_box):
             self._quit_box.raise_()
             return True
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Information, self.tr("Changes not sent yet"),
                           quit_text(count), parent=self.window)
         box.setObjectName("quitWithOutboxBox")

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -248,6 +247,8 @@ class OutboxPanel(QDockWidget):
         if self.outbox is None or not chosen:
             return 0
         if confirm:
+            from PySide6.QtWidgets import QMessageBox  # its first use creates its Python type
+
             box = QMessageBox(
                 QMessageBox.Icon.Warning, self.tr("Discard changes"),
                 f"Discard {len(chosen):,} change{'s' if len(chosen) != 1 else ''}? "

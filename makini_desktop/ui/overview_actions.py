@@ -11,9 +11,8 @@ import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QAction, QKeySequence, QPageLayout, QPainter
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLayout,
     QMenu,
@@ -25,10 +24,12 @@ from qasync import asyncSlot
 
 from makini_desktop.api import resources as res
 from makini_desktop.sync.notify import Level
-from makini_desktop.table.roster import Roster, build_roster
 from makini_desktop.ui.overview_parts import tr
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dialogs, the PDF writer and the roster: imported when first used
+    from PySide6.QtWidgets import QFileDialog
+
+    from makini_desktop.table.roster import Roster
     from makini_desktop.ui.main_window import MainWindow
     from makini_desktop.ui.overview_tab import OverviewTab
 
@@ -37,6 +38,8 @@ __all__ = ["OverviewActions", "render_to_pdf"]
 
 def render_to_pdf(widget: QWidget, path: str, title: str) -> None:
     """Draw ``widget`` on one landscape A4 page of a PDF (its text stays text)."""
+    from PySide6.QtGui import QPageSize, QPdfWriter
+
     writer = QPdfWriter(path)
     writer.setTitle(title)
     writer.setCreator("makini-desktop")
@@ -153,6 +156,8 @@ class OverviewActions(QObject):
 
     def roster(self) -> Roster:
         """Everyone checked in now, in the building the filter shows (all: every one)."""
+        from makini_desktop.table.roster import build_roster
+
         ws = self.window.workspace
         building = self.window.building_filter.currentData()
         return build_roster(
@@ -195,6 +200,8 @@ class OverviewActions(QObject):
 
     def _save_dialog(self, name: str, title: str, filters: list[str],
                      file_name: str) -> QFileDialog:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self.window, title)
         dialog.setObjectName(name)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

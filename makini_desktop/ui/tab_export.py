@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressDialog
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtWidgets import QMainWindow
 from qasync import asyncSlot
 
 from makini_desktop.api import resources as res
@@ -27,6 +27,9 @@ from makini_desktop.table.cells import Cells
 from makini_desktop.ui.table_model import ResourceTableModel
 
 if TYPE_CHECKING:  # the writers are imported when a file is written, not with the window
+    # and so are the dialogs: a Qt class's first use creates its Python type and enums.
+    from PySide6.QtWidgets import QFileDialog, QProgressDialog
+
     from makini_desktop.export import ExportResult
     from makini_desktop.export_human import HumanTable
 
@@ -46,6 +49,8 @@ def _tr(text: str) -> str:
 
 def documents_folder() -> Path:
     """The user's Documents folder; their home folder when there is none."""
+    from PySide6.QtCore import QStandardPaths
+
     for where in (QStandardPaths.StandardLocation.DocumentsLocation,
                   QStandardPaths.StandardLocation.HomeLocation):
         folder = QStandardPaths.writableLocation(where)
@@ -112,6 +117,8 @@ class TabExporter(QObject):
 
     def ask_path(self, view: res.View) -> QFileDialog:
         """Open the save dialog for a tab; choosing a file exports to it."""
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self._window, _tr("Export {title}").format(
             title=view.title.lower()))
         dialog.setObjectName("exportDialog")
@@ -201,6 +208,8 @@ class TabExporter(QObject):
             if shiboken6.isValid(window):
                 reason = getattr(exc, "strerror", None) or str(exc)
                 window.statusBar().clearMessage()
+                from PySide6.QtWidgets import QMessageBox
+
                 box = QMessageBox(QMessageBox.Icon.Warning, _tr("Export failed"),
                                   _tr("Could not write {path}: {reason}").format(
                                       path=path, reason=reason), parent=window)
@@ -224,6 +233,8 @@ class TabExporter(QObject):
 
     def _show_progress(self, rows: int, progress: _Progress) -> tuple[QProgressDialog, QTimer]:
         """A progress dialog that appears if the export takes a while; Cancel stops it."""
+        from PySide6.QtWidgets import QProgressDialog
+
         dialog = QProgressDialog(_tr("Exporting {n} rows…").format(n=f"{rows:,}"),
                                  _tr("Cancel"), 0, max(rows, 1), self._window)
         dialog.setObjectName("exportProgress")

@@ -18,11 +18,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QToolButton,
     QWidget,
 )
@@ -336,6 +333,8 @@ class SavedViews(QObject):
         return views
 
     def _refuse_import(self, reason: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Warning, _tr("Import failed"),
                           _tr("Could not import views."), parent=self._parent)
         box.setObjectName("importViewsFailedBox")
@@ -363,6 +362,8 @@ class SavedViews(QObject):
     def _on_save_view_action_triggered(self) -> Any:
         tab = self._window.current_tab()
         current = self.selectors[tab.view.name].current_view()
+        from PySide6.QtWidgets import QInputDialog
+
         dialog = QInputDialog(self._parent)
         dialog.setObjectName("saveViewDialog")
         dialog.setWindowTitle(_tr("Save view"))
@@ -382,6 +383,8 @@ class SavedViews(QObject):
     @Slot()
     def _on_export_view_action_triggered(self) -> Any:
         tab = self._window.current_tab().view
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self._parent, _tr("Export views of {title}").format(
             title=tab.title.lower()))
         dialog.setObjectName("exportViewsDialog")
@@ -397,6 +400,8 @@ class SavedViews(QObject):
 
     @Slot()
     def _on_import_view_action_triggered(self) -> Any:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self._parent, _tr("Import views"))
         dialog.setObjectName("importViewsDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)

@@ -10,6 +10,7 @@ window's: it connects its slots to these actions and combos.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenuBar,
-    QMessageBox,
     QStyle,
     QToolBar,
     QWidget,
@@ -29,6 +29,9 @@ from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnectionInfo
 from makini_desktop.ui.view_selector import SavedViews
+
+if TYPE_CHECKING:  # imported when the box opens (a Qt class's first use creates its type)
+    from PySide6.QtWidgets import QMessageBox
 
 __all__ = [
     "CHOOSE_CONNECTION_TEXT",
@@ -294,6 +297,8 @@ class BuildingFilter(QComboBox):
 
 def open_about_box(parent: QWidget) -> QMessageBox:
     """Help → About: the app's name, version and what it is for (non-modal)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setObjectName("aboutBox")
     box.setAccessibleName("About makini-desktop")
