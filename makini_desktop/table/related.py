@@ -98,32 +98,6 @@ def _link(by_key: dict[str, Referrers], target: str, key: str) -> None:
         keys[key] = None  # type: ignore[index]
 
 
-REFERS: Mapping[str, str] = {
-    BY_SITE: res.SITES.name, BY_LOCATION: res.LOCATIONS.name, BY_ASSET: res.ASSETS.name,
-}
-"""The dataset a relation's keys belong to (BY_PARENT: the row's own dataset)."""
-
-
-def _share_key(
-    row: dict[str, Any], name: str, value: str, referred: Mapping[str, Row]
-) -> str:
-    """The referenced record's own key string when it is held (and equal), put in the
-    row's ``name`` in place of its copy; else ``value``.
-
-    Decoded from the wire, every asset holds its own copy of its space's key, as every
-    visit does: 120k strings of a large portfolio (about 7 MB) that equal keys the
-    locations already hold. Rows read from the cache share them through ``sys.intern``.
-    """
-    target = referred.get(value)
-    if target is None:
-        return value
-    same = target.get(res.F_KEY)
-    if same is value or same.__class__ is not str or same != value:
-        return value
-    row[name] = same
-    return same
-
-
 def _targets(relation: Relation, row: Row) -> Iterable[str]:
     if isinstance(relation, str):
         value = row.get(relation)
@@ -263,8 +237,7 @@ class RelatedIndex:
         held = self._rows[dataset]
         refs = self._refs[dataset]
         relations = self._relations[dataset]
-        fields_of = [(how, refs[rel], self._rows.get(REFERS.get(rel, dataset), {}))
-                     for rel, how in relations.items() if isinstance(how, str)]
+        fields_of = [(how, refs[rel]) for rel, how in relations.items() if isinstance(how, str)]
         readers = [(how, refs[rel]) for rel, how in relations.items() if not isinstance(how, str)]
         for row in rows:
             raw = row.get(res.F_KEY)
@@ -275,13 +248,11 @@ class RelatedIndex:
             if old is not None:
                 self._unlink(dataset, key, old)
             held[key] = row
-            for name, by_key, referred in fields_of:
+            for name, by_key in fields_of:
                 value = row.get(name)
                 if value is None or value == "":
                     continue
                 target = value if value.__class__ is str else str(value)
-                if value.__class__ is str and isinstance(row, dict):
-                    target = _share_key(row, name, value, referred)
                 if target in by_key:
                     _link(by_key, target, key)
                 else:

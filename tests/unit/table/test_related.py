@@ -156,25 +156,3 @@ def test_referrers_past_a_few_keep_their_order_and_each_row_once():
         m["key"] for m in moves]
     index.update_rows("moves", [], deleted_keys=[m["key"] for m in moves[:-1]])
     assert [r["key"] for r in index.referring("moves", BY_ASSET, "A1")] == [moves[-1]["key"]]
-
-
-def test_a_reference_holds_the_referenced_records_own_key_string():
-    """An asset's and a visit's space key, decoded from their own page, become the string
-    the space's row holds (rows equal as values); a space not held, or a key that is not
-    text, is left as it was."""
-    import json
-
-    index = RelatedIndex()
-    spaces = json.loads('[{"key": "S1", "kind": "space"}, {"key": "S2", "kind": "space"}]')
-    index.set_rows("locations", spaces)
-    assets = json.loads('[{"key": "A1", "locationKey": "S1"}, {"key": "A2", "locationKey": "S9"},'
-                        ' {"key": "A3", "locationKey": 7}]')
-    visits = json.loads('[{"key": "V1", "locationKey": "S2"}]')
-    assert assets[0]["locationKey"] is not spaces[0]["key"]
-    index.set_rows("assets", assets)
-    index.update_rows("visits", visits)
-    assert assets[0]["locationKey"] is spaces[0]["key"]
-    assert visits[0]["locationKey"] is spaces[1]["key"]
-    assert assets[1]["locationKey"] == "S9" and assets[2]["locationKey"] == 7
-    assert [r["key"] for r in index.referring("assets", BY_LOCATION, "S1")] == ["A1"]
-    assert [r["key"] for r in index.referring("assets", BY_LOCATION, "7")] == ["A3"]
