@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import linecache
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -46,10 +47,26 @@ def settle_garbage() -> None:
     are collected (cheap) and everything that survived is frozen (``gc.freeze``), so full
     collections only ever walk what is new. Rows are plain JSON trees without reference
     cycles: frozen or not, they are freed by reference counting when a refresh or a
-    connection switch drops them.
+    connection switch drops them. The source lines the imports left in :mod:`linecache`
+    go too (:func:`forget_source_lines`), before the rows fill the memory they held.
     """
+    forget_source_lines()
     gc.collect(1)
     gc.freeze()
+
+
+def forget_source_lines() -> None:
+    """Drop the source files :mod:`linecache` holds that it can read again from disk.
+
+    PySide6's import hook reads the whole source of every module imported after it
+    (``inspect.getsource``, to see whether the module uses PySide6), and linecache keeps
+    every line: 140k lines, 11 MB of a first load's peak, never read again. A traceback
+    reads what it needs anew; entries not backed by a file (code registered by a library,
+    no modification time) are kept.
+    """
+    cache = linecache.cache
+    for name in [n for n, entry in cache.items() if len(entry) == 4 and entry[1] is not None]:
+        del cache[name]
 
 
 class PageFeed:
@@ -179,4 +196,7 @@ class PageFeed:
         await self._order()
 
 
-__all__ = ["FEED_INTERVAL_SECONDS", "FEED_SLICE_SECONDS", "PageFeed", "settle_garbage"]
+__all__ = [
+    "FEED_INTERVAL_SECONDS", "FEED_SLICE_SECONDS", "PageFeed", "forget_source_lines",
+    "settle_garbage",
+]

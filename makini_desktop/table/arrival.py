@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from makini_desktop.table.cells import SortKey
+from makini_desktop.table.collate import forget_keys
 from makini_desktop.table.plan import Plan
 
 ARRIVAL_SLICE_ROWS = 10_000
@@ -64,6 +65,7 @@ class ArrivalOrder:
                 next(steps)
             except StopIteration as done:
                 self._deferred = None
+                forget_keys()  # the names of the rows just sorted (see forget_keys)
                 plan: Plan = done.value
                 return plan
             yield

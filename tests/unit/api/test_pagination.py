@@ -339,3 +339,33 @@ def test_each_list_a_client_walks_has_its_own_shared_texts():
     assert len(assets) == len(visits) == 2000
     assert len({id(r["locationKey"]) for r in visits}) == 200  # 2,000 visits in 200 spaces
     assert len({id(r["locationKey"]) for r in assets}) == 2000
+
+
+def test_shared_text_gives_a_timestamp_at_the_instant_of_updated_at_its_string():
+    """A field that often holds the row's updatedAt instant (a last audit) holds the very
+    string of updatedAt when equal to it; rows are unchanged as values, and a different
+    instant keeps its own text."""
+    import copy
+    import json
+
+    from makini_desktop.api.pagination import SharedText
+
+    def page(start: int) -> list[dict[str, object]]:
+        return json.loads(json.dumps([
+            {"key": f"K{i}", "updatedAt": f"2026-01-01T00:00:{i % 60:02}Z",
+             "lastAuditAt": f"2026-01-01T00:00:{(i + i % 3) % 60:02}Z", "note": None}
+            for i in range(start, start + 100)
+        ]))
+
+    shared = SharedText()
+    pages = [page(p * 100) for p in range(3)]
+    before = copy.deepcopy(pages)
+    for rows in pages:
+        parse_rows(rows, shared)
+    assert pages == before
+    rows = [r for p in pages for r in p]
+    same = [r for r in rows if r["lastAuditAt"] == r["updatedAt"]]
+    other = [r for r in rows if r["lastAuditAt"] != r["updatedAt"]]
+    assert len(same) == 100 and len(other) == 200
+    assert all(r["lastAuditAt"] is r["updatedAt"] for r in same)
+    assert not any(r["lastAuditAt"] is r["updatedAt"] for r in other)

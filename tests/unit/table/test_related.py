@@ -126,3 +126,33 @@ def test_a_lone_referrer_grows_to_many_and_back_in_arrival_order():
     index.update_rows("moves", [], deleted_keys=["M1"])
     assert index.referring("moves", BY_LOCATION, "S1") == []
     assert index.referring("moves", BY_ASSET, "A9") == []
+
+
+def test_referrers_past_a_few_keep_their_order_and_each_row_once():
+    """A space with more assets than a tuple holds (FEW_REFERRERS) lists them in arrival
+    order (a row put again comes last), each once, through removals from the middle and
+    down to a single one."""
+    from makini_desktop.table.related import FEW_REFERRERS
+
+    index = RelatedIndex()
+
+    def at(space: str) -> list[str]:
+        return [r["key"] for r in index.referring("assets", BY_LOCATION, space)]
+
+    for count in (2, FEW_REFERRERS, FEW_REFERRERS + 3):
+        keys = [f"A{i}" for i in range(count)]
+        index.set_rows("assets", [{"key": k, "locationKey": "S1"} for k in keys])
+        index.update_rows("assets", [{"key": keys[0], "locationKey": "S1", "name": "again"},
+                                     {"key": keys[-1], "locationKey": "S1"}])
+        assert at("S1") == [*keys[1:-1], keys[0], keys[-1]]
+        index.update_rows("assets", [], deleted_keys=keys[1:-1])
+        assert at("S1") == [keys[0], keys[-1]]
+        index.update_rows("assets", [{"key": keys[0], "locationKey": "S2"}])
+        assert at("S1") == [keys[-1]] and at("S2") == [keys[0]]
+    moves = [{"key": f"M{i}", "items": [{"fromLocationKey": "S1", "toLocationKey": "S2",
+                                         "assetKey": "A1"}]} for i in range(FEW_REFERRERS + 2)]
+    index.set_rows("moves", moves)
+    assert [r["key"] for r in index.referring("moves", BY_LOCATION, "S2")] == [
+        m["key"] for m in moves]
+    index.update_rows("moves", [], deleted_keys=[m["key"] for m in moves[:-1]])
+    assert [r["key"] for r in index.referring("moves", BY_ASSET, "A1")] == [moves[-1]["key"]]
