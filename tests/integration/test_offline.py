@@ -453,3 +453,39 @@ def test_a_start_from_the_cache_knows_every_floor(qtbot, make_window, qasync_loo
     finally:
         srv.set_latency(0)
         srv.stop()
+
+
+def test_a_start_from_the_cache_indexes_every_cached_row_for_the_detail_pane(
+    qtbot, make_window, qasync_loop
+):
+    """Offline on a cache of thousands of rows, the related index (what the detail pane
+    lists: a space's assets, visits and moves) holds every cached row, not only the first
+    chunk each tab painted at once."""
+    from makini_desktop.sandbox.data import generate
+    from makini_desktop.table.related import BY_LOCATION, RELATIONS
+
+    data = generate("medium", 42)
+    info = ConnectionInfo("Down", "http://127.0.0.1:1/", "it-related")  # nothing listens
+    synced = datetime.now(UTC)
+    with Cache.open_for(info.cache_key) as cache:
+        for name in res.DATASETS:
+            rows = data.visible(name)
+            with cache.begin_snapshot(name) as writer:
+                writer.add(rows)
+                writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
+                              synced_at=synced)
+    window = make_window()
+    window.open_connection(info, TOKEN)
+    qtbot.waitUntil(banner(window).isVisible, timeout=LOAD_TIMEOUT_MS)
+    wait_loaded(qtbot, window)
+    related = window.workspace.related
+    for name in RELATIONS:
+        if name == res.SITES.name:
+            continue
+        assert related.count(name) == len(data.visible(name)), name
+    assets = data.visible("assets")
+    assert len(assets) > 1000
+    last = assets[-1]  # far past the first chunk a tab paints at once
+    referring = related.referring("assets", BY_LOCATION, last[res.F_LOCATION_KEY])
+    assert last[res.F_KEY] in {r[res.F_KEY] for r in referring}
+    quit_window(qtbot, qasync_loop, window)
