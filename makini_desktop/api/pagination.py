@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import IncompleteListError, MakiniError, MalformedResponseError
-from makini_desktop.api.values import as_int
+from makini_desktop.api.values import as_int, same_instant_fields
 
 if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
     import httpx
@@ -98,9 +98,9 @@ class SharedText:
 
     A row's ``updatedAt`` is often the very instant of another of its timestamps (an
     asset's last audit, a visit's check-out, its creation): the fields that the first
-    page shows doing so in :attr:`SAME_INSTANT_SHARE` of its rows hold the same string
-    object as ``updatedAt`` whenever equal to it, as rows read from the cache do (about
-    130k copies, 9 MB, in a large portfolio's first load).
+    page shows doing so (:func:`~makini_desktop.api.values.same_instant_fields`) hold the
+    same string object as ``updatedAt`` whenever equal to it, as rows read from the cache
+    do (about 130k copies, 9 MB, in a large portfolio's first load).
     """
 
     MAX_VALUES = 256
@@ -113,9 +113,6 @@ class SharedText:
     """Longer texts are never shared (descriptions, notes)."""
     LEARN_ROWS = 2
     """Rows of each page whose fields are looked at for new repeating fields."""
-    SAME_INSTANT_SHARE = 0.05
-    """Share of the first page's rows in which a field must equal ``updatedAt`` to hold
-    the same string."""
 
     def __init__(self) -> None:
         self._memos: dict[str, dict[str, str]] = {}
@@ -126,7 +123,7 @@ class SharedText:
     def share(self, rows: list[Row]) -> None:
         """Replace the repeated values of ``rows`` by shared objects, in place."""
         if self._stamps is None and rows:
-            self._stamps = self._same_instant_fields(rows)
+            self._stamps = same_instant_fields(rows)
         self._share_repeats(rows)
         if self._stamps:
             _share_instants(rows, self._stamps)
@@ -163,20 +160,6 @@ class SharedText:
             varied.add(name)
         for name in sparse:
             del memos[name], uses[name]
-
-    def _same_instant_fields(self, rows: list[Row]) -> list[str]:
-        """The fields (besides ``updatedAt``) that often equal the row's ``updatedAt``."""
-        updated = res.F_UPDATED
-        equal: dict[str, int] = {}
-        for row in rows:
-            at = row.get(updated)
-            if at.__class__ is not str:
-                continue
-            for name, value in row.items():
-                if value == at and name != updated:
-                    equal[name] = equal.get(name, 0) + 1
-        least = max(1, self.SAME_INSTANT_SHARE * len(rows))
-        return [name for name, n in equal.items() if n >= least]
 
     def _not_worth_it(self, values: int, uses: int) -> bool:
         """True for a field whose memo of ``values`` texts, having served ``uses``, costs

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from makini_desktop.api.resources import Kind
+from makini_desktop.api.resources import F_UPDATED, Kind
 
 # Sort keys are (rank, value) so that values of different types never get compared:
 # numbers and dates first, then text (odd values), then empty cells last.
@@ -195,3 +196,27 @@ def sort_key(kind: Kind, value: Any) -> tuple[int, Any]:
         if isinstance(value, list):
             return (_RANK_VALUE, float(len(value)))
     return (_RANK_TEXT, display(kind, value, local_tz=False).casefold())
+
+
+SAME_INSTANT_SHARE = 0.05
+"""A field holds the same string as ``updatedAt`` when it equals it in this share of the
+sampled rows (see :func:`same_instant_fields`)."""
+
+
+def same_instant_fields(sample: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The fields (besides ``updatedAt``) that often equal the row's ``updatedAt`` text:
+    a record created and never changed again holds its ``createdAt`` (and the like) as the
+    same instant, so rows can share one string for both (the cache's decoder and the
+    client's page reader both do)."""
+    equal: dict[str, int] = {}
+    count = 0
+    for row in sample:
+        count += 1
+        at = row.get(F_UPDATED)
+        if at.__class__ is not str:
+            continue
+        for name, value in row.items():
+            if value == at and name != F_UPDATED:
+                equal[name] = equal.get(name, 0) + 1
+    least = max(1, SAME_INSTANT_SHARE * count)
+    return [name for name, n in equal.items() if n >= least]

@@ -18,7 +18,7 @@ from typing import Any
 
 from makini_desktop import jsontext
 from makini_desktop.api import resources as res
-from makini_desktop.api.values import parse_datetime
+from makini_desktop.api.values import parse_datetime, same_instant_fields
 
 __all__ = [
     "decode_fields",
@@ -211,7 +211,7 @@ def share_values(
               if f in _REFERENCES or f in shared
               or (counts[f] > 1 and len(values) <= SHARE_MAX_DISTINCT * counts[f])]
     fields += [f for f in shared if f not in seen]
-    stamps = _same_instant_fields(sample)
+    stamps = same_instant_fields(sample)
     if not fields and not stamps:
         return rows
     intern = sys.intern
@@ -230,24 +230,6 @@ def share_values(
     return rows
 
 
-SAME_INSTANT_SHARE = 0.05
-"""A field holds the same string as ``updatedAt`` when it equals it in this share of the
-sampled rows."""
-
-
-def _same_instant_fields(sample: Sequence[dict[str, Any]]) -> list[str]:
-    """The fields (besides ``updatedAt``) that often equal the row's ``updatedAt`` text."""
-    updated = res.F_UPDATED
-    equal: dict[str, int] = {}
-    for row in sample:
-        at = row.get(updated)
-        if at.__class__ is not str:
-            continue
-        for field, value in row.items():
-            if value == at and field != updated:
-                equal[field] = equal.get(field, 0) + 1
-    least = max(1, SAME_INSTANT_SHARE * len(sample))
-    return [f for f, n in equal.items() if n >= least]
 
 
 def _decode_one_by_one(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:
