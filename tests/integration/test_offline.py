@@ -57,6 +57,18 @@ def all_up_to_date(window: MainWindow) -> bool:
     return all(t.status.phase is Phase.UP_TO_DATE for t in window.workspace.tabs.values())
 
 
+def fill_cache(info: ConnectionInfo, data: Any) -> None:
+    """Every dataset of the sandbox ``data`` stored in ``info``'s cache, as a full sync does."""
+    synced = datetime.now(UTC)
+    with Cache.open_for(info.cache_key) as cache:
+        for name in res.DATASETS:
+            rows = data.visible(name)
+            with cache.begin_snapshot(name) as writer:
+                writer.add(rows)
+                writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
+                              synced_at=synced)
+
+
 def visible_counts(srv: SandboxServer) -> dict[str, int]:
     counts = {}
     for name in res.TAB_VIEWS:
@@ -270,14 +282,7 @@ def test_cached_rows_show_before_the_first_response(qtbot, make_window, qasync_l
     srv = SandboxServer(SandboxConfig(scale="medium", seed=42, tokens=(TOKEN,))).start()
     try:
         info = ConnectionInfo("Slow", srv.url, "it-slow")
-        synced = datetime.now(UTC)
-        with Cache.open_for(info.cache_key) as cache:
-            for name in res.DATASETS:
-                rows = srv.data.visible(name)
-                with cache.begin_snapshot(name) as writer:
-                    writer.add(rows)
-                    writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
-                                  synced_at=synced)
+        fill_cache(info, srv.data)
         srv.set_latency(2000)
         window = make_window()
         window.resource_tabs.setCurrentWidget(window.tabs["assets"])
@@ -420,13 +425,7 @@ def test_a_start_from_the_cache_knows_every_floor(qtbot, make_window, qasync_loo
     srv = SandboxServer(SandboxConfig(scale="small", seed=42, tokens=(TOKEN,))).start()
     try:
         info = ConnectionInfo("Slow", srv.url, "it-slow-floors")
-        with Cache.open_for(info.cache_key) as cache:
-            for name in res.DATASETS:
-                rows = srv.data.visible(name)
-                with cache.begin_snapshot(name) as writer:
-                    writer.add(rows)
-                    writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
-                                  synced_at=datetime.now(UTC))
+        fill_cache(info, srv.data)
         srv.set_latency(5000)
         window = make_window()
         window.resource_tabs.setCurrentWidget(window.tabs["assets"])
@@ -466,14 +465,7 @@ def test_a_start_from_the_cache_indexes_every_cached_row_for_the_detail_pane(
 
     data = generate("medium", 42)
     info = ConnectionInfo("Down", "http://127.0.0.1:1/", "it-related")  # nothing listens
-    synced = datetime.now(UTC)
-    with Cache.open_for(info.cache_key) as cache:
-        for name in res.DATASETS:
-            rows = data.visible(name)
-            with cache.begin_snapshot(name) as writer:
-                writer.add(rows)
-                writer.commit(server_total=len(rows), watermark=max_updated_at(rows),
-                              synced_at=synced)
+    fill_cache(info, data)
     window = make_window()
     window.open_connection(info, TOKEN)
     qtbot.waitUntil(banner(window).isVisible, timeout=LOAD_TIMEOUT_MS)

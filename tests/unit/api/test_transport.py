@@ -13,6 +13,20 @@ from tests.helpers.mockapi import TOKEN, run
 REMOTE = "https://api.example-makini.test"  # never reached: each test fails before sending
 
 
+def first_error(client: MakiniClient) -> MakiniError:
+    """The error of the client's first request (it must fail), the client closed after."""
+
+    async def go() -> MakiniError:
+        try:
+            with pytest.raises(MakiniError) as caught:
+                await client.integration()
+            return caught.value
+        finally:
+            await client.aclose()
+
+    return run(go())
+
+
 @pytest.mark.parametrize("proxy", ["ftp://proxy.example.test:3128", "http://proxy:notaport",
                                    "socks9://warden:s3cret-pass@proxy.example.test:1080"])
 def test_an_unusable_proxy_variable_fails_the_first_request_with_a_clear_error(
@@ -24,15 +38,7 @@ def test_an_unusable_proxy_variable_fails_the_first_request_with_a_clear_error(
     monkeypatch.setenv("HTTPS_PROXY", proxy)
     client = MakiniClient(REMOTE, TOKEN)  # as a session opening on its cached rows does
 
-    async def go() -> MakiniError:
-        try:
-            with pytest.raises(MakiniError) as caught:
-                await client.integration()
-            return caught.value
-        finally:
-            await client.aclose()
-
-    err = run(go())
+    err = first_error(client)
     assert err.code == "PROXY_UNUSABLE"
     assert err.status == 0
     assert err.retries == 0
@@ -98,15 +104,7 @@ def test_an_unreadable_certificate_store_fails_the_first_request_with_a_clear_er
     monkeypatch.setattr(transport, "default_ssl_context", broken)
     client = MakiniClient(REMOTE, TOKEN)
 
-    async def go() -> MakiniError:
-        try:
-            with pytest.raises(MakiniError) as caught:
-                await client.integration()
-            return caught.value
-        finally:
-            await client.aclose()
-
-    err = run(go())
+    err = first_error(client)
     assert err.code == "TLS_SETUP"
     assert err.is_connection and err.retries == 0
     assert "certificate store" in err.summary()
