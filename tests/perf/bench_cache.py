@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.perf.bench_ui import free_url
+from tests.perf.bench_ui import as_installed, free_url
 
 _FILL = """
 import sys
@@ -93,13 +93,7 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
     env = dict(os.environ, MAKINI_DESKTOP_HOME=str(home), QT_QPA_PLATFORM="offscreen",
                QT_API="pyside6", **{TOKEN_ENV: token, BENCH_FIRST_PAINT_ENV: "assets",
                                     BENCH_ALL_TABS_ENV: "1"})
-    # Both processes start as an installed app does: from compiled bytecode. pip compiles
-    # what it installs (PySide6 included), but an editable checkout's modules are compiled
-    # at each start when PYTHONDONTWRITEBYTECODE is set (as on CI machines), 0.12-0.15 s of
-    # CPU no user pays. So the bytecode goes to a folder of this run, filled by one untimed
-    # start of each before the timed ones.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
+    as_installed(env, home)  # both start from compiled bytecode, as an installed app
     try:
         print(f"filling the offline cache with the {scale} data (own process)…", flush=True)
         fill = subprocess.run([sys.executable, "-c", _FILL, info.cache_key, scale], env=env,
