@@ -254,23 +254,19 @@ class MakiniClient(WriteCalls):
         while it is built wait for the same build; a failed one (an unusable proxy setting)
         is tried again by the next request.
         """
-        if self._http_client is not None or self._transport is not None:
-            return self._http
-        if self._closed_unused:
-            return self._http  # raises as httpx does
-        building = self._building
-        if building is None:
-            building = self._building = asyncio.ensure_future(asyncio.to_thread(self._new_http))
-        try:
-            client = await asyncio.shield(building)
-        finally:
-            if building.done() and self._building is building:
-                self._building = None
-        if self._http_client is None:
-            if self._closed_unused:  # closed while it was built: never used
-                raise RuntimeError("Cannot send a request, as the client has been closed.")
-            self._adopt(client)
-        return self._http
+        if self._http_client is None and self._transport is None and not self._closed_unused:
+            building = self._building
+            if building is None:
+                building = self._building = asyncio.ensure_future(
+                    asyncio.to_thread(self._new_http))
+            try:
+                client = await asyncio.shield(building)
+            finally:
+                if building.done() and self._building is building:
+                    self._building = None
+            if self._http_client is None and not self._closed_unused:
+                self._adopt(client)  # (closed while it was built: never used)
+        return self._http  # built inline for a test's transport; raises once closed
 
     async def aclose(self) -> None:
         """Close the connection pool (and end the thread that served it)."""
