@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import IncompleteListError, MakiniError, MalformedResponseError
-from makini_desktop.api.values import as_int, same_instant_fields
+from makini_desktop.api.values import as_int, same_instant_fields, share_instants
 
 if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
     import httpx
@@ -126,7 +126,7 @@ class SharedText:
             self._stamps = same_instant_fields(rows)
         self._share_repeats(rows)
         if self._stamps:
-            _share_instants(rows, self._stamps)
+            share_instants(rows, self._stamps)
 
     def _share_repeats(self, rows: list[Row]) -> None:
         """Equal values of the fields that repeat become the memo's object."""
@@ -167,17 +167,6 @@ class SharedText:
         if values <= self.MAX_VALUES:
             return False
         return values > self.MAX_SHARED or uses < values * self.MIN_USES
-
-
-def _share_instants(rows: list[Row], fields: list[str]) -> None:
-    """Each of ``fields`` equal to the row's ``updatedAt`` holds its string object."""
-    updated = res.F_UPDATED
-    for row in rows:
-        at = row.get(updated)
-        if at.__class__ is str:
-            for name in fields:
-                if row.get(name) == at:
-                    row[name] = at
 
 
 def parse_rows(data: Any, shared: SharedText | None = None) -> tuple[list[Row], int]:

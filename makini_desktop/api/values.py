@@ -220,3 +220,14 @@ def same_instant_fields(sample: Iterable[Mapping[str, Any]]) -> list[str]:
                 equal[name] = equal.get(name, 0) + 1
     least = max(1, SAME_INSTANT_SHARE * count)
     return [name for name, n in equal.items() if n >= least]
+
+
+def share_instants(rows: Iterable[dict[str, Any]], fields: list[str]) -> None:
+    """Each of ``fields`` (:func:`same_instant_fields`) equal to the row's ``updatedAt``
+    holds that same string object, in place."""
+    for row in rows:
+        at = row.get(F_UPDATED)
+        if at.__class__ is str:
+            for name in fields:
+                if row.get(name) == at:
+                    row[name] = at

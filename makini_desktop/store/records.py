@@ -18,7 +18,7 @@ from typing import Any
 
 from makini_desktop import jsontext
 from makini_desktop.api import resources as res
-from makini_desktop.api.values import parse_datetime, same_instant_fields
+from makini_desktop.api.values import parse_datetime, same_instant_fields, share_instants
 
 __all__ = [
     "decode_fields",
@@ -208,28 +208,21 @@ def share_values(
                 seen.setdefault(field, set()).add(value)
                 counts[field] = counts.get(field, 0) + 1
     fields = [f for f, values in seen.items()
-              if f in _REFERENCES or f in shared
-              or (counts[f] > 1 and len(values) <= SHARE_MAX_DISTINCT * counts[f])]
+              if f in _REFERENCES or f in shared or _repeating(counts[f], len(values))]
     fields += [f for f in shared if f not in seen]
     stamps = same_instant_fields(sample)
     if not fields and not stamps:
         return rows
     intern = sys.intern
-    updated = res.F_UPDATED
-    for row in rows:
-        for field in fields:
-            value = row.get(field)
-            if value.__class__ is str:
-                row[field] = intern(value)
-        if stamps:
-            at = row.get(updated)
-            if at.__class__ is str:
-                for field in stamps:
-                    if row.get(field) == at:
-                        row[field] = at
+    if fields:
+        for row in rows:
+            for field in fields:
+                value = row.get(field)
+                if value.__class__ is str:
+                    row[field] = intern(value)
+    if stamps:
+        share_instants(rows, stamps)
     return rows
-
-
 
 
 def _decode_one_by_one(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:
@@ -317,7 +310,13 @@ def _field_arrays(values: Sequence[tuple[Any, ...]], width: int) -> list[list[An
 def _repeats(sample: Sequence[Any]) -> bool:
     """True when the strings of a field's sampled values repeat (see :func:`share_values`)."""
     texts = [v for v in sample if v.__class__ is str]
-    return len(texts) > 1 and len(set(texts)) <= SHARE_MAX_DISTINCT * len(texts)
+    return _repeating(len(texts), len(set(texts)))
+
+
+def _repeating(count: int, distinct: int) -> bool:
+    """True for a field whose ``count`` sampled strings, ``distinct`` of them, repeat
+    enough to be worth one object each (:data:`SHARE_MAX_DISTINCT`)."""
+    return count > 1 and distinct <= SHARE_MAX_DISTINCT * count
 
 
 def _loads_or_none(text: Any) -> Any:
