@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import linecache
 import logging
 import os
 import sys
@@ -322,6 +321,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
 
     from makini_desktop.store.profiles import ProfileStore
     from makini_desktop.store.secrets import TokenStore
+    from makini_desktop.sync.page_feed import forget_source_lines
     from makini_desktop.sync.session import DEMO_CACHE_KEY, DEMO_NAME, ConnectionInfo
     from makini_desktop.ui.crash_dialog import install_excepthook
     from makini_desktop.ui.gc_guard import freeze_survivors
@@ -347,9 +347,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         settings = None
     window = MainWindow(profiles, tokens, settings=settings)
     freeze_survivors()  # the modules' and the window's objects: no collection walks them
-    # PySide's import hook reads the source of every module imported after it (for its
-    # __feature__ switches) and linecache keeps it all: 12 MB of source text for nothing.
-    linecache.clearcache()
+    forget_source_lines()  # what PySide's import hook read of every module (12 MB of text)
     crash = install_excepthook(
         lambda: window if shiboken6.isValid(window) else None,
         loop=loop,
