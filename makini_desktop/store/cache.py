@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from makini_desktop.api.values import parse_datetime
-from makini_desktop.store import cache_files
+from makini_desktop.store import cache_files, row_image
 from makini_desktop.store.cache_errors import CacheError, cache_error
 from makini_desktop.store.cache_files import (
     FILE_SUFFIX,
@@ -159,6 +159,7 @@ class Cache(SqliteFile):
         self.problem: str | None = None  # why it is read-only, for the user
         self._snapshots: dict[str, str] = {}  # dataset -> id of its current SnapshotWriter
         self._stamp_on_close = False  # opened and checked by open(): see close()
+        self._images = row_image.ImageWriter(row_image.connector(path))
 
     # -- opening and closing ----------------------------------------------------------------
 
@@ -211,6 +212,7 @@ class Cache(SqliteFile):
         connection, is stamped so the next open need not check it again
         (:func:`~makini_desktop.store.cache_files.note_clean_close`)."""
         was_open = not self.closed
+        self._images.close()  # its last pieces written before the file is stamped
         super().close()
         if was_open and self._stamp_on_close:
             cache_files.note_clean_close(self.path)
@@ -331,32 +333,63 @@ class Cache(SqliteFile):
         return self._iter_rows(
             self.path, dataset, chunk, chunk if first is None else first, shared)
 
-    @staticmethod
     def _iter_rows(
-        path: Path, dataset: str, chunk: int, first: int, shared: Collection[str]
+        self, path: Path, dataset: str, chunk: int, first: int, shared: Collection[str]
     ) -> Iterator[list[dict[str, Any]]]:
         doing = f"reading the cached {dataset}"
         try:
             conn = cache_files.connect(path)
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
+        images = None if self.read_only else self._images
+        token: int | None = None
+        done = 0  # rows yielded
         try:
-            conn.execute("PRAGMA query_only = ON")
             conn.execute("BEGIN")
+            total = row_image.read_header(conn, dataset)
+            if total is not None:
+                # The image, then the JSON from the first row it could not give (none, but
+                # for a damaged piece), all in this one read transaction.
+                pieces = row_image.image_rows(conn, dataset, total)
+                for rows in row_image.rechunk(pieces, first, chunk):
+                    done += len(rows)
+                    yield rows
+                if done == total:
+                    return
+                log.warning("the row image of %s is damaged: reading its JSON", dataset)
+                if images is not None:
+                    images.drop(dataset)
+            else:
+                conn.execute("COMMIT")
+                if images is not None:
+                    token = images.begin(conn, dataset)
+                    conn.execute(f"PRAGMA busy_timeout = {cache_files.BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA query_only = ON")
+                conn.execute("BEGIN")
             cursor = conn.execute(
-                "SELECT data FROM rows WHERE dataset = ? ORDER BY ord", (dataset,)
+                "SELECT data FROM rows WHERE dataset = ? ORDER BY ord LIMIT -1 OFFSET ?",
+                (dataset, done),
             )
-            size = first
+            size = first if done == 0 else chunk
             while True:
                 texts = cursor.fetchmany(size)
                 if not texts:
                     break
-                yield decode_rows(texts, shared)
+                rows = decode_rows(texts, shared)
+                if token is not None and images is not None:
+                    images.piece(dataset, token, done, rows)
+                done += len(rows)
+                yield rows
                 size = chunk
+            if token is not None and images is not None:
+                images.finish(dataset, token, done)
+                token = None
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         finally:
             # Also runs when the consumer stops early (generator close): ends the read.
+            if token is not None and images is not None:
+                images.abandon(dataset, token)
             conn.close()
 
     def load_fields(

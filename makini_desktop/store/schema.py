@@ -86,6 +86,33 @@ MIGRATIONS: list[tuple[int, Migration]] = [
         CREATE INDEX outbox_record ON outbox (dataset, record_key, seq);
         """,
     ),
+    (
+        3,
+        # Row images (store/row_image.py): a dataset's decoded rows, for a faster next
+        # start. The triggers make any change to a dataset's rows drop its image in the
+        # same transaction, whichever code writes them. Additive: nothing else changes.
+        # piece: the first row's number (or -1, the header; -2, a read's placeholder).
+        """
+        CREATE TABLE row_images (
+            dataset TEXT NOT NULL,
+            piece   INTEGER NOT NULL,
+            rows    INTEGER NOT NULL,
+            crc     INTEGER NOT NULL,
+            fmt     TEXT NOT NULL,
+            blob    BLOB,
+            PRIMARY KEY (dataset, piece)
+        );
+        CREATE TRIGGER rows_insert_drops_image AFTER INSERT ON rows BEGIN
+            DELETE FROM row_images WHERE dataset = NEW.dataset;
+        END;
+        CREATE TRIGGER rows_update_drops_image AFTER UPDATE ON rows BEGIN
+            DELETE FROM row_images WHERE dataset IN (OLD.dataset, NEW.dataset);
+        END;
+        CREATE TRIGGER rows_delete_drops_image AFTER DELETE ON rows BEGIN
+            DELETE FROM row_images WHERE dataset = OLD.dataset;
+        END;
+        """,
+    ),
 ]
 """Schema migrations in order: (version, SQL script or callable taking the connection)."""
 

@@ -8,7 +8,11 @@ untimed start of each compiles it first):
 * a bare PySide6 window (a QMainWindow with one empty QTableView) until its first paint;
 * the app, offscreen, on that cache with the server down (a port nothing listens on), until
   the Assets tab has painted its first cached rows, then until every tab shows its cached
-  rows; and the peak RSS of that process (``VmHWM``) at that moment.
+  rows; and the peak RSS of that process (``VmHWM``) at that moment. The untimed start
+  before the runs read every list whole, so these starts read the row images it wrote
+  (``store/row_image.py``), as every start after the first on an unchanged cache does;
+* the app again, after the row images were dropped (as a sync that changed every list
+  drops them): the first start after a sync, decoding every list's JSON.
 
 Goals: first rows painted / bare window <= 2.5; every tab filled <= 1.5 s; peak RSS
 <= 350 MB. Nothing here asserts a time: the figures are printed.
@@ -25,6 +29,7 @@ Run: ``python -m tests.perf.bench_cache [--scale large] [--runs 3]``, or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -103,6 +108,7 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
         app_cmd = [sys.executable, "-m", "makini_desktop.cli", "--base-url", url]
         bare, first, filled, rss = [], [], [], []
         bare_cpu, first_cpu, filled_cpu = [], [], []
+        cold_filled, cold_rss, cold_cpu = [], [], []  # without row images
         rows = ""
         _lines(bare_cmd, env, ("first-paint",))  # untimed: compiles the bytecode
         _lines(app_cmd, env, ("all-tabs-filled", "peak-rss-kb"))
@@ -117,10 +123,17 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
             rows = a["all-tabs-filled"][1]
             first_cpu.append(_cpu(a["first-cached-paint"], 2))
             filled_cpu.append(_cpu(a["all-tabs-filled"], 2))
+            _drop_row_images(home)  # the first start after a sync: JSON only
+            c = _lines(app_cmd, env, ("first-cached-paint", "all-tabs-filled", "peak-rss-kb"))
+            cold_filled.append(float(c["all-tabs-filled"][0]) - c["started"])
+            cold_rss.append(int(c["peak-rss-kb"][0]) / 1024)
+            cold_cpu.append(_cpu(c["all-tabs-filled"], 2))
             print(f"  run {n + 1}: bare {bare[-1]:.0f} ms, first cached rows {first[-1]:.0f} ms"
                   f" ({first[-1] / bare[-1]:.2f}x), every tab {filled[-1]:.2f} s, "
                   f"peak RSS {rss[-1]:.0f} MB; CPU: bare {bare_cpu[-1]:.2f} s, first rows "
-                  f"{first_cpu[-1]:.2f} s, every tab {filled_cpu[-1]:.2f} s", flush=True)
+                  f"{first_cpu[-1]:.2f} s, every tab {filled_cpu[-1]:.2f} s; without row "
+                  f"images: every tab {cold_filled[-1]:.2f} s (CPU {cold_cpu[-1]:.2f} s), "
+                  f"peak RSS {cold_rss[-1]:.0f} MB", flush=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     ratios = [f / b for f, b in zip(first, bare, strict=True)]
@@ -134,6 +147,9 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
         "bare_cpu_s": bare_cpu,
         "first_cpu_s": first_cpu,
         "filled_cpu_s": filled_cpu,
+        "no_image_filled_s": cold_filled,
+        "no_image_rss_mb": cold_rss,
+        "no_image_cpu_s": cold_cpu,
     }
     ratio = statistics.median(first) / statistics.median(bare)
     print(f"start from the cache ({scale}, {rows} rows, server down, {runs} runs):")
@@ -146,9 +162,23 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
     print(f"  CPU: bare window, whole process                {_spread(bare_cpu, 's', 2)}")
     print(f"  CPU: app to first cached rows painted          {_spread(first_cpu, 's', 2)}  "
           f"(ratio {statistics.median(first_cpu) / statistics.median(bare_cpu):.2f})")
-    print(f"  CPU: app until every tab is filled             {_spread(filled_cpu, 's', 2)}",
+    print(f"  CPU: app until every tab is filled             {_spread(filled_cpu, 's', 2)}")
+    print("  the first start after a sync (no row images: every list's JSON decoded):")
+    print(f"    every tab filled                             {_spread(cold_filled, 's', 2)}")
+    print(f"    CPU until every tab is filled                {_spread(cold_cpu, 's', 2)}")
+    print(f"    peak RSS, VmHWM                              {_spread(cold_rss, 'MB')}",
           flush=True)
     return out
+
+
+def _drop_row_images(home: Path) -> None:
+    """Forget the row images of the caches under ``home`` (as a sync's changes do), so the
+    next start decodes every list's JSON (and writes the images again)."""
+    import sqlite3
+
+    for path in (home / "cache").glob("*.sqlite3"):
+        with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute("DELETE FROM row_images")
 
 
 def _cpu(words: list[str], index: int) -> float:

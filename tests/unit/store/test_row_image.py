@@ -1,0 +1,195 @@
+"""Row images: the next start of an unchanged cache reads the rows it had, never stale ones."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from makini_desktop.store import cache as cache_module
+from makini_desktop.store import row_image
+from makini_desktop.store.cache import Cache
+from tests.unit.store.cache_rows import T1, keys, rec, snapshot
+
+ROWS = 23  # chunks of 5 after a first of 3: several pieces, the last one short
+
+
+def read_all(cache: Cache, dataset: str = "assets") -> list[dict[str, Any]]:
+    """A whole read, as a tab's start from the cache does it."""
+    return [row for chunk in cache.iter_load(dataset, chunk=5, first=3) for row in chunk]
+
+
+def restarted(path: Path, cache: Cache) -> Cache:
+    """The cache closed (its images written) and opened again: the next start."""
+    cache.close()
+    return Cache.open(path)
+
+
+def has_image(path: Path, dataset: str = "assets") -> bool:
+    with sqlite3.connect(path) as conn:
+        return row_image.read_header(conn, dataset) is not None
+
+
+@pytest.fixture
+def filled(db_path: Path) -> Iterator[Cache]:
+    """A cache holding ROWS assets, read once whole and reopened: it has their image."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}", tags=["a", i], size=i / 3) for i in range(ROWS)])
+    read_all(c)
+    c = restarted(db_path, c)
+    yield c
+    c.close()
+
+
+def no_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any decoding of the stored JSON fail the test."""
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the JSON was decoded")
+
+    monkeypatch.setattr(cache_module, "decode_rows", refuse)
+
+
+def test_second_read_gives_the_same_rows_from_the_image(
+    filled: Cache, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one whole read, the next gives the very same rows without decoding JSON."""
+    expected = [rec(f"{i:03d}", tags=["a", i], size=i / 3) for i in range(ROWS)]
+    assert has_image(db_path)
+    no_json(monkeypatch)
+    chunks = list(filled.iter_load("assets", chunk=5, first=3))
+    assert [len(c) for c in chunks] == [3, 5, 5, 5, 5]
+    assert [row for c in chunks for row in c] == expected
+
+
+def test_image_is_rechunked_to_what_the_reader_asks(
+    filled: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader asking for other chunk sizes gets them, in order."""
+    no_json(monkeypatch)
+    chunks = list(filled.iter_load("assets", chunk=10))
+    assert [len(c) for c in chunks] == [10, 10, 3]
+    assert keys([r for c in chunks for r in c]) == [f"{i:03d}" for i in range(ROWS)]
+
+
+@pytest.mark.parametrize("change", ["apply_changes", "snapshot", "any_writer", "clear"])
+def test_a_change_to_the_rows_drops_the_image(
+    filled: Cache, db_path: Path, change: str
+) -> None:
+    """Whoever changes a dataset's rows, the next read shows the change, not the image."""
+    if change == "apply_changes":
+        filled.apply_changes("assets", [rec("001", name="renamed")], watermark=None,
+                             synced_at=T1, server_total=None)
+    elif change == "snapshot":
+        snapshot(filled, "assets", [rec("001", name="renamed")], at=T1)
+    elif change == "any_writer":  # another connection, as a confirmed change writes its row
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("""UPDATE rows SET data = json_set(data, '$.name', 'renamed')
+                            WHERE key = '001'""")
+    else:
+        filled.clear()
+    assert not has_image(db_path)
+    rows = read_all(filled)
+    if change == "clear":
+        assert rows == []
+    else:
+        assert [r["name"] for r in rows if r["key"] == "001"] == ["renamed"]
+
+
+def test_no_image_of_rows_that_changed_during_the_read(db_path: Path) -> None:
+    """A sync committing while a read is under way leaves no image of the old rows."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"old{i}") for i in range(ROWS)])
+    reading = c.iter_load("assets", chunk=5, first=3)
+    next(reading)
+    snapshot(c, "assets", [rec(f"new{i}") for i in range(ROWS)], at=T1)
+    assert all(r["key"].startswith("old") for chunk in reading for r in chunk)  # one snapshot
+    c = restarted(db_path, c)
+    assert not has_image(db_path)
+    assert all(r["key"].startswith("new") for r in read_all(c))
+    c.close()
+
+
+def test_a_read_stopped_early_leaves_no_image(db_path: Path) -> None:
+    """Only a whole read writes an image: the rows it did not read are not in one."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}") for i in range(ROWS)])
+    reading = c.iter_load("assets", chunk=5, first=3)
+    next(reading)
+    reading.close()
+    c = restarted(db_path, c)
+    assert not has_image(db_path)
+    assert len(read_all(c)) == ROWS
+    c.close()
+
+
+def test_damaged_piece_falls_back_to_the_json(
+    filled: Cache, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A piece whose bytes changed is never loaded: the rows from there on come from the
+    JSON, the user gets every row, and the damaged image is dropped."""
+    with sqlite3.connect(db_path) as conn:
+        piece = conn.execute("SELECT piece, blob FROM row_images WHERE dataset = 'assets'"
+                             " AND piece > 0 ORDER BY piece LIMIT 1").fetchone()
+        damaged = bytes([piece[1][0] ^ 0xFF]) + piece[1][1:]
+        conn.execute("UPDATE row_images SET blob = ? WHERE dataset = 'assets' AND piece = ?",
+                     (damaged, piece[0]))
+    with caplog.at_level(logging.WARNING):
+        rows = read_all(filled)
+    assert keys(rows) == [f"{i:03d}" for i in range(ROWS)]
+    assert "damaged" in caplog.text
+    filled = restarted(db_path, filled)
+    assert not has_image(db_path)
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x00" * 40, b"not marshal at all"])
+def test_hostile_piece_is_never_trusted(
+    filled: Cache, db_path: Path, junk: bytes
+) -> None:
+    """Bytes that are not a list of rows, even with a matching checksum, give JSON rows."""
+    import zlib
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE row_images SET blob = ?, crc = ? WHERE dataset = 'assets'"
+                     " AND piece = 0", (junk, zlib.crc32(junk)))
+    assert keys(read_all(filled)) == [f"{i:03d}" for i in range(ROWS)]
+
+
+def test_other_interpreters_image_is_not_read(
+    filled: Cache, db_path: Path
+) -> None:
+    """An image written by another Python (another marshal format) is replaced."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE row_images SET fmt = 'marshal9-otherpython' WHERE dataset = 'assets'")
+    assert not has_image(db_path)
+    assert len(read_all(filled)) == ROWS
+    filled = restarted(db_path, filled)
+    assert has_image(db_path)  # this interpreter's own, written by that read
+
+
+def test_read_only_cache_writes_no_image(db_path: Path) -> None:
+    """A cache opened for reading only (beside a running app) never writes."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}") for i in range(ROWS)])
+    c.close()
+    reader = Cache.open_readonly(db_path)
+    assert len(read_all(reader)) == ROWS
+    reader.close()
+    assert not has_image(db_path)
+
+
+def test_two_reads_at_once_leave_one_consistent_image(db_path: Path) -> None:
+    """Two tabs or windows reading the same dataset at once: the image, if any, is whole."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}") for i in range(ROWS)])
+    first = c.iter_load("assets", chunk=5, first=3)
+    next(first)
+    second = [r for chunk in c.iter_load("assets", chunk=4) for r in chunk]
+    rest = [r for chunk in first for r in chunk]
+    assert len(second) == ROWS and len(rest) == ROWS - 3
+    c = restarted(db_path, c)
+    assert keys(read_all(c)) == [f"{i:03d}" for i in range(ROWS)]
+    c.close()
