@@ -342,30 +342,26 @@ class Cache(SqliteFile):
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         images = None if self.read_only else self._images
-        token: int | None = None
+        build: int | None = None
         done = 0  # rows yielded
         try:
+            conn.execute("PRAGMA query_only = ON")
             conn.execute("BEGIN")
-            total = row_image.read_header(conn, dataset)
-            if total is not None:
+            state = row_image.read_state(conn, dataset)
+            if state.build is not None:
                 # The image, then the JSON from the first row it could not give (none, but
                 # for a damaged piece), all in this one read transaction.
-                pieces = row_image.image_rows(conn, dataset, total)
+                pieces = row_image.image_rows(conn, dataset, state)
                 for rows in row_image.rechunk(pieces, first, chunk):
                     done += len(rows)
                     yield rows
-                if done == total:
+                if done == state.total:
                     return
                 log.warning("the row image of %s is damaged: reading its JSON", dataset)
                 if images is not None:
                     images.drop(dataset)
-            else:
-                conn.execute("COMMIT")
-                if images is not None:
-                    token = images.begin(conn, dataset)
-                    conn.execute(f"PRAGMA busy_timeout = {cache_files.BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA query_only = ON")
-                conn.execute("BEGIN")
+            elif images is not None:
+                build = images.new_build()
             cursor = conn.execute(
                 "SELECT data FROM rows WHERE dataset = ? ORDER BY ord LIMIT -1 OFFSET ?",
                 (dataset, done),
@@ -376,20 +372,20 @@ class Cache(SqliteFile):
                 if not texts:
                     break
                 rows = decode_rows(texts, shared)
-                if token is not None and images is not None:
-                    images.piece(dataset, token, done, rows)
+                if build is not None and images is not None:
+                    images.piece(dataset, build, done, rows)
                 done += len(rows)
                 yield rows
                 size = chunk
-            if token is not None and images is not None:
-                images.finish(dataset, token, done)
-                token = None
+            if build is not None and images is not None:
+                images.finish(dataset, build, state.generation, done)
+                build = None
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         finally:
             # Also runs when the consumer stops early (generator close): ends the read.
-            if token is not None and images is not None:
-                images.abandon(dataset, token)
+            if build is not None and images is not None:
+                images.abandon(dataset, build)
             conn.close()
 
     def load_fields(
@@ -572,6 +568,7 @@ class Cache(SqliteFile):
             conn.execute("DELETE FROM rows")
             conn.execute("DELETE FROM datasets")
             conn.execute("DELETE FROM staging")
+            conn.execute("DELETE FROM row_images")
             self._snapshots.clear()
         with self._lock:
             conn = self._require()

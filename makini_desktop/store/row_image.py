@@ -9,24 +9,25 @@ faster way to the same rows.
 
 The promises:
 
-* **Never stale.** Triggers on ``rows`` (schema 3) delete a dataset's image in the same
-  transaction as any change to its rows, whoever writes them (a sync, a confirmed change,
-  clearing the cache). An image is written only when the rows did not change between the
-  start of the read it comes from and its last piece: the read first leaves a
-  placeholder (piece :data:`BUILDING`), which any change deletes with the rest, and the
-  image is declared whole (its header, piece :data:`HEADER`) only if the placeholder is
-  still there.
+* **Never stale.** Triggers on ``rows`` (schema 3) count every change to a dataset's rows,
+  whoever writes them (a sync, a confirmed change, clearing the cache), in
+  ``row_generations``. A read notes the dataset's generation in its own read transaction;
+  the image it writes is declared whole (its header, piece :data:`HEADER`) only if the
+  generation is still that one, and a header is read only with the generation it names.
+  The reader writes nothing: its thread never waits for the file's write lock.
 * **Never trusted blindly.** A header names the format (this interpreter's ``marshal``
   version and cache tag: another Python reads the JSON and writes its own) and the row
   count; each piece carries its CRC-32. A piece whose checksum, format or content is not
-  right (not a list of JSON-like objects) ends the image: the read goes on from the JSON
-  at that row, and the image is dropped. ``marshal`` executes nothing it reads; the
-  checksum keeps a damaged file's bytes from reaching it.
+  right (not a list of dicts) ends the image: the read goes on from the JSON at that row,
+  and the image is dropped. ``marshal`` executes nothing it reads; the checksum keeps a
+  damaged file's bytes from reaching it.
 * **Best effort.** Writing an image never fails a read: a locked or full disk only means
   no image this time (logged).
 
-Pieces are written by one worker thread (:class:`ImageWriter`) through a connection of its
-own, so the reader's thread only pays for ``marshal.dumps`` (about 1 ms per 1,000 rows).
+Each read that writes an image has a build number of its own, so two reads of the same
+dataset at once never mix their pieces. Pieces are written by one worker thread
+(:class:`ImageWriter`) through a connection of its own, so the reader's thread only pays
+for ``marshal.dumps`` (about 1 ms per 1,000 rows).
 """
 
 from __future__ import annotations
@@ -41,19 +42,21 @@ import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
-    "BUILDING",
     "FORMAT",
     "HEADER",
+    "ImageState",
     "ImageWriter",
     "connector",
     "dump_piece",
     "image_rows",
     "load_piece",
     "read_header",
+    "read_state",
     "rechunk",
 ]
 
@@ -63,8 +66,6 @@ FORMAT: Final = f"marshal{marshal.version}-{sys.implementation.cache_tag}"
 """The format of the pieces this interpreter writes and reads."""
 HEADER: Final = -1
 """The piece number of an image's header: present only when the image is whole."""
-BUILDING: Final = -2
-"""The piece number of the placeholder a read leaves while it writes an image."""
 
 Row = dict[str, Any]
 
@@ -91,14 +92,41 @@ def load_piece(blob: Any, crc: Any, count: Any) -> list[Row] | None:
     return rows
 
 
-def read_header(conn: sqlite3.Connection, dataset: str) -> int | None:
-    """The row count of the dataset's whole image in this format, or None (no image, or
-    one another interpreter wrote)."""
+@dataclass(frozen=True)
+class ImageState:
+    """What a read transaction found of a dataset's image.
+
+    Attributes:
+        generation: the count of changes to the dataset's rows, as this read sees it.
+        build: the build number of the whole image of this generation, or None.
+        total: that image's row count (0 without one).
+    """
+
+    generation: int
+    build: int | None
+    total: int
+
+
+def read_state(conn: sqlite3.Connection, dataset: str) -> ImageState:
+    """The dataset's generation and its whole image in this format, if there is one (read
+    in the caller's transaction, so it matches the rows that transaction reads)."""
     found = conn.execute(
-        "SELECT rows FROM row_images WHERE dataset = ? AND piece = ? AND fmt = ?",
-        (dataset, HEADER, FORMAT),
+        "SELECT gen FROM row_generations WHERE dataset = ?", (dataset,)).fetchone()
+    generation = int(found[0]) if found is not None else 0
+    header = conn.execute(
+        "SELECT build, rows FROM row_images"
+        " WHERE dataset = ? AND piece = ? AND fmt = ? AND gen = ?",
+        (dataset, HEADER, FORMAT, generation),
     ).fetchone()
-    return int(found[0]) if found is not None and isinstance(found[0], int) else None
+    if header is None or not isinstance(header[1], int):
+        return ImageState(generation, None, 0)
+    return ImageState(generation, int(header[0]), int(header[1]))
+
+
+def read_header(conn: sqlite3.Connection, dataset: str) -> int | None:
+    """The row count of the dataset's whole, current image in this format, or None."""
+    state = read_state(conn, dataset)
+    return state.total if state.build is not None else None
 
 
 class ImageWriter:
@@ -114,49 +142,28 @@ class ImageWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def begin(self, conn: sqlite3.Connection, dataset: str) -> int | None:
-        """Leave the placeholder of a new image of ``dataset``, on the reader's connection
-        and before its read begins (so a change after this point drops the image).
+    @staticmethod
+    def new_build() -> int:
+        """A build number for a read that writes an image."""
+        return secrets.randbits(31) + 1
 
-        Returns:
-            The read's token (its pieces are kept only while its placeholder is there:
-            another read of the same dataset replaces it), or None when the file is busy
-            or cannot be written: no image this time.
-        """
-        token = secrets.randbits(31)
-        try:
-            conn.execute("PRAGMA busy_timeout = 0")  # never wait here: this is a read
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute("DELETE FROM row_images WHERE dataset = ?", (dataset,))
-                conn.execute(
-                    "INSERT INTO row_images (dataset, piece, rows, crc, fmt, blob)"
-                    " VALUES (?, ?, 0, ?, ?, NULL)", (dataset, BUILDING, token, FORMAT))
-                conn.execute("COMMIT")
-            finally:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            log.info("no row image of %s this time: %s", dataset, exc)
-            return None
-        return token
-
-    def piece(self, dataset: str, token: int, start: int, rows: list[Row]) -> None:
+    def piece(self, dataset: str, build: int, start: int, rows: list[Row]) -> None:
         """Queue the piece of rows from row ``start`` on (dumped here, in the caller's
-        thread) for the read of ``token``."""
+        thread)."""
         blob, crc = dump_piece(rows)
-        self._put(("piece", dataset, token, start, len(rows), crc, blob))
+        self._put(("piece", dataset, build, start, len(rows), crc, blob))
 
-    def finish(self, dataset: str, token: int, total: int) -> None:
-        """Queue the header: the image holds ``total`` rows, if nothing changed meanwhile."""
-        self._put(("finish", dataset, token, total))
+    def finish(self, dataset: str, build: int, generation: int, total: int) -> None:
+        """Queue the header: the build holds the ``total`` rows of ``generation``, declared
+        whole if the rows are still of that generation."""
+        self._put(("finish", dataset, build, generation, total))
 
-    def abandon(self, dataset: str, token: int) -> None:
-        """Queue the removal of an image left unfinished (the read stopped early)."""
-        self._put(("abandon", dataset, token))
+    def abandon(self, dataset: str, build: int) -> None:
+        """Queue the removal of a build left unfinished (the read stopped early)."""
+        self._put(("abandon", dataset, build))
 
     def drop(self, dataset: str) -> None:
-        """Queue the removal of a dataset's image (a piece of it was damaged)."""
+        """Queue the removal of a dataset's images (a piece was damaged)."""
         self._put(("drop", dataset, None))
 
     def close(self, timeout: float = 5.0) -> None:
@@ -196,44 +203,50 @@ class ImageWriter:
     def _do(
         conn: sqlite3.Connection, kind: str, dataset: str, args: tuple[Any, ...]
     ) -> None:
-        token = args[0]
+        build = args[0]
         if kind == "piece":
             start, count, crc, blob = args[1:]
-            # Only beside its read's placeholder: a change since the read began deleted it,
-            # and another read of the dataset replaced it.
             conn.execute(
-                "INSERT OR REPLACE INTO row_images (dataset, piece, rows, crc, fmt, blob)"
-                " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM row_images"
-                " WHERE dataset = ? AND piece = ? AND crc = ?)",
-                (dataset, start, count, crc, FORMAT, blob, dataset, BUILDING, token))
+                "INSERT OR REPLACE INTO row_images"
+                " (dataset, build, piece, rows, crc, fmt, gen, blob)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                (dataset, build, start, count, crc, FORMAT, blob))
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            mine = token is None or conn.execute(
-                "SELECT 1 FROM row_images WHERE dataset = ? AND piece = ? AND crc = ?",
-                (dataset, BUILDING, token)).fetchone() is not None
-            if not mine:  # changed meanwhile (nothing is left), or another read's image
-                return
-            if kind == "finish" and _whole(conn, dataset, args[1]):
-                conn.execute("DELETE FROM row_images WHERE dataset = ? AND piece = ?",
-                             (dataset, BUILDING))
+            if kind == "finish" and _current(conn, dataset, args[1]) and _whole(
+                conn, dataset, build, args[2]
+            ):
+                conn.execute("DELETE FROM row_images WHERE dataset = ? AND build != ?",
+                             (dataset, build))
                 conn.execute(
-                    "INSERT INTO row_images (dataset, piece, rows, crc, fmt, blob)"
-                    " VALUES (?, ?, ?, 0, ?, NULL)", (dataset, HEADER, args[1], FORMAT))
-            else:
+                    "INSERT INTO row_images (dataset, build, piece, rows, crc, fmt, gen, blob)"
+                    " VALUES (?, ?, ?, ?, 0, ?, ?, NULL)",
+                    (dataset, build, HEADER, args[2], FORMAT, args[1]))
+            elif build is None:
                 conn.execute("DELETE FROM row_images WHERE dataset = ?", (dataset,))
+            else:  # changed meanwhile, stopped early, or a piece lost
+                conn.execute("DELETE FROM row_images WHERE dataset = ? AND build = ?",
+                             (dataset, build))
             conn.execute("COMMIT")
         finally:
-            if conn.in_transaction:  # failed, or nothing to do
+            if conn.in_transaction:  # failed
                 conn.execute("ROLLBACK")
 
 
-def _whole(conn: sqlite3.Connection, dataset: str, total: int) -> bool:
-    """True when the stored pieces follow each other from row 0 to row ``total``."""
+def _current(conn: sqlite3.Connection, dataset: str, generation: int) -> bool:
+    """True when the dataset's rows are still of ``generation``."""
+    found = conn.execute(
+        "SELECT gen FROM row_generations WHERE dataset = ?", (dataset,)).fetchone()
+    return (int(found[0]) if found is not None else 0) == generation
+
+
+def _whole(conn: sqlite3.Connection, dataset: str, build: int, total: int) -> bool:
+    """True when the build's pieces follow each other from row 0 to row ``total``."""
     at = 0
     for start, count in conn.execute(
-        "SELECT piece, rows FROM row_images WHERE dataset = ? AND piece >= 0 ORDER BY piece",
-        (dataset,),
+        "SELECT piece, rows FROM row_images WHERE dataset = ? AND build = ? AND piece >= 0"
+        " ORDER BY piece", (dataset, build),
     ):
         if start != at:
             return False
@@ -241,14 +254,15 @@ def _whole(conn: sqlite3.Connection, dataset: str, total: int) -> bool:
     return at == total
 
 
-def image_rows(conn: sqlite3.Connection, dataset: str, total: int) -> Iterator[list[Row]]:
+def image_rows(conn: sqlite3.Connection, dataset: str, state: ImageState) -> Iterator[list[Row]]:
     """The rows of the dataset's image, piece by piece, in order, up to the first piece
     that is not right (a gap, another format, a damaged or short piece) or to ``total``
-    rows (read in the caller's transaction)."""
-    at = 0
+    rows of its header (read in the caller's transaction)."""
+    at, total = 0, state.total
     pieces = conn.execute(
         "SELECT piece, rows, crc, fmt, blob FROM row_images"
-        " WHERE dataset = ? AND piece >= 0 ORDER BY piece", (dataset,))
+        " WHERE dataset = ? AND build = ? AND piece >= 0 ORDER BY piece",
+        (dataset, state.build))
     for start, count, crc, fmt, blob in pieces:
         if start != at or fmt != FORMAT or at + count > total:
             return

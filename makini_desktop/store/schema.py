@@ -89,27 +89,40 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (
         3,
         # Row images (store/row_image.py): a dataset's decoded rows, for a faster next
-        # start. The triggers make any change to a dataset's rows drop its image in the
-        # same transaction, whichever code writes them. Additive: nothing else changes.
-        # piece: the first row's number (or -1, the header; -2, a read's placeholder).
+        # start. The triggers count every change to a dataset's rows in its generation,
+        # whichever code writes them; an image is read only with the generation it was
+        # made of. Additive: nothing else changes. piece: the first row's number, or -1
+        # for the header of a whole image (its gen and row count); build: one read's.
         """
         CREATE TABLE row_images (
             dataset TEXT NOT NULL,
+            build   INTEGER NOT NULL,
             piece   INTEGER NOT NULL,
             rows    INTEGER NOT NULL,
             crc     INTEGER NOT NULL,
             fmt     TEXT NOT NULL,
+            gen     INTEGER NOT NULL,
             blob    BLOB,
-            PRIMARY KEY (dataset, piece)
+            PRIMARY KEY (dataset, build, piece)
         );
-        CREATE TRIGGER rows_insert_drops_image AFTER INSERT ON rows BEGIN
-            DELETE FROM row_images WHERE dataset = NEW.dataset;
+        CREATE INDEX row_images_header ON row_images (dataset, piece);
+        CREATE TABLE row_generations (
+            dataset TEXT PRIMARY KEY,
+            gen     INTEGER NOT NULL
+        );
+        CREATE TRIGGER rows_insert_counts AFTER INSERT ON rows BEGIN
+            INSERT INTO row_generations (dataset, gen) VALUES (NEW.dataset, 1)
+            ON CONFLICT (dataset) DO UPDATE SET gen = gen + 1;
         END;
-        CREATE TRIGGER rows_update_drops_image AFTER UPDATE ON rows BEGIN
-            DELETE FROM row_images WHERE dataset IN (OLD.dataset, NEW.dataset);
+        CREATE TRIGGER rows_update_counts AFTER UPDATE ON rows BEGIN
+            INSERT INTO row_generations (dataset, gen) VALUES (NEW.dataset, 1)
+            ON CONFLICT (dataset) DO UPDATE SET gen = gen + 1;
+            UPDATE row_generations SET gen = gen + 1 WHERE dataset = OLD.dataset
+                AND OLD.dataset != NEW.dataset;
         END;
-        CREATE TRIGGER rows_delete_drops_image AFTER DELETE ON rows BEGIN
-            DELETE FROM row_images WHERE dataset = OLD.dataset;
+        CREATE TRIGGER rows_delete_counts AFTER DELETE ON rows BEGIN
+            INSERT INTO row_generations (dataset, gen) VALUES (OLD.dataset, 1)
+            ON CONFLICT (dataset) DO UPDATE SET gen = gen + 1;
         END;
         """,
     ),

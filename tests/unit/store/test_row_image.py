@@ -76,7 +76,7 @@ def test_image_is_rechunked_to_what_the_reader_asks(
 
 
 @pytest.mark.parametrize("change", ["apply_changes", "snapshot", "any_writer", "clear"])
-def test_a_change_to_the_rows_drops_the_image(
+def test_a_change_to_the_rows_is_never_hidden_by_the_image(
     filled: Cache, db_path: Path, change: str
 ) -> None:
     """Whoever changes a dataset's rows, the next read shows the change, not the image."""
@@ -192,4 +192,25 @@ def test_two_reads_at_once_leave_one_consistent_image(db_path: Path) -> None:
     assert len(second) == ROWS and len(rest) == ROWS - 3
     c = restarted(db_path, c)
     assert keys(read_all(c)) == [f"{i:03d}" for i in range(ROWS)]
+    c.close()
+
+
+def test_lists_read_side_by_side_each_get_their_image(db_path: Path) -> None:
+    """Tabs reading their lists at the same time (as a start does) each leave an image."""
+    c = Cache.open(db_path)
+    for dataset in ("assets", "visits", "moves"):
+        snapshot(c, dataset, [rec(f"{dataset}{i}") for i in range(ROWS)])
+    readers = [c.iter_load(d, chunk=5, first=3) for d in ("assets", "visits", "moves")]
+    counts = [0, 0, 0]
+    while any(r is not None for r in readers):
+        for n, reader in enumerate(readers):
+            if reader is not None:
+                chunk = next(reader, None)
+                if chunk is None:
+                    readers[n] = None
+                else:
+                    counts[n] += len(chunk)
+    assert counts == [ROWS] * 3
+    c = restarted(db_path, c)
+    assert all(has_image(db_path, d) for d in ("assets", "visits", "moves"))
     c.close()
