@@ -342,8 +342,8 @@ class Cache(SqliteFile):
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         images = None if self.read_only else self._images
-        build: int | None = None
-        done = 0  # rows yielded
+        writer: row_image.ImageWriter | None = None  # set while this read makes an image
+        build = done = 0  # done: rows yielded
         try:
             conn.execute("PRAGMA query_only = ON")
             conn.execute("BEGIN")
@@ -361,32 +361,36 @@ class Cache(SqliteFile):
                 if images is not None:
                     images.drop(dataset)
             elif images is not None:
-                build = images.new_build()
+                writer, build = images, images.new_build()
             cursor = conn.execute(
                 "SELECT data FROM rows WHERE dataset = ? ORDER BY ord LIMIT -1 OFFSET ?",
                 (dataset, done),
             )
             size = first if done == 0 else chunk
-            while True:
-                texts = cursor.fetchmany(size)
-                if not texts:
-                    break
+            while texts := cursor.fetchmany(size):
                 rows = decode_rows(texts, shared)
-                if build is not None and images is not None:
-                    images.piece(dataset, build, done, rows)
+                if writer is not None:
+                    writer.piece(dataset, build, done, rows)
                 done += len(rows)
                 yield rows
                 size = chunk
-            if build is not None and images is not None:
-                images.finish(dataset, build, state.generation, done)
-                build = None
+            if writer is not None:
+                writer.finish(dataset, build, state.generation, done)
+                writer = None
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         finally:
             # Also runs when the consumer stops early (generator close): ends the read.
-            if build is not None and images is not None:
-                images.abandon(dataset, build)
+            if writer is not None:
+                writer.abandon(dataset, build)
             conn.close()
+
+    def keep_row_images(self) -> None:
+        """Make, in a worker thread, the row image of every list that has none current (a
+        sync changed its rows), for a fast next start; call it once the lists are up to
+        date (see :meth:`~makini_desktop.store.row_image.ImageWriter.rebuild_all`)."""
+        if not self.read_only and not self.closed:
+            self._images.rebuild_all()
 
     def load_fields(
         self, dataset: str, fields: Sequence[str], shared: Collection[str] = ()

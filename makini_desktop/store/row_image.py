@@ -67,6 +67,9 @@ FORMAT: Final = f"marshal{marshal.version}-{sys.implementation.cache_tag}"
 HEADER: Final = -1
 """The piece number of an image's header: present only when the image is whole."""
 
+REBUILD_SLICE_ROWS: Final = 1000
+"""Rows a rebuild decodes per step (about 3 ms of the interpreter's lock)."""
+
 Row = dict[str, Any]
 
 
@@ -141,6 +144,7 @@ class ImageWriter:
         self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = False
 
     @staticmethod
     def new_build() -> int:
@@ -162,6 +166,12 @@ class ImageWriter:
         """Queue the removal of a build left unfinished (the read stopped early)."""
         self._put(("abandon", dataset, build))
 
+    def rebuild_all(self) -> None:
+        """Queue an image of every dataset that has rows and no current image, made in
+        the worker thread from the stored JSON (a slice of :data:`REBUILD_SLICE_ROWS`
+        rows per step: the interpreter's lock is held a few ms at a time)."""
+        self._put(("rebuild", "", None))
+
     def drop(self, dataset: str) -> None:
         """Queue the removal of a dataset's images (a piece was damaged)."""
         self._put(("drop", dataset, None))
@@ -170,12 +180,15 @@ class ImageWriter:
         """Write what is queued (at most ``timeout`` seconds), then stop the thread."""
         with self._lock:
             thread, self._thread = self._thread, None
+            self._stopping = True  # a rebuild under way stops at its next slice
         if thread is not None:
             self._jobs.put(None)
             thread.join(timeout)
 
     def _put(self, job: tuple[Any, ...]) -> None:
         with self._lock:
+            if self._stopping:
+                return
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="makini-row-images", daemon=True)
@@ -190,7 +203,10 @@ class ImageWriter:
                 try:
                     if conn is None:
                         conn = self._connect()
-                    self._do(conn, kind, dataset, job[2:])
+                    if kind == "rebuild":
+                        self._rebuild_all(conn)
+                    else:
+                        self._do(conn, kind, dataset, job[2:])
                 except sqlite3.Error as exc:
                     # A lost piece leaves a gap: the image is never declared whole.
                     log.info("row image of %s not written: %s", dataset, exc)
@@ -198,6 +214,40 @@ class ImageWriter:
             if conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
+
+    def _rebuild_all(self, conn: sqlite3.Connection) -> None:
+        datasets = [str(d) for (d,) in conn.execute(
+            "SELECT dataset FROM datasets WHERE row_count > 0 ORDER BY dataset")]
+        for dataset in datasets:
+            if self._stopping:
+                return
+            self._rebuild(conn, dataset)
+
+    def _rebuild(self, conn: sqlite3.Connection, dataset: str) -> None:
+        """An image of ``dataset`` from its stored JSON, unless it has a current one."""
+        from makini_desktop.store.records import decode_rows
+
+        reader = self._connect()  # a read transaction of its own: pieces are written aside
+        try:
+            reader.execute("PRAGMA query_only = ON")
+            reader.execute("BEGIN")
+            state = read_state(reader, dataset)
+            if state.build is not None:
+                return
+            build, done = self.new_build(), 0
+            cursor = reader.execute(
+                "SELECT data FROM rows WHERE dataset = ? ORDER BY ord", (dataset,))
+            while texts := cursor.fetchmany(REBUILD_SLICE_ROWS):
+                if self._stopping:
+                    self._do(conn, "abandon", dataset, (build,))
+                    return
+                rows = decode_rows(texts)
+                blob, crc = dump_piece(rows)
+                self._do(conn, "piece", dataset, (build, done, len(rows), crc, blob))
+                done += len(rows)
+            self._do(conn, "finish", dataset, (build, state.generation, done))
+        finally:
+            reader.close()
 
     @staticmethod
     def _do(

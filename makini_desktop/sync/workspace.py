@@ -342,6 +342,11 @@ class Workspace:
                 self._mark_offline()
             return
         await self._refresh_tabs(ordered, full=full)
+        session = self.session
+        if session is not None and session.cache is not None:
+            # The lists just synced changed their cached rows: their images are made
+            # now, off the GUI thread, for a fast next start (store/row_image.py).
+            session.cache.keep_row_images()
 
     def names_read_from_cache(self, dataset: str) -> None:
         """The lookups hold ``dataset``'s names, just read from the cache."""

@@ -222,3 +222,40 @@ def test_a_damaged_cache_is_told_through_the_notifier(sandbox, tmp_path):
         await ws.close()
 
     asyncio.run(go())
+
+
+def test_after_a_sync_every_list_is_kept_as_a_row_image_for_the_next_start(
+    sandbox, monkeypatch
+):
+    """Once every tab is up to date, each synced list's rows are written as an image in the
+    background: the next start reads the very rows the tabs show, without their JSON."""
+    import sqlite3
+
+    from makini_desktop.store import cache as cache_module
+    from makini_desktop.store import row_image
+    from makini_desktop.store.cache import Cache, cache_path_for
+
+    def images() -> dict[str, int | None]:
+        with sqlite3.connect(cache_path_for("ws-sync-test")) as conn:
+            return {name: row_image.read_header(conn, name) for name in res.DATASETS}
+
+    async def go() -> list[tuple[str, dict[str, Row]]]:
+        ws = make_workspace([])
+        open_from_store(ws, sandbox.url)
+        await ws.start_all()
+        shown = [(tab.dataset.name, dict(tab.model.rows)) for tab in ws.tabs.values()]
+        await wait_for(lambda: all(v is not None for v in images().values()))
+        await ws.close()
+        return shown
+
+    shown = asyncio.run(go())
+    assert images() == {name: len(sandbox.data.visible(name)) for name in res.DATASETS}
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the JSON was decoded")
+
+    monkeypatch.setattr(cache_module, "decode_rows", refuse)
+    with Cache.open(cache_path_for("ws-sync-test")) as cache:
+        for name, rows in shown:
+            read = {str(r[res.F_KEY]): r for chunk in cache.iter_load(name) for r in chunk}
+            assert rows and all(read[key] == row for key, row in rows.items())

@@ -11,8 +11,9 @@ untimed start of each compiles it first):
   rows; and the peak RSS of that process (``VmHWM``) at that moment. The untimed start
   before the runs read every list whole, so these starts read the row images it wrote
   (``store/row_image.py``), as every start after the first on an unchanged cache does;
-* the app again, after the row images were dropped (as a sync that changed every list
-  drops them): the first start after a sync, decoding every list's JSON.
+* the app again, after the row images were dropped: a start that decodes every list's
+  JSON (after a sync changed every list and the app quit before it had written their
+  images again in the background).
 
 Goals: first rows painted / bare window <= 2.5; every tab filled <= 1.5 s; peak RSS
 <= 350 MB. Nothing here asserts a time: the figures are printed.
@@ -123,7 +124,7 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
             rows = a["all-tabs-filled"][1]
             first_cpu.append(_cpu(a["first-cached-paint"], 2))
             filled_cpu.append(_cpu(a["all-tabs-filled"], 2))
-            _drop_row_images(home)  # the first start after a sync: JSON only
+            _drop_row_images(home)  # a start that decodes every list's JSON
             c = _lines(app_cmd, env, ("first-cached-paint", "all-tabs-filled", "peak-rss-kb"))
             cold_filled.append(float(c["all-tabs-filled"][0]) - c["started"])
             cold_rss.append(int(c["peak-rss-kb"][0]) / 1024)
@@ -163,7 +164,7 @@ def measure(scale: str = "large", runs: int = 3) -> dict[str, Any]:
     print(f"  CPU: app to first cached rows painted          {_spread(first_cpu, 's', 2)}  "
           f"(ratio {statistics.median(first_cpu) / statistics.median(bare_cpu):.2f})")
     print(f"  CPU: app until every tab is filled             {_spread(filled_cpu, 's', 2)}")
-    print("  the first start after a sync (no row images: every list's JSON decoded):")
+    print("  a start without row images (every list's JSON decoded):")
     print(f"    every tab filled                             {_spread(cold_filled, 's', 2)}")
     print(f"    CPU until every tab is filled                {_spread(cold_cpu, 's', 2)}")
     print(f"    peak RSS, VmHWM                              {_spread(cold_rss, 'MB')}",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,14 @@ def filled(db_path: Path) -> Iterator[Cache]:
     c = restarted(db_path, c)
     yield c
     c.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll for a side effect of the worker thread (as qtbot.waitUntil does)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def no_json(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,4 +222,32 @@ def test_lists_read_side_by_side_each_get_their_image(db_path: Path) -> None:
     assert counts == [ROWS] * 3
     c = restarted(db_path, c)
     assert all(has_image(db_path, d) for d in ("assets", "visits", "moves"))
+    c.close()
+
+
+def test_keep_row_images_makes_the_image_a_sync_made_stale(
+    filled: Cache, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a sync's changes, keep_row_images writes the new rows' image in the background:
+    the next start reads the changed rows without decoding JSON."""
+    filled.apply_changes("assets", [rec("001", name="renamed"), rec("new")], watermark=None,
+                         synced_at=T1, server_total=None)
+    assert not has_image(db_path)
+    filled.keep_row_images()
+    wait_until(lambda: has_image(db_path))  # written by the worker thread
+    filled = restarted(db_path, filled)
+    no_json(monkeypatch)
+    rows = read_all(filled)
+    assert len(rows) == ROWS + 1 and rows[-1]["key"] == "new"
+    assert [r["name"] for r in rows if r["key"] == "001"] == ["renamed"]
+
+
+def test_closing_during_a_rebuild_leaves_every_row_readable(db_path: Path) -> None:
+    """Quitting while images are being made: the next start still reads every row (from an
+    image only if it was finished)."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:05d}") for i in range(5000)])
+    c.keep_row_images()
+    c = restarted(db_path, c)
+    assert keys(read_all(c)) == [f"{i:05d}" for i in range(5000)]
     c.close()
