@@ -159,7 +159,8 @@ class Cache(SqliteFile):
         self.problem: str | None = None  # why it is read-only, for the user
         self._snapshots: dict[str, str] = {}  # dataset -> id of its current SnapshotWriter
         self._stamp_on_close = False  # opened and checked by open(): see close()
-        self._images = row_image.ImageWriter(row_image.connector(path))
+        self._images: row_image.ImageWriter | None = None  # see _from
+        self._image_reads = False  # the file has the row images' tables
 
     # -- opening and closing ----------------------------------------------------------------
 
@@ -168,6 +169,9 @@ class Cache(SqliteFile):
         cache = cls(opened.conn, opened.path, opened.recovered)
         cache.read_only = opened.read_only
         cache.problem = opened.problem
+        cache._image_reads, writes = row_image.usable(opened.conn)
+        if writes and not cache.read_only:
+            cache._images = row_image.ImageWriter(row_image.connector(opened.path))
         return cache
 
     @classmethod
@@ -212,7 +216,8 @@ class Cache(SqliteFile):
         connection, is stamped so the next open need not check it again
         (:func:`~makini_desktop.store.cache_files.note_clean_close`)."""
         was_open = not self.closed
-        self._images.close()  # its last pieces written before the file is stamped
+        if self._images is not None:
+            self._images.close()  # its last pieces written before the file is stamped
         super().close()
         if was_open and self._stamp_on_close:
             cache_files.note_clean_close(self.path)
@@ -341,55 +346,23 @@ class Cache(SqliteFile):
             conn = cache_files.connect(path)
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
-        images = None if self.read_only else self._images
-        writer: row_image.ImageWriter | None = None  # set while this read makes an image
-        build = done = 0  # done: rows yielded
         try:
             conn.execute("PRAGMA query_only = ON")
             conn.execute("BEGIN")
-            state = row_image.read_state(conn, dataset)
-            if state.build is not None:
-                # The image, then the JSON from the first row it could not give (none, but
-                # for a damaged piece), all in this one read transaction.
-                pieces = row_image.image_rows(conn, dataset, state)
-                for rows in row_image.rechunk(pieces, first, chunk):
-                    done += len(rows)
-                    yield rows
-                if done == state.total:
-                    return
-                log.warning("the row image of %s is damaged: reading its JSON", dataset)
-                if images is not None:
-                    images.drop(dataset)
-            elif images is not None:
-                writer, build = images, images.new_build()
-            cursor = conn.execute(
-                "SELECT data FROM rows WHERE dataset = ? ORDER BY ord LIMIT -1 OFFSET ?",
-                (dataset, done),
-            )
-            size = first if done == 0 else chunk
-            while texts := cursor.fetchmany(size):
-                rows = decode_rows(texts, shared)
-                if writer is not None:
-                    writer.piece(dataset, build, done, rows)
-                done += len(rows)
-                yield rows
-                size = chunk
-            if writer is not None:
-                writer.finish(dataset, build, state.generation, done)
-                writer = None
+            yield from row_image.read_rows(
+                conn, dataset, first, chunk, shared,
+                images=self._images, image_reads=self._image_reads)
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         finally:
             # Also runs when the consumer stops early (generator close): ends the read.
-            if writer is not None:
-                writer.abandon(dataset, build)
             conn.close()
 
     def keep_row_images(self) -> None:
         """Make, in a worker thread, the row image of every list that has none current (a
         sync changed its rows), for a fast next start; call it once the lists are up to
         date (see :meth:`~makini_desktop.store.row_image.ImageWriter.rebuild_all`)."""
-        if not self.read_only and not self.closed:
+        if self._images is not None and not self.closed:
             self._images.rebuild_all()
 
     def load_fields(

@@ -41,29 +41,45 @@ import sqlite3
 import sys
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from makini_desktop import __version__
+from makini_desktop.store import records
+
 __all__ = [
     "FORMAT",
     "HEADER",
+    "NONE",
     "ImageState",
     "ImageWriter",
     "connector",
     "dump_piece",
     "image_rows",
+    "intern_fields",
     "load_piece",
     "read_header",
     "read_state",
+    "read_rows",
     "rechunk",
+    "usable",
 ]
 
 log = logging.getLogger(__name__)
 
-FORMAT: Final = f"marshal{marshal.version}-{sys.implementation.cache_tag}"
-"""The format of the pieces this interpreter writes and reads."""
+ROWS_VERSION: Final = 1
+"""What decoding a stored record gives (``records.decode_rows``): raise it when that
+changes, so no image of the old rows is read."""
+FORMAT: Final = (f"marshal{marshal.version}-{sys.implementation.cache_tag}"
+                 f"-app{__version__}-rows{ROWS_VERSION}")
+"""The format of the pieces this interpreter and app write and read: an image another
+Python or another version of the app wrote is not read (its JSON is, and the image is
+written again)."""
+MAX_QUEUED_BYTES: Final = 64 * 1024 * 1024
+"""Pieces waiting for the writer thread, at most (a piece past it is dropped, and so is
+its image: a gap is never declared whole)."""
 HEADER: Final = -1
 """The piece number of an image's header: present only when the image is whole."""
 
@@ -113,17 +129,49 @@ class ImageState:
 def read_state(conn: sqlite3.Connection, dataset: str) -> ImageState:
     """The dataset's generation and its whole image in this format, if there is one (read
     in the caller's transaction, so it matches the rows that transaction reads)."""
-    found = conn.execute(
-        "SELECT gen FROM row_generations WHERE dataset = ?", (dataset,)).fetchone()
-    generation = int(found[0]) if found is not None else 0
+    generation = _generation(conn, dataset)
     header = conn.execute(
         "SELECT build, rows FROM row_images"
         " WHERE dataset = ? AND piece = ? AND fmt = ? AND gen = ?",
         (dataset, HEADER, FORMAT, generation),
     ).fetchone()
-    if header is None or not isinstance(header[1], int):
+    if header is None or not all(type(v) is int for v in header):
         return ImageState(generation, None, 0)
-    return ImageState(generation, int(header[0]), int(header[1]))
+    return ImageState(generation, header[0], header[1])
+
+
+NONE: Final = ImageState(0, None, 0)
+"""No image (a file without the row images' tables)."""
+
+
+def usable(conn: sqlite3.Connection) -> tuple[bool, bool]:
+    """Whether images can be read from the file of ``conn`` (it has schema 3's tables), and
+    written to it (also in WAL mode: with a rollback journal, a piece written beside an
+    open read would wait for it and keep every other reader out meanwhile)."""
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+    except (sqlite3.Error, TypeError, ValueError):
+        return False, False
+    readable = version >= 3
+    return readable, readable and wal
+
+
+def intern_fields(rows: list[Row], fields: Collection[str]) -> None:
+    """Make the strings of ``fields`` the interned ones, in place (as ``decode_rows`` does
+    with its ``shared`` fields: the lookups' names, one object for the rows and them)."""
+    intern = sys.intern
+    for row in rows:
+        for field in fields:
+            value = row.get(field)
+            if value.__class__ is str:
+                row[field] = intern(value)
+
+
+def _generation(conn: sqlite3.Connection, dataset: str) -> int:
+    found = conn.execute(
+        "SELECT gen FROM row_generations WHERE dataset = ?", (dataset,)).fetchone()
+    return found[0] if found is not None and type(found[0]) is int else 0
 
 
 def read_header(conn: sqlite3.Connection, dataset: str) -> int | None:
@@ -145,16 +193,23 @@ class ImageWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = False
+        self._queued_bytes = 0
+        self._failed: set[int] = set()  # builds that lost a piece: the rest is skipped
 
     @staticmethod
     def new_build() -> int:
         """A build number for a read that writes an image."""
-        return secrets.randbits(31) + 1
+        return secrets.randbits(62) + 1
 
     def piece(self, dataset: str, build: int, start: int, rows: list[Row]) -> None:
         """Queue the piece of rows from row ``start`` on (dumped here, in the caller's
         thread)."""
         blob, crc = dump_piece(rows)
+        with self._lock:
+            if self._queued_bytes + len(blob) > MAX_QUEUED_BYTES:
+                self._failed.add(build)  # the writer is held up: no image this time
+                return
+            self._queued_bytes += len(blob)
         self._put(("piece", dataset, build, start, len(rows), crc, blob))
 
     def finish(self, dataset: str, build: int, generation: int, total: int) -> None:
@@ -199,7 +254,12 @@ class ImageWriter:
         conn: sqlite3.Connection | None = None
         try:
             while (job := self._jobs.get()) is not None:
-                kind, dataset = job[0], job[1]
+                kind, dataset, build = job[0], job[1], job[2]
+                if kind == "piece":
+                    with self._lock:
+                        self._queued_bytes -= len(job[-1])
+                    if build in self._failed:
+                        continue
                 try:
                     if conn is None:
                         conn = self._connect()
@@ -207,9 +267,11 @@ class ImageWriter:
                         self._rebuild_all(conn)
                     else:
                         self._do(conn, kind, dataset, job[2:])
-                except sqlite3.Error as exc:
+                except Exception as exc:  # never the end of the thread: a queue nobody reads
                     # A lost piece leaves a gap: the image is never declared whole.
-                    log.info("row image of %s not written: %s", dataset, exc)
+                    log.info("row image of %s not written: %s", dataset or "a list", exc)
+                    if build is not None:
+                        self._failed.add(build)
         finally:
             if conn is not None:
                 with contextlib.suppress(sqlite3.Error):
@@ -225,9 +287,8 @@ class ImageWriter:
 
     def _rebuild(self, conn: sqlite3.Connection, dataset: str) -> None:
         """An image of ``dataset`` from its stored JSON, unless it has a current one."""
-        from makini_desktop.store.records import decode_rows
-
         reader = self._connect()  # a read transaction of its own: pieces are written aside
+        build = 0
         try:
             reader.execute("PRAGMA query_only = ON")
             reader.execute("PRAGMA cache_size = -256")  # one pass in order: 256 KiB will do
@@ -239,14 +300,19 @@ class ImageWriter:
             cursor = reader.execute(
                 "SELECT data FROM rows WHERE dataset = ? ORDER BY ord", (dataset,))
             while texts := cursor.fetchmany(REBUILD_SLICE_ROWS):
-                if self._stopping:
+                rows = records.decode_rows(texts)
+                if self._stopping or len(rows) != len(texts):  # quitting; a row skipped
                     self._do(conn, "abandon", dataset, (build,))
                     return
-                rows = decode_rows(texts)
                 blob, crc = dump_piece(rows)
                 self._do(conn, "piece", dataset, (build, done, len(rows), crc, blob))
                 done += len(rows)
             self._do(conn, "finish", dataset, (build, state.generation, done))
+        except sqlite3.Error:
+            if build:
+                with contextlib.suppress(sqlite3.Error):
+                    self._do(conn, "abandon", dataset, (build,))
+            raise
         finally:
             reader.close()
 
@@ -287,9 +353,7 @@ class ImageWriter:
 
 def _current(conn: sqlite3.Connection, dataset: str, generation: int) -> bool:
     """True when the dataset's rows are still of ``generation``."""
-    found = conn.execute(
-        "SELECT gen FROM row_generations WHERE dataset = ?", (dataset,)).fetchone()
-    return (int(found[0]) if found is not None else 0) == generation
+    return _generation(conn, dataset) == generation
 
 
 def _whole(conn: sqlite3.Connection, dataset: str, build: int, total: int) -> bool:
@@ -336,6 +400,67 @@ def rechunk(pieces: Iterator[list[Row]], first: int, chunk: int) -> Iterator[lis
             size = chunk
     if pending:
         yield pending
+
+
+def read_rows(
+    conn: sqlite3.Connection,
+    dataset: str,
+    first: int,
+    chunk: int,
+    shared: Collection[str],
+    *,
+    images: ImageWriter | None,
+    image_reads: bool,
+) -> Iterator[list[Row]]:
+    """A dataset's rows in stored order, ``first`` rows then ``chunk`` at a time, in the
+    read transaction open on ``conn``: from its current image when there is one (then from
+    the JSON at the first row a damaged piece could not give), else decoded from the JSON,
+    each chunk also queued to ``images`` as a piece of the next image (none when a row
+    could not be decoded: an image's rows are always the stored rows, one for one).
+
+    Args:
+        shared: fields whose strings are interned (see ``records.decode_rows``).
+        images: the writer of new images, or None (the file cannot take them).
+        image_reads: the file has the images' tables (schema 3).
+    """
+    writer: ImageWriter | None = None  # set while this read makes an image
+    build = done = 0  # done: rows yielded
+    try:
+        state = read_state(conn, dataset) if image_reads else NONE
+        if state.build is not None:
+            for rows in rechunk(image_rows(conn, dataset, state), first, chunk):
+                if shared:
+                    intern_fields(rows, shared)
+                done += len(rows)
+                yield rows
+            if done == state.total:
+                return
+            log.warning("the row image of %s is damaged: reading its JSON", dataset)
+            if images is not None:
+                images.drop(dataset)
+        elif images is not None:
+            writer, build = images, images.new_build()
+        cursor = conn.execute(
+            "SELECT data FROM rows WHERE dataset = ? ORDER BY ord LIMIT -1 OFFSET ?",
+            (dataset, done),
+        )
+        size = first if done == 0 else chunk
+        while texts := cursor.fetchmany(size):
+            rows = records.decode_rows(texts, shared)
+            if writer is not None and len(rows) != len(texts):
+                writer.abandon(dataset, build)
+                writer = None
+            if writer is not None:
+                writer.piece(dataset, build, done, rows)
+            done += len(rows)
+            yield rows
+            size = chunk
+        if writer is not None:
+            writer.finish(dataset, build, state.generation, done)
+            writer = None
+    finally:  # also when the reader stops early
+        if writer is not None:
+            writer.abandon(dataset, build)
 
 
 def connector(path: Path) -> Callable[[], sqlite3.Connection]:

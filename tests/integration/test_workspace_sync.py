@@ -231,8 +231,7 @@ def test_after_a_sync_every_list_is_kept_as_a_row_image_for_the_next_start(
     background: the next start reads the very rows the tabs show, without their JSON."""
     import sqlite3
 
-    from makini_desktop.store import cache as cache_module
-    from makini_desktop.store import row_image
+    from makini_desktop.store import records, row_image
     from makini_desktop.store.cache import Cache, cache_path_for
 
     def images() -> dict[str, int | None]:
@@ -254,7 +253,7 @@ def test_after_a_sync_every_list_is_kept_as_a_row_image_for_the_next_start(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the JSON was decoded")
 
-    monkeypatch.setattr(cache_module, "decode_rows", refuse)
+    monkeypatch.setattr(records, "decode_rows", refuse)
     with Cache.open(cache_path_for("ws-sync-test")) as cache:
         for name, rows in shown:
             read = {str(r[res.F_KEY]): r for chunk in cache.iter_load(name) for r in chunk}

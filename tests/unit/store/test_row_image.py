@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from makini_desktop.store import cache as cache_module
-from makini_desktop.store import row_image
+from makini_desktop.store import records, row_image
 from makini_desktop.store.cache import Cache
 from tests.unit.store.cache_rows import T1, keys, rec, snapshot
 
@@ -59,7 +58,7 @@ def no_json(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the JSON was decoded")
 
-    monkeypatch.setattr(cache_module, "decode_rows", refuse)
+    monkeypatch.setattr(records, "decode_rows", refuse)
 
 
 def test_second_read_gives_the_same_rows_from_the_image(
@@ -250,4 +249,75 @@ def test_closing_during_a_rebuild_leaves_every_row_readable(db_path: Path) -> No
     c.keep_row_images()
     c = restarted(db_path, c)
     assert keys(read_all(c)) == [f"{i:05d}" for i in range(5000)]
+    c.close()
+
+
+def test_an_old_cache_opened_read_only_is_read_from_its_json(db_path: Path) -> None:
+    """A cache of schema 2 (no row images) opened for reading only, as on a full disk or
+    beside a running older app, gives its rows."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}") for i in range(ROWS)])
+    c.close()
+    with sqlite3.connect(db_path) as conn:
+        for name in ("rows_insert_counts", "rows_update_counts", "rows_delete_counts"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE row_images")
+        conn.execute("DROP TABLE row_generations")
+        conn.execute("PRAGMA user_version = 2")
+    reader = Cache.open_readonly(db_path)
+    assert keys(read_all(reader)) == [f"{i:03d}" for i in range(ROWS)]
+    reader.close()
+
+
+def test_no_image_is_written_to_a_file_without_wal(tmp_path: Path) -> None:
+    """With a rollback journal (some network drives), a piece written beside an open read
+    would lock every reader out: such a file is read, never given images."""
+    conn = sqlite3.connect(tmp_path / "x.sqlite3")
+    conn.execute("PRAGMA user_version = 3")
+    assert row_image.usable(conn) == (True, False)
+    conn.execute("PRAGMA journal_mode = WAL")
+    assert row_image.usable(conn) == (True, True)
+    conn.execute("PRAGMA user_version = 2")
+    assert row_image.usable(conn) == (False, False)
+    conn.close()
+
+
+def test_a_list_with_an_unreadable_row_gets_no_image(db_path: Path) -> None:
+    """A stored row that cannot be decoded is skipped, and such a list is never imaged: an
+    image's rows are the stored rows one for one, so a damaged piece's fallback to the
+    JSON never repeats a row."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}") for i in range(ROWS)])
+    assert c._conn is not None
+    c._conn.execute("UPDATE rows SET data = '{broken' WHERE key = '001'")
+    expected = [f"{i:03d}" for i in range(ROWS) if i != 1]
+    assert keys(read_all(c)) == expected
+    c.keep_row_images()
+    c = restarted(db_path, c)
+    assert not has_image(db_path)
+    assert keys(read_all(c)) == expected
+    c.close()
+
+
+def test_the_writer_outlives_an_unexpected_error(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error that is not SQLite's in the writer thread costs that image only: the next
+    read still writes its own."""
+    c = Cache.open(db_path)
+    snapshot(c, "assets", [rec(f"{i:03d}") for i in range(ROWS)])
+    real = row_image.ImageWriter._do
+    calls = []
+
+    def failing_once(*args: Any) -> None:
+        calls.append(args[1])
+        if len(calls) == 1:
+            raise ValueError("unexpected")
+        real(*args)
+
+    monkeypatch.setattr(row_image.ImageWriter, "_do", staticmethod(failing_once))
+    read_all(c)
+    read_all(c)
+    c = restarted(db_path, c)
+    assert has_image(db_path)
     c.close()
