@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from makini_desktop.sandbox.server import SandboxServer
     from makini_desktop.ui.main_window import MainWindow
 
+from makini_desktop.runtime import share_the_interpreter, use_memory_sparingly, window_built
 from makini_desktop.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def run(ns: argparse.Namespace) -> int:
         teardown_logging()
         return EXIT_FAILED
     share_the_interpreter()
+    use_memory_sparingly()  # before the worker threads start
     if app is None:
         app = _create_application()
     assert isinstance(app, QApplication)
@@ -195,21 +197,6 @@ def startup_error_box(message: str) -> Any:
     box.setInformativeText(detail if detail.endswith(".") else detail + ".")
     box.setStandardButtons(QMessageBox.StandardButton.Close)
     return box
-
-
-GUI_SWITCH_INTERVAL_S = 0.001
-"""How long a worker thread computing in Python (the Overview's figures, the HTTP thread's
-JSON) may keep the interpreter from the GUI thread at a time."""
-
-
-def share_the_interpreter() -> None:
-    """Let the GUI thread take the interpreter lock back within 1 ms, not Python's 5 ms.
-
-    A table's repaint calls into Python once per cell and role, each call taking the lock
-    anew: with a worker thread computing meanwhile, each waited for its switch interval,
-    and a check-in's repaint took 110-190 ms with 12 ms of its own CPU.
-    """
-    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
 
 
 def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
@@ -321,10 +308,8 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
 
     from makini_desktop.store.profiles import ProfileStore
     from makini_desktop.store.secrets import TokenStore
-    from makini_desktop.sync.page_feed import forget_source_lines
     from makini_desktop.sync.session import DEMO_CACHE_KEY, DEMO_NAME, ConnectionInfo
     from makini_desktop.ui.crash_dialog import install_excepthook
-    from makini_desktop.ui.gc_guard import freeze_survivors
     from makini_desktop.ui.main_window import MainWindow
 
     loop = asyncio.get_running_loop()
@@ -346,8 +331,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         tokens = TokenStore()
         settings = None
     window = MainWindow(profiles, tokens, settings=settings)
-    freeze_survivors()  # the modules' and the window's objects: no collection walks them
-    forget_source_lines()  # what PySide's import hook read of every module (12 MB of text)
+    window_built()  # its objects out of every collection; PySide's source reads forgotten
     crash = install_excepthook(
         lambda: window if shiboken6.isValid(window) else None,
         loop=loop,

@@ -40,11 +40,12 @@ SEARCH_TEXT = "monitor dell"
 def _app() -> Any:
     from PySide6.QtWidgets import QApplication
 
-    from makini_desktop.app import share_the_interpreter
+    from makini_desktop.runtime import share_the_interpreter, use_memory_sparingly
 
     # httpx is not imported here: as in the app, a window's first request imports it and
     # builds its client in a worker thread (MakiniClient._ready_http), inside the figures.
-    share_the_interpreter()
+    share_the_interpreter()  # the process-wide settings app.run applies
+    use_memory_sparingly()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     global _COLLECTOR
     if _COLLECTOR is None:  # as app.main does: garbage is collected on the GUI thread
@@ -128,12 +129,14 @@ def _memory_tokens() -> Any:
 def _window(home: Path) -> Any:
     from PySide6.QtCore import QSettings
 
+    from makini_desktop.runtime import window_built
     from makini_desktop.store.profiles import ProfileStore
     from makini_desktop.ui.main_window import MainWindow
 
     settings = QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(ProfileStore(home / "connections.json"), _memory_tokens(),
                         settings=settings, show_error_dialogs=False)
+    window_built()  # as the app's start does (its objects frozen, PySide's source reads gone)
     window.resize(1280, 800)
     window.show()
     return window
