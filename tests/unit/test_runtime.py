@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ def test_memory_settings_change_nothing_off_linux(monkeypatch: pytest.MonkeyPatc
     assert runtime.use_memory_sparingly() is False
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator")
 def test_memory_settings_are_taken_by_glibc() -> None:
     """On Linux (glibc) both allocator settings are accepted, in a process of their own
     (they last for the process's life)."""
