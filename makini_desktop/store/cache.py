@@ -12,6 +12,8 @@ The rooms of the cache, each one thing:
   setting a damaged one aside, the read-only fallback, deleting a connection's files.
 * :mod:`~makini_desktop.store.schema`: the versioned schema and its migrations.
 * :mod:`~makini_desktop.store.records`: how one record is stored (key, tombstone, JSON).
+* :mod:`~makini_desktop.store.row_image`: the decoded rows kept for a faster next read,
+  never read once the rows changed.
 * :mod:`~makini_desktop.store.cache_errors`: :class:`CacheError` and SQLite failures.
 
 The names other modules use are importable from here.
