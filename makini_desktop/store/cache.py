@@ -337,13 +337,12 @@ class Cache(SqliteFile):
         if chunk < 1 or (first is not None and first < 1):
             raise ValueError("chunk must be at least 1")
         self._require()
-        return self._iter_rows(
-            self.path, dataset, chunk, chunk if first is None else first, shared)
+        return self._iter_rows(dataset, chunk, chunk if first is None else first, shared)
 
     def _iter_rows(
-        self, path: Path, dataset: str, chunk: int, first: int, shared: Collection[str]
+        self, dataset: str, chunk: int, first: int, shared: Collection[str]
     ) -> Iterator[list[dict[str, Any]]]:
-        doing = f"reading the cached {dataset}"
+        doing, path = f"reading the cached {dataset}", self.path
         try:
             conn = cache_files.connect(path)
         except sqlite3.Error as exc:

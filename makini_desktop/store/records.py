@@ -24,6 +24,7 @@ __all__ = [
     "decode_fields",
     "decode_rows",
     "dumps_row",
+    "intern_fields",
     "is_tombstone",
     "max_updated_at",
     "row_key",
@@ -213,16 +214,22 @@ def share_values(
     stamps = same_instant_fields(sample)
     if not fields and not stamps:
         return rows
-    intern = sys.intern
     if fields:
-        for row in rows:
-            for field in fields:
-                value = row.get(field)
-                if value.__class__ is str:
-                    row[field] = intern(value)
+        intern_fields(rows, fields)
     if stamps:
         share_instants(rows, stamps)
     return rows
+
+
+def intern_fields(rows: list[dict[str, Any]], fields: Collection[str]) -> None:
+    """Make the strings of ``fields`` the interned ones, in place: one object for every
+    row (and for the lookups' names) that holds the same text."""
+    intern = sys.intern
+    for row in rows:
+        for field in fields:
+            value = row.get(field)
+            if value.__class__ is str:
+                row[field] = intern(value)
 
 
 def _decode_one_by_one(texts: Sequence[tuple[str]]) -> list[dict[str, Any]]:

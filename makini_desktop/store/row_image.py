@@ -58,7 +58,6 @@ __all__ = [
     "connector",
     "dump_piece",
     "image_rows",
-    "intern_fields",
     "load_piece",
     "read_header",
     "read_state",
@@ -155,17 +154,6 @@ def usable(conn: sqlite3.Connection) -> tuple[bool, bool]:
         return False, False
     readable = version >= 3
     return readable, readable and wal
-
-
-def intern_fields(rows: list[Row], fields: Collection[str]) -> None:
-    """Make the strings of ``fields`` the interned ones, in place (as ``decode_rows`` does
-    with its ``shared`` fields: the lookups' names, one object for the rows and them)."""
-    intern = sys.intern
-    for row in rows:
-        for field in fields:
-            value = row.get(field)
-            if value.__class__ is str:
-                row[field] = intern(value)
 
 
 def _generation(conn: sqlite3.Connection, dataset: str) -> int:
@@ -429,8 +417,8 @@ def read_rows(
         state = read_state(conn, dataset) if image_reads else NONE
         if state.build is not None:
             for rows in rechunk(image_rows(conn, dataset, state), first, chunk):
-                if shared:
-                    intern_fields(rows, shared)
+                if shared:  # as decode_rows does with them
+                    records.intern_fields(rows, shared)
                 done += len(rows)
                 yield rows
             if done == state.total:
