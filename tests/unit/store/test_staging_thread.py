@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -16,17 +17,16 @@ def _pages(n: int, size: int = 3) -> list[list[dict]]:
     return [[rec(f"{p:03d}-{i}") for i in range(size)] for p in range(n)]
 
 
-def test_pages_are_staged_in_order_on_one_thread_and_committed_once(cache: Cache) -> None:
-    """Many pages queued without waiting end in the cache in the order they were queued,
-    every one written by the same worker thread, not the loop's."""
-    threads: set[str] = set()
+def _stage_all(
+    cache: Cache, pages: list[list[dict]], on_add: Callable[[list[dict]], None]
+) -> int:
+    """Stage ``pages`` through a StagingThread and commit them, ``on_add`` seeing each
+    write the writer makes (in the thread that makes it); the commit's row count."""
     real_add = SnapshotWriter.add
 
     def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
-        threads.add(threading.current_thread().name)
+        on_add(rows)
         return real_add(self, rows)
-
-    pages = _pages(MAX_QUEUED_PAGES * 3)
 
     async def go() -> int:
         staging = await StagingThread.begin(cache, "assets")
@@ -36,9 +36,17 @@ def test_pages_are_staged_in_order_on_one_thread_and_committed_once(cache: Cache
 
     SnapshotWriter.add = add  # type: ignore[method-assign]
     try:
-        count = asyncio.run(go())
+        return asyncio.run(go())
     finally:
         SnapshotWriter.add = real_add  # type: ignore[method-assign]
+
+
+def test_pages_are_staged_in_order_on_one_thread_and_committed_once(cache: Cache) -> None:
+    """Many pages queued without waiting end in the cache in the order they were queued,
+    every one written by the same worker thread, not the loop's."""
+    threads: set[str] = set()
+    pages = _pages(MAX_QUEUED_PAGES * 3)
+    count = _stage_all(cache, pages, lambda rows: threads.add(threading.current_thread().name))
     assert count == sum(len(p) for p in pages)
     assert keys(cache.load("assets").rows) == [r["key"] for p in pages for r in p]
     assert len(threads) == 1 and threading.main_thread().name not in threads
@@ -141,26 +149,9 @@ def test_pages_after_the_first_are_written_together(cache: Cache) -> None:
     from makini_desktop.store.snapshot import STAGE_BATCH_ROWS
 
     sizes: list[int] = []
-    real_add = SnapshotWriter.add
-
-    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
-        sizes.append(len(rows))
-        return real_add(self, rows)
-
     per_page = 100
     pages = _pages(25, per_page)  # 2,500 rows
-
-    async def go() -> int:
-        staging = await StagingThread.begin(cache, "assets")
-        for page in pages:
-            await staging.stage(page)
-        return await staging.commit(server_total=None, watermark=lambda w: w, synced_at=T1)
-
-    SnapshotWriter.add = add  # type: ignore[method-assign]
-    try:
-        count = asyncio.run(go())
-    finally:
-        SnapshotWriter.add = real_add  # type: ignore[method-assign]
+    count = _stage_all(cache, pages, lambda rows: sizes.append(len(rows)))
     assert STAGE_BATCH_ROWS == 1000
     assert sizes == [100, 1000, 1000, 400]
     assert count == 2500
