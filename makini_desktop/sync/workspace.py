@@ -342,11 +342,6 @@ class Workspace:
                 self._mark_offline()
             return
         await self._refresh_tabs(ordered, full=full)
-        session = self.session
-        if session is not None and session.cache is not None:
-            # The lists just synced changed their cached rows: their images are made
-            # now, off the GUI thread, for a fast next start (store/row_image.py).
-            session.cache.keep_row_images()
 
     def names_read_from_cache(self, dataset: str) -> None:
         """The lookups hold ``dataset``'s names, just read from the cache."""
@@ -361,7 +356,9 @@ class Workspace:
     async def _refresh_tabs(
         self, tabs: Sequence[TabLoader], *, full: bool = False, full_tab: str | None = None
     ) -> None:
-        """Refresh tabs, the ones other tabs take names from first."""
+        """Refresh tabs, the ones other tabs take names from first; then have the row images
+        of the lists the refresh changed made again, off the GUI thread, for a fast next
+        start (store/row_image.py)."""
         def go(t: TabLoader) -> asyncio.Task[None]:
             return t.start(full=full or t.view.name == full_tab)
 
@@ -371,6 +368,9 @@ class Workspace:
         rest = [go(t) for t in tabs if not t.feeds_lookups]
         if rest:
             await asyncio.wait(rest)
+        session = self.session
+        if session is not None and session.cache is not None:
+            session.cache.keep_row_images()
 
     def refresh_tab(self, name: str, *, full: bool = False) -> asyncio.Task[None]:
         """Refresh one tab (cancelling its running load).

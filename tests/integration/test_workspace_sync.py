@@ -11,6 +11,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from makini_desktop.api import resources as res
@@ -258,3 +259,33 @@ def test_after_a_sync_every_list_is_kept_as_a_row_image_for_the_next_start(
         for name, rows in shown:
             read = {str(r[res.F_KEY]): r for chunk in cache.iter_load(name) for r in chunk}
             assert rows and all(read[key] == row for key, row in rows.items())
+
+
+def test_back_online_the_lists_a_refresh_changed_get_their_row_images_again(sandbox):
+    """A refresh after going back online (not only the first load) makes the images of
+    the lists whose rows changed again."""
+    import sqlite3
+
+    from makini_desktop.store import row_image
+    from makini_desktop.store.cache import cache_path_for
+
+    def has_image(name: str) -> bool:
+        with sqlite3.connect(cache_path_for("ws-sync-test")) as conn:
+            return row_image.read_header(conn, name) is not None
+
+    async def go() -> None:
+        ws = make_workspace([])
+        open_from_store(ws, sandbox.url)
+        await ws.start_all()
+        await wait_for(lambda: all(has_image(name) for name in res.DATASETS))
+        cache = ws.session.cache if ws.session is not None else None
+        assert cache is not None
+        visit = sandbox.data.visible(res.VISITS.name)[0]
+        cache.apply_changes(res.VISITS.name, [{**visit, "notes": "changed here"}],
+                            watermark=None, synced_at=datetime.now(UTC), server_total=None)
+        assert not has_image(res.VISITS.name)  # the change made it stale
+        await ws.resume()
+        await wait_for(lambda: has_image(res.VISITS.name))
+        await ws.close()
+
+    asyncio.run(go())
