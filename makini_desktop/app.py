@@ -32,7 +32,12 @@ if TYPE_CHECKING:
     from makini_desktop.sandbox.server import SandboxServer
     from makini_desktop.ui.main_window import MainWindow
 
-from makini_desktop.runtime import share_the_interpreter, use_memory_sparingly, window_built
+from makini_desktop.runtime import (
+    check_imports_quickly,
+    share_the_interpreter,
+    use_memory_sparingly,
+    window_built,
+)
 from makini_desktop.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,7 @@ def run(ns: argparse.Namespace) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
+    check_imports_quickly()  # before the app's own modules are imported
     if ns.screenshots and QApplication.instance() is None:
         # Render without a display and without flashing windows on one, unless a platform
         # is named (CI renders on xcb under Xvfb to prove the real platform starts).

@@ -35,3 +35,51 @@ def test_the_gui_thread_takes_the_interpreter_back_within_a_millisecond() -> Non
         assert sys.getswitchinterval() == pytest.approx(runtime.GUI_SWITCH_INTERVAL_S)
     finally:
         sys.setswitchinterval(before)
+
+
+_IMPORT_HOOK_CHECK = """
+import inspect, json, linecache, sys
+import PySide6.QtCore
+from makini_desktop import runtime
+installed = runtime.check_imports_quickly()
+again = runtime.check_imports_quickly()
+feature = sys.modules["shibokensupport.feature"]
+before = set(feature.pyside_feature_dict)
+def pyside_would_say(module):  # the hook's own answer: -1 for a module without source
+    try:
+        return 0 if "PySide6" in inspect.getsource(module) else -1
+    except (OSError, TypeError):
+        return -1
+linecache.clearcache()
+from makini_desktop.ui import main_window  # as the app imports it, with all it imports
+marked = {n: v for n, v in feature.pyside_feature_dict.items()
+          if n not in before and n.startswith("makini_desktop.")}
+print(json.dumps({
+    "installed": installed, "again": again,
+    "lines_kept": sorted(linecache.cache),
+    "marks": marked,
+    "expected": {n: pyside_would_say(sys.modules[n]) for n in marked},
+}))
+"""
+
+
+def test_pyside_import_hook_reads_files_without_keeping_their_lines() -> None:
+    """After check_imports_quickly, PySide6 marks each newly imported module as it would
+    have (its source names PySide6 or not), and no module's lines are kept in linecache."""
+    import json
+
+    out = subprocess.run([sys.executable, "-c", _IMPORT_HOOK_CHECK], capture_output=True,
+                         text=True, check=True, env=_offscreen_env())
+    found = json.loads(out.stdout)
+    assert found["installed"] is True
+    assert found["again"] is False  # installed once
+    assert found["lines_kept"] == []
+    assert found["marks"] == found["expected"]
+    assert len(found["marks"]) > 20
+    assert set(found["marks"].values()) == {0, -1}  # modules of both kinds were asked of
+
+
+def _offscreen_env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen")
