@@ -99,6 +99,8 @@ class Workspace:
         on_error: a :class:`MakiniError` reached the user (show it).
         on_connection: a connection was opened or closed.
         on_reach: online, offline or working offline changed, or a probe started or ended.
+        on_tabs_shown: every tab shows its rows (the cached ones at a start, or after a
+            refresh of them all): the moment for work the tables do not wait for.
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class Workspace:
         self.on_error: Callable[[MakiniError], None] = _no_error
         self.on_connection: Callable[[], None] = _quiet
         self.on_reach: Callable[[], None] = _quiet
+        self.on_tabs_shown: Callable[[], None] = _quiet
         self.session: Session | None = None
         self.info: ConnectionInfo | None = None
         self.integration: IntegrationStatus | None = None
@@ -334,6 +337,8 @@ class Workspace:
         await self.ensure_cache()
         ordered = await show_cached_tabs(self, self._ordered_tabs())
         self._cached_names.clear()
+        if self.alive():
+            self.on_tabs_shown()
         if self.token_missing:
             self._mark_offline()  # every tab says why it shows cached rows; nothing is sent
             return
@@ -368,6 +373,8 @@ class Workspace:
         rest = [go(t) for t in tabs if not t.feeds_lookups]
         if rest:
             await asyncio.wait(rest)
+        if self.alive():
+            self.on_tabs_shown()
         session = self.session
         if session is not None and session.cache is not None:
             session.cache.keep_row_images()

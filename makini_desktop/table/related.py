@@ -14,10 +14,18 @@ dict from the referenced key to the keys of the rows that refer to it:
 It is kept up to date row by row as lists load and change (``set_rows``, ``update_rows``,
 the same calls a tab's rows get), so a lookup costs a dict access and the rows found, never
 a scan of the list.
+
+Rows are indexed when they are first needed, not as they arrive: a list's rows wait in
+arrival order until a read asks for that list, or until :meth:`RelatedIndex.catch_up`
+indexes them a slice per turn of the loop once every tab shows its rows (the workspace
+calls it then). So a start from the cache fills its tabs without the index's work (about a
+tenth of it), and the first detail pane opened meanwhile pays only for its own lists.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -81,6 +89,11 @@ there are more."""
 FEW_REFERRERS = 8
 """Referrers held in a tuple (each new one copies it); more go in a dict."""
 
+CATCH_UP_SLICE_SECONDS = 0.008
+"""How long :meth:`RelatedIndex.catch_up` indexes waiting rows before a turn of the loop."""
+CATCH_UP_ROWS = 2_000
+"""Rows indexed at a time by :meth:`RelatedIndex.catch_up` (then the clock is read)."""
+
 
 def _link(by_key: dict[str, Referrers], target: str, key: str) -> None:
     """Record that the row ``key`` refers to ``target``."""
@@ -123,6 +136,8 @@ class RelatedIndex:
             name: {rel: {} for rel in rels} for name, rels in relations.items()
         }
         self._fed: set[str] = set()
+        # dataset -> what arrived and is not indexed yet, in arrival order: (rows, keys gone)
+        self._waiting: dict[str, list[tuple[list[Row], list[str]]]] = {}
         self._listeners: list[Callable[[str], None]] = []
 
     def subscribe(self, listener: Callable[[str], None]) -> None:
@@ -133,11 +148,15 @@ class RelatedIndex:
 
     def get(self, dataset: str, key: Any) -> Row | None:
         """The row ``key`` of ``dataset``, or None when it is not held."""
+        if dataset in self._waiting:
+            self._settle(dataset)
         rows = self._rows.get(dataset)
         return None if rows is None or key is None else rows.get(str(key))
 
     def count(self, dataset: str) -> int:
         """Rows of a dataset held."""
+        if dataset in self._waiting:
+            self._settle(dataset)
         return len(self._rows.get(dataset, {}))
 
     def has_rows(self, dataset: str) -> bool:
@@ -153,6 +172,8 @@ class RelatedIndex:
         """The rows of ``dataset`` whose ``relation`` refers to ``key``, in arrival order."""
         if key is None:
             return []
+        if dataset in self._waiting:
+            self._settle(dataset)
         keys = self._refs.get(dataset, {}).get(relation, {}).get(str(key))
         if not keys:
             return []
@@ -170,7 +191,7 @@ class RelatedIndex:
         self._rows[dataset] = {}
         self._refs[dataset] = {rel: {} for rel in self._relations[dataset]}
         self._fed.add(dataset)
-        self._put(dataset, rows)
+        self._waiting[dataset] = [(list(rows), [])]  # a copy: the caller may sort its list
         self._notify(dataset)
 
     def update_rows(self, dataset: str, rows: Iterable[Row], deleted_keys: Iterable[str] = ()
@@ -179,18 +200,41 @@ class RelatedIndex:
         if dataset not in self._relations:
             return
         self._fed.add(dataset)
-        self._put(dataset, rows)
-        held = self._rows[dataset]
-        for raw in deleted_keys:
-            key = str(raw)
-            old = held.pop(key, None)
-            if old is not None:
-                self._unlink(dataset, key, old)
+        self._waiting.setdefault(dataset, []).append(
+            (list(rows), [str(k) for k in deleted_keys]))
         self._notify(dataset)
+
+    @property
+    def waiting(self) -> int:
+        """Rows that arrived and are not indexed yet (see :meth:`catch_up`)."""
+        return sum(len(rows) + len(gone) for waits in self._waiting.values()
+                   for rows, gone in waits)
+
+    async def catch_up(self) -> None:
+        """Index every row waiting, about :data:`CATCH_UP_SLICE_SECONDS` of work per turn of
+        the loop (rows arriving meanwhile are indexed too). A read between two slices
+        indexes its own list at once."""
+        started = time.perf_counter()
+        while self._waiting:
+            dataset = next(iter(self._waiting))
+            waits = self._waiting[dataset]
+            rows, gone = waits[0]
+            if len(rows) > CATCH_UP_ROWS:  # the rest waits, first in line
+                waits[0] = (rows[CATCH_UP_ROWS:], gone)
+                self._put(dataset, rows[:CATCH_UP_ROWS])
+            else:
+                waits.pop(0)
+                if not waits:
+                    del self._waiting[dataset]
+                self._apply(dataset, rows, gone)
+            if time.perf_counter() - started >= CATCH_UP_SLICE_SECONDS:
+                await asyncio.sleep(0)
+                started = time.perf_counter()
 
     def clear(self) -> None:
         """Forget everything (the connection changed)."""
         fed = list(self._fed)
+        self._waiting.clear()
         self._rows = {name: {} for name in self._relations}
         self._refs = {name: {rel: {} for rel in rels} for name, rels in self._relations.items()}
         self._fed.clear()
@@ -207,6 +251,8 @@ class RelatedIndex:
         leaves out (the Spaces tab's floors); this compares those against the index, so a
         refresh still brings them here. Their keys are added to ``seen``.
         """
+        if dataset in self._waiting:
+            self._settle(dataset)
         held = self._rows.get(dataset, {})
         out: list[R] = []
         for row in rows:
@@ -227,10 +273,25 @@ class RelatedIndex:
         self, dataset: str, seen: set[str], inside: Callable[[Row], bool]
     ) -> list[str]:
         """Keys of the rows held for which ``inside`` is False and that are not in ``seen``."""
+        if dataset in self._waiting:
+            self._settle(dataset)
         return [k for k, row in self._rows.get(dataset, {}).items()
                 if k not in seen and not inside(row)]
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _settle(self, dataset: str) -> None:
+        """Index what waits for ``dataset``, in arrival order."""
+        for rows, gone in self._waiting.pop(dataset, ()):
+            self._apply(dataset, rows, gone)
+
+    def _apply(self, dataset: str, rows: list[Row], gone: list[str]) -> None:
+        self._put(dataset, rows)
+        held = self._rows[dataset]
+        for key in gone:
+            old = held.pop(key, None)
+            if old is not None:
+                self._unlink(dataset, key, old)
 
     def _put(self, dataset: str, rows: Iterable[Row]) -> None:
         # Runs for every row that reaches a tab: plain field relations are read inline.

@@ -43,6 +43,9 @@ from makini_desktop.ui.table_model import Lookups, ResourceTableModel, Row
 
 SessionFactory = core.SessionFactory
 
+_INDEX_RELATED = "index related"
+"""The workspace's task slot of :meth:`RelatedIndex.catch_up`."""
+
 
 class LocaleClock:
     """Times in the user's locale's short formats (``tab_status``'s :class:`Clock`)."""
@@ -284,6 +287,7 @@ class Workspace(QObject):
         self._core.on_error = self._on_core_error
         self._core.on_connection = self._on_core_connection
         self._core.on_reach = self._on_core_reach
+        self._core.on_tabs_shown = self._on_core_tabs_shown
         self.notifier = self._core.notifier
         self._listener = weak_listener(self, self.notifier)
         self.tabs: dict[str, TabController] = {
@@ -312,6 +316,11 @@ class Workspace(QObject):
     def _on_core_reach(self) -> None:
         if _alive(self):
             self.sig_reach_changed.emit()
+
+    def _on_core_tabs_shown(self) -> None:
+        # The detail pane's index of the rows that arrived, a slice per turn (a read
+        # meanwhile indexes its own list at once).
+        self._core.slots.ensure(_INDEX_RELATED, self.related.catch_up)
 
     def _on_notifier_message(self, message: Message) -> None:
         if message.origin is self._core:

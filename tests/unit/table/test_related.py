@@ -156,3 +156,95 @@ def test_referrers_past_a_few_keep_their_order_and_each_row_once():
         m["key"] for m in moves]
     index.update_rows("moves", [], deleted_keys=[m["key"] for m in moves[:-1]])
     assert [r["key"] for r in index.referring("moves", BY_ASSET, "A1")] == [moves[-1]["key"]]
+
+
+def _answers(index: RelatedIndex, data) -> dict[str, object]:
+    """Everything a detail pane asks of the sandbox's records, in the index's order."""
+    return {
+        "spaces": {s["key"]: [r["key"] for r in index.referring("assets", BY_LOCATION, s["key"])]
+                   for s in data.visible("locations")},
+        "sites": {s["key"]: [r["key"] for r in index.referring("locations", BY_SITE, s["key"])]
+                  for s in data.visible("sites")},
+        "counts": {n: index.count(n) for n in ("sites", "locations", "assets", "moves")},
+    }
+
+
+def test_rows_wait_until_read_or_caught_up_and_answer_as_if_indexed_at_once():
+    """Rows put in chunks wait to be indexed; catch_up indexes them a slice at a time (a
+    turn of the loop between slices), rows arriving meanwhile included, and a read between
+    two slices already sees its whole list. The answers equal those of an index read after
+    every chunk (indexed at once), in the same arrival order."""
+    import asyncio
+
+    from makini_desktop.table import related
+
+    data = generate("small")
+    chunks = {n: [data.visible(n)[i:i + 700] for i in range(0, len(data.visible(n)), 700)]
+              for n in ("sites", "locations", "assets", "moves")}
+    gone = [a["key"] for a in data.visible("assets")[::50]]
+    eager, lazy = RelatedIndex(), RelatedIndex()
+    for index in (eager, lazy):
+        for name, parts in chunks.items():
+            index.set_rows(name, parts[0])
+            if index is eager:
+                index.count(name)  # a read: indexed now
+            for part in parts[1:]:
+                index.update_rows(name, part)
+                if index is eager:
+                    index.count(name)
+    assert lazy.waiting == sum(len(r) for r in (data.visible(n) for n in chunks))
+    assert eager.waiting == 0
+
+    space = data.visible("assets")[-1]["locationKey"]
+
+    async def catch_up_with_a_read_between() -> tuple[int, list[str], bool]:
+        total = lazy.waiting
+        job = asyncio.ensure_future(lazy.catch_up())
+        turns = 0
+        while not 0 < lazy.waiting < total:  # part of it indexed, part waiting
+            await asyncio.sleep(0)
+            turns += 1
+        lazy.update_rows("assets", [], deleted_keys=gone)  # arrives during the catch-up
+        eager.update_rows("assets", [], deleted_keys=gone)
+        mid = [r["key"] for r in lazy.referring("assets", BY_LOCATION, space)]
+        assets_settled = "assets" not in lazy._waiting
+        await job
+        return turns, mid, assets_settled
+
+    old_slice = related.CATCH_UP_SLICE_SECONDS
+    related.CATCH_UP_SLICE_SECONDS = 0.0  # a turn of the loop after every step
+    try:
+        turns, mid, assets_settled = asyncio.run(catch_up_with_a_read_between())
+    finally:
+        related.CATCH_UP_SLICE_SECONDS = old_slice
+    assert turns > 0
+    assert assets_settled  # the read indexed its own list at once
+    assert mid == [r["key"] for r in eager.referring("assets", BY_LOCATION, space)]
+    assert lazy.waiting == 0
+    assert _answers(lazy, data) == _answers(eager, data)
+    assert lazy.get("assets", gone[0]) is None and lazy.count("assets") == len(
+        data.visible("assets")) - len(gone)
+
+
+def test_set_rows_drops_what_waited_and_clear_forgets_it():
+    """A list read anew replaces the rows still waiting; clear() forgets them too."""
+    index = RelatedIndex()
+    index.set_rows("assets", [{"key": "A1", "locationKey": "S1"}])
+    index.update_rows("assets", [{"key": "A2", "locationKey": "S1"}])
+    index.set_rows("assets", [{"key": "A3", "locationKey": "S1"}])
+    assert [r["key"] for r in index.referring("assets", BY_LOCATION, "S1")] == ["A3"]
+    index.update_rows("assets", [{"key": "A4", "locationKey": "S1"}])
+    index.clear()
+    assert index.waiting == 0
+    assert index.referring("assets", BY_LOCATION, "S1") == []
+    assert not index.has_rows("assets")
+
+
+def test_a_list_sorted_after_it_was_handed_over_keeps_its_arrival_order():
+    """The caller may sort the list it handed over (a table sorts its rows): the index
+    keeps the order the rows arrived in."""
+    index = RelatedIndex()
+    rows = [{"key": f"A{i}", "locationKey": "S1"} for i in (3, 1, 2)]
+    index.set_rows("assets", rows)
+    rows.sort(key=lambda r: r["key"])
+    assert [r["key"] for r in index.referring("assets", BY_LOCATION, "S1")] == ["A3", "A1", "A2"]
