@@ -15,11 +15,13 @@ It is kept up to date row by row as lists load and change (``set_rows``, ``updat
 the same calls a tab's rows get), so a lookup costs a dict access and the rows found, never
 a scan of the list.
 
-Rows are indexed when they are first needed, not as they arrive: a list's rows wait in
-arrival order until a read asks for that list, or until :meth:`RelatedIndex.catch_up`
-indexes them a slice per turn of the loop once every tab shows its rows (the workspace
-calls it then). So a start from the cache fills its tabs without the index's work (about a
-tenth of it), and the first detail pane opened meanwhile pays only for its own lists.
+The rows a start from the cache stages (``update_rows(..., later=True)``) are indexed when
+first needed instead: they wait in arrival order until a read asks for their list, or until
+:meth:`RelatedIndex.catch_up` indexes them a slice per turn of the loop once every tab
+shows its rows (the workspace calls it then). So a start from the cache fills its tabs
+without the index's work (about a tenth of it), and a detail pane opened meanwhile pays only
+for its own lists. Pages of a sync are indexed as they arrive, as before: a sync compares
+pages with the index while it runs.
 """
 
 from __future__ import annotations
@@ -185,23 +187,36 @@ class RelatedIndex:
     # -- filling --------------------------------------------------------------------------------
 
     def set_rows(self, dataset: str, rows: Iterable[Row]) -> None:
-        """Hold exactly ``rows`` for a dataset (a list read anew, or cleared)."""
+        """Hold exactly ``rows`` for a dataset (a list read anew, or cleared), indexed now;
+        what waited for the dataset is dropped."""
         if dataset not in self._relations:
             return
         self._rows[dataset] = {}
         self._refs[dataset] = {rel: {} for rel in self._relations[dataset]}
         self._fed.add(dataset)
-        self._waiting[dataset] = [(list(rows), [])]  # a copy: the caller may sort its list
+        self._waiting.pop(dataset, None)
+        self._put(dataset, rows)
         self._notify(dataset)
 
-    def update_rows(self, dataset: str, rows: Iterable[Row], deleted_keys: Iterable[str] = ()
-                    ) -> None:
-        """Add or replace ``rows`` and forget ``deleted_keys``."""
+    def update_rows(self, dataset: str, rows: Iterable[Row], deleted_keys: Iterable[str] = (),
+                    *, later: bool = False) -> None:
+        """Add or replace ``rows`` and forget ``deleted_keys``.
+
+        Args:
+            later: index them when first read or caught up (:meth:`catch_up`), not now: for
+                a start from the cache, whose tabs are filled first. Rows arriving while
+                others wait are queued behind them, whatever ``later`` says (the order of
+                arrival is kept).
+        """
         if dataset not in self._relations:
             return
         self._fed.add(dataset)
-        self._waiting.setdefault(dataset, []).append(
-            (list(rows), [str(k) for k in deleted_keys]))
+        gone = [str(k) for k in deleted_keys]
+        waits = self._waiting.get(dataset)
+        if waits is not None or later:
+            self._waiting.setdefault(dataset, []).append((list(rows), gone))
+        else:
+            self._apply(dataset, list(rows), gone)
         self._notify(dataset)
 
     @property

@@ -121,8 +121,9 @@ class IndexedTableModel(ResourceTableModel):
     def stage_rows(self, rows: Iterable[Row]) -> None:
         # A start from the cache stages all but its first chunk: the index must hold them
         # too, or the detail pane's related records stop at the first 500 rows offline.
+        # It indexes them once every tab is filled, or when first read.
         rows = _listed(rows)
-        self.related.update_rows(self._dataset, rows)
+        self.related.update_rows(self._dataset, rows, later=True)
         super().stage_rows(rows)
 
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:

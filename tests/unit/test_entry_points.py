@@ -96,3 +96,50 @@ def test_parsing_the_command_line_loads_no_sandbox_server():
     assert "makini_desktop.sandbox.server" not in loaded
     assert "makini_desktop.sandbox.data" not in loaded
     assert "makini_desktop.sandbox.options" in loaded
+
+
+WINDOW_LINES = [
+    [],
+    ["--demo"],
+    ["--base-url", "http://127.0.0.1:8765"],
+    ["--base-url=http://127.0.0.1:8765", "--screenshots", "/tmp/shots"],
+    ["--connection", "export"],  # a saved connection named like a sub-command
+    ["--connection", "--odd name"],
+]
+COMMAND_LINES = [
+    ["export", "assets", "-o", "-"],
+    ["sandbox", "--scale", "small"],
+    ["cache", "info"],
+    ["--help"],
+    ["-h"],
+    ["--base", "http://127.0.0.1:8765"],  # an abbreviation: argparse judges it
+    ["--demo", "stray"],
+]
+
+
+@pytest.mark.parametrize("args", WINDOW_LINES)
+def test_a_window_command_line_parses_the_same_without_the_sub_commands(args) -> None:
+    """A command line of window options alone is parsed by the parser without the
+    sub-commands' parsers, to the same namespace the whole parser gives."""
+    assert cli.names_a_command(args) is False
+    lean = cli.build_parser(commands=False).parse_args(args)
+    assert vars(lean) == vars(cli.build_parser().parse_args(args))
+    assert lean.command is None
+
+
+@pytest.mark.parametrize("args", COMMAND_LINES)
+def test_anything_else_gets_the_whole_parser(args) -> None:
+    """A sub-command, --help, an abbreviation or a stray word is left to the whole parser."""
+    assert cli.names_a_command(args) is True
+
+
+def test_an_unknown_option_fails_alike_with_either_parser(capsys) -> None:
+    """An option neither parser knows is refused with the same message."""
+    messages = []
+    for parser in (cli.build_parser(commands=False), cli.build_parser()):
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args(["--no-such-option"])
+        assert exc.value.code == 2
+        messages.append(capsys.readouterr().err.splitlines()[-1])
+    assert messages[0] == messages[1]
+    assert "unrecognized arguments: --no-such-option" in messages[0]
