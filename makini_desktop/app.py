@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 from makini_desktop.runtime import (
     check_imports_quickly,
+    collections_off,
     share_the_interpreter,
     use_memory_sparingly,
     window_built,
@@ -85,6 +86,13 @@ class StartupError(Exception):
 
 
 def run(ns: argparse.Namespace) -> int:
+    """Run the GUI until its main window is closed (see :func:`_run_window`); no automatic
+    garbage collection meanwhile (:func:`~makini_desktop.runtime.collections_off`)."""
+    with collections_off():
+        return _run_window(ns)
+
+
+def _run_window(ns: argparse.Namespace) -> int:
     """Run the GUI until its main window is closed.
 
     Args:

@@ -155,7 +155,8 @@ class OverviewTab(QWidget):
         self._floors: list[ov.FloorInfo] | None = None  # known_floors(), until names change
         building_filter.currentIndexChanged.connect(self._on_building_filter_changed)
         self.refresh_freshness()
-        self._show(ov.compute(ov.OverviewInput()))
+        # Its empty figures are drawn when it is first shown (showEvent): a start on another
+        # tab paints its rows without them.
 
     # -- construction -----------------------------------------------------------------------
 
@@ -388,6 +389,8 @@ class OverviewTab(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.figures is None:  # first shown: its headings and axes until the figures
+            self._show(ov.compute(ov.OverviewInput()))
         if self._dirty:
             self._debounce.start(0)
 
