@@ -79,5 +79,8 @@ def quit_window(qtbot: Any, loop: Any, win: Any) -> None:
     if not shiboken6.isValid(win):
         return
     run_task(loop, qtbot, win.shutdown())
-    win.close()
-    win.deleteLater()
+    # A window quit once already (the test's own call) may have been deleted meanwhile:
+    # its deleteLater ran while the loop turned for this shutdown.
+    if shiboken6.isValid(win):
+        win.close()
+        win.deleteLater()
