@@ -50,7 +50,9 @@ __all__ = [
 
 
 _WINDOW_VALUE_OPTIONS = frozenset({"--base-url", "--connection", "--screenshots"})
-"""The window's options that take a value (the next argument)."""
+"""The window's options that take a value (the next argument, or after "=")."""
+_WINDOW_FLAGS = frozenset({"--demo", "--version"})
+"""The window's options that take none."""
 
 
 def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
@@ -137,16 +139,17 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
 
 
 def names_a_command(args: Sequence[str]) -> bool:
-    """False when ``args`` can only be the window's own options (each value right after
-    its option, or after "="); True for anything else: a sub-command, ``--help``, a word
-    argparse would have to judge. The parser built for True parses every command line."""
+    """False when ``args`` are only the window's own options, spelled out (each value
+    right after its option, or after "="); True for anything else: a sub-command, help,
+    an abbreviation (``--hel``), a word argparse would have to judge. The parser built for
+    True parses every command line."""
     value_next = False
     for arg in args:
         if value_next:
             value_next = False
         elif arg in _WINDOW_VALUE_OPTIONS:
             value_next = True
-        elif not arg.startswith("--") or arg == "--" or arg == "--help":
+        elif arg not in _WINDOW_FLAGS and arg.partition("=")[0] not in _WINDOW_VALUE_OPTIONS:
             return True
     return False
 

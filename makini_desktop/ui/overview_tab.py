@@ -304,6 +304,8 @@ class OverviewTab(QWidget):
         task = self.recompute_now()
         if task is not None:
             await asyncio.wait([task])
+        if self.figures is None:  # never shown, and a newer call replaced this compute
+            self._show(ov.compute(overview_input(self.workspace, self.building), self._cache))
         assert self.figures is not None
         return self.figures
 

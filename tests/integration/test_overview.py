@@ -337,3 +337,29 @@ def test_a_change_while_the_overview_is_hidden_is_counted_when_it_shows_again(
     window.resource_tabs.setCurrentWidget(overview)
     qtbot.waitUntil(lambda: ints(overview.visitors_status_table)[1][1] == before + 1)
     assert counted
+
+
+def test_overlapping_figures_of_an_overview_never_shown(qtbot, qasync_loop, tmp_path):
+    """Two requests for the figures (an export and a print, say) on a window whose Overview
+    was never shown both get figures: the second's compute replaces the first's."""
+    import asyncio
+
+    from PySide6.QtCore import QSettings
+
+    from makini_desktop.store.profiles import ProfileStore
+    from makini_desktop.store.secrets import TokenStore
+    from tests.helpers.qt import quit_window
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(ProfileStore(), TokenStore(), settings=settings)  # not shown
+    try:
+        assert window.overview.figures is None
+        async def twice() -> list:
+            return list(await asyncio.gather(window.overview.ensure_current(),
+                                             window.overview.ensure_current()))
+
+        both = run_task(qasync_loop, qtbot, twice())
+        assert all(f is not None for f in both)
+        assert window.overview.figures is both[-1]
+    finally:
+        quit_window(qtbot, qasync_loop, window)

@@ -114,6 +114,9 @@ COMMAND_LINES = [
     ["-h"],
     ["--base", "http://127.0.0.1:8765"],  # an abbreviation: argparse judges it
     ["--demo", "stray"],
+    ["--hel"],  # argparse expands it to --help, whose text lists the sub-commands
+    ["--dem"],
+    ["--no-such-option"],
 ]
 
 
@@ -129,7 +132,8 @@ def test_a_window_command_line_parses_the_same_without_the_sub_commands(args) ->
 
 @pytest.mark.parametrize("args", COMMAND_LINES)
 def test_anything_else_gets_the_whole_parser(args) -> None:
-    """A sub-command, --help, an abbreviation or a stray word is left to the whole parser."""
+    """A sub-command, help, an abbreviation, an unknown option or a stray word is left to
+    the whole parser."""
     assert cli.names_a_command(args) is True
 
 
