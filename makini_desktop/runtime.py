@@ -5,7 +5,7 @@ and so do the benchmarks, so that they measure the app as it runs.
 * :func:`use_memory_sparingly`: glibc's allocator keeps fewer pools and hands large blocks
   back at once (Linux only; elsewhere nothing changes).
 * :func:`collections_off`: no automatic garbage collection while the window runs (the GUI
-  thread's collector collects instead), from the start's first import on.
+  thread's collector collects instead), from the import of PySide6 on.
 * :func:`check_imports_quickly`: PySide6's import hook reads each module's file as bytes
   instead of through :mod:`inspect` and :mod:`linecache`.
 * :func:`window_built`: what the start lets go of once the window exists.
@@ -24,10 +24,10 @@ from typing import Any
 
 __all__ = [
     "GUI_SWITCH_INTERVAL_S",
-    "check_imports_quickly",
-    "collections_off",
     "MALLOC_ARENAS",
     "MMAP_THRESHOLD_BYTES",
+    "check_imports_quickly",
+    "collections_off",
     "share_the_interpreter",
     "use_memory_sparingly",
     "window_built",
@@ -93,7 +93,9 @@ def collections_off() -> Iterator[None]:
 
     The start imports some 300 modules and builds the window: objects that live as long as
     the app (:func:`window_built` freezes them), not garbage, yet CPython walked them in 60
-    collections (4.5 ms) before the first paint. Once the window runs, its own collector
+    collections (4.5 ms) before the first paint; with :func:`makini_desktop.app.run` inside
+    this, 2.3 ms are left (the command line's imports before it, and the collections the
+    loading itself asks for). Once the window runs, its own collector
     (:class:`~makini_desktop.ui.gc_guard.GuiThreadCollector`) collects on the GUI thread.
     """
     enabled = gc.isenabled()
@@ -144,7 +146,8 @@ def check_imports_quickly() -> bool:
 def window_built() -> None:
     """What the start lets go of once the window is built: every object alive now is kept
     out of the collector's reach (they live as long as the app), and the source text
-    PySide's import hook read of every module (12 MB) is forgotten."""
+    linecache holds is forgotten (what PySide's import hook read of the modules it still
+    asks through :mod:`inspect`, see :func:`check_imports_quickly`)."""
     from makini_desktop.sync.page_feed import forget_source_lines
     from makini_desktop.ui.gc_guard import freeze_survivors
 

@@ -150,15 +150,13 @@ class RelatedIndex:
 
     def get(self, dataset: str, key: Any) -> Row | None:
         """The row ``key`` of ``dataset``, or None when it is not held."""
-        if dataset in self._waiting:
-            self._settle(dataset)
+        self._settle(dataset)
         rows = self._rows.get(dataset)
         return None if rows is None or key is None else rows.get(str(key))
 
     def count(self, dataset: str) -> int:
         """Rows of a dataset held."""
-        if dataset in self._waiting:
-            self._settle(dataset)
+        self._settle(dataset)
         return len(self._rows.get(dataset, {}))
 
     def has_rows(self, dataset: str) -> bool:
@@ -174,8 +172,7 @@ class RelatedIndex:
         """The rows of ``dataset`` whose ``relation`` refers to ``key``, in arrival order."""
         if key is None:
             return []
-        if dataset in self._waiting:
-            self._settle(dataset)
+        self._settle(dataset)
         keys = self._refs.get(dataset, {}).get(relation, {}).get(str(key))
         if not keys:
             return []
@@ -212,8 +209,7 @@ class RelatedIndex:
             return
         self._fed.add(dataset)
         gone = [str(k) for k in deleted_keys]
-        waits = self._waiting.get(dataset)
-        if waits is not None or later:
+        if later or dataset in self._waiting:
             self._waiting.setdefault(dataset, []).append((list(rows), gone))
         else:
             self._apply(dataset, list(rows), gone)
@@ -221,7 +217,7 @@ class RelatedIndex:
 
     @property
     def waiting(self) -> int:
-        """Rows that arrived and are not indexed yet (see :meth:`catch_up`)."""
+        """Rows and deletions that arrived and are not indexed yet (see :meth:`catch_up`)."""
         return sum(len(rows) + len(gone) for waits in self._waiting.values()
                    for rows, gone in waits)
 
@@ -266,8 +262,7 @@ class RelatedIndex:
         leaves out (the Spaces tab's floors); this compares those against the index, so a
         refresh still brings them here. Their keys are added to ``seen``.
         """
-        if dataset in self._waiting:
-            self._settle(dataset)
+        self._settle(dataset)
         held = self._rows.get(dataset, {})
         out: list[R] = []
         for row in rows:
@@ -288,15 +283,14 @@ class RelatedIndex:
         self, dataset: str, seen: set[str], inside: Callable[[Row], bool]
     ) -> list[str]:
         """Keys of the rows held for which ``inside`` is False and that are not in ``seen``."""
-        if dataset in self._waiting:
-            self._settle(dataset)
+        self._settle(dataset)
         return [k for k, row in self._rows.get(dataset, {}).items()
                 if k not in seen and not inside(row)]
 
     # -- internals ------------------------------------------------------------------------------
 
     def _settle(self, dataset: str) -> None:
-        """Index what waits for ``dataset``, in arrival order."""
+        """Index what waits for ``dataset``, in arrival order (every read calls it first)."""
         for rows, gone in self._waiting.pop(dataset, ()):
             self._apply(dataset, rows, gone)
 
