@@ -32,13 +32,7 @@ if TYPE_CHECKING:
     from makini_desktop.sandbox.server import SandboxServer
     from makini_desktop.ui.main_window import MainWindow
 
-from makini_desktop.runtime import (
-    check_imports_quickly,
-    collections_off,
-    share_the_interpreter,
-    use_memory_sparingly,
-    window_built,
-)
+from makini_desktop import runtime
 from makini_desktop.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 log = logging.getLogger(__name__)
@@ -88,7 +82,7 @@ class StartupError(Exception):
 def run(ns: argparse.Namespace) -> int:
     """Run the GUI until its main window is closed (see :func:`_run_window`); no automatic
     garbage collection meanwhile (:func:`~makini_desktop.runtime.collections_off`)."""
-    with collections_off():
+    with runtime.collections_off():
         return _run_window(ns)
 
 
@@ -105,7 +99,7 @@ def _run_window(ns: argparse.Namespace) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
-    check_imports_quickly()  # before the app's own modules are imported
+    runtime.check_imports_quickly()  # before the app's own modules are imported
     if ns.screenshots and QApplication.instance() is None:
         # Render without a display and without flashing windows on one, unless a platform
         # is named (CI renders on xcb under Xvfb to prove the real platform starts).
@@ -133,8 +127,8 @@ def _run_window(ns: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         teardown_logging()
         return EXIT_FAILED
-    share_the_interpreter()
-    use_memory_sparingly()  # before the worker threads start
+    runtime.share_the_interpreter()
+    runtime.use_memory_sparingly()  # before the worker threads start
     if app is None:
         app = _create_application()
     assert isinstance(app, QApplication)
@@ -347,7 +341,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         tokens = TokenStore()
         settings = None
     window = MainWindow(profiles, tokens, settings=settings)
-    window_built()  # its objects out of every collection; PySide's source reads forgotten
+    runtime.window_built()  # its objects out of every collection; PySide's source reads forgotten
     crash = install_excepthook(
         lambda: window if shiboken6.isValid(window) else None,
         loop=loop,

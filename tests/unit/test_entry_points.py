@@ -147,3 +147,18 @@ def test_an_unknown_option_fails_alike_with_either_parser(capsys) -> None:
         messages.append(capsys.readouterr().err.splitlines()[-1])
     assert messages[0] == messages[1]
     assert "unrecognized arguments: --no-such-option" in messages[0]
+
+
+MAX_MODULE_LINES = 600
+GENERATED = {PACKAGE / "sandbox" / "names.py"}  # the sandbox's generated name lists
+
+
+def test_no_module_of_the_package_is_over_600_lines() -> None:
+    """Every module stays a room a newcomer can read (the generated name lists excepted)."""
+    long = {
+        str(path.relative_to(PACKAGE)): n
+        for path in PACKAGE.rglob("*.py")
+        if path not in GENERATED
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
