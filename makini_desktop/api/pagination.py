@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import IncompleteListError, MakiniError, MalformedResponseError
+from makini_desktop.api.key_sharing import KeySharing
 from makini_desktop.api.values import as_int, same_instant_fields, share_instants
 
 if TYPE_CHECKING:  # annotations only: httpx is imported at a client's first request
@@ -101,6 +102,9 @@ class SharedText:
     page shows doing so (:func:`~makini_desktop.api.values.same_instant_fields`) hold the
     same string object as ``updatedAt`` whenever equal to it, as rows read from the cache
     do (about 130k copies, 9 MB, in a large portfolio's first load).
+
+    The rows themselves then share their field names (:mod:`~makini_desktop.api.key_sharing`:
+    about 40 MB of a large portfolio's first load).
     """
 
     MAX_VALUES = 256
@@ -119,14 +123,17 @@ class SharedText:
         self._uses: dict[str, int] = {}  # per field shared, the texts it has served
         self._varied: set[str] = {res.F_KEY}  # fields left alone (a key never repeats)
         self._stamps: list[str] | None = None  # fields often at the instant of updatedAt
+        self._fields = KeySharing()  # the field names, once for every row
 
     def share(self, rows: list[Row]) -> None:
-        """Replace the repeated values of ``rows`` by shared objects, in place."""
+        """Replace the repeated values of ``rows`` by shared objects, and the rows by
+        key-sharing dicts (:class:`~makini_desktop.api.key_sharing.KeySharing`), in place."""
         if self._stamps is None and rows:
             self._stamps = same_instant_fields(rows)
         self._share_repeats(rows)
         if self._stamps:
             share_instants(rows, self._stamps)
+        self._fields.compact(rows)
 
     def _share_repeats(self, rows: list[Row]) -> None:
         """Equal values of the fields that repeat become the memo's object."""
