@@ -99,7 +99,7 @@ def _run_window(ns: argparse.Namespace) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
-    runtime.check_imports_quickly()  # before the app's own modules are imported
+    runtime.import_quickly()  # before the app's own modules are imported
     if ns.screenshots and QApplication.instance() is None:
         # Render without a display and without flashing windows on one, unless a platform
         # is named (CI renders on xcb under Xvfb to prove the real platform starts).

@@ -6,8 +6,10 @@ and so do the benchmarks, so that they measure the app as it runs.
   back at once (Linux only; elsewhere nothing changes).
 * :func:`collections_off`: no automatic garbage collection while the window runs (the GUI
   thread's collector collects instead), from the import of PySide6 on.
-* :func:`check_imports_quickly`: PySide6's import hook reads each module's file as bytes
-  instead of through :mod:`inspect` and :mod:`linecache`.
+* :func:`import_quickly`: before the app's own modules are imported, PySide6's import hook
+  reads each module's file as bytes instead of through :mod:`inspect` and :mod:`linecache`
+  (:func:`check_imports_quickly`), and dataclass methods run code compiled by an earlier
+  start (:mod:`makini_desktop.method_code`).
 * :func:`window_built`: what the start lets go of once the window exists.
 
 No Qt is imported here.
@@ -28,6 +30,7 @@ __all__ = [
     "MMAP_THRESHOLD_BYTES",
     "check_imports_quickly",
     "collections_off",
+    "import_quickly",
     "share_the_interpreter",
     "use_memory_sparingly",
     "window_built",
@@ -107,6 +110,16 @@ def collections_off() -> Iterator[None]:
             gc.enable()
 
 
+def import_quickly() -> None:
+    """What the start does before it imports the app's own modules (after PySide6): see
+    :func:`check_imports_quickly` and :mod:`makini_desktop.method_code`, which
+    :func:`window_built` ends."""
+    from makini_desktop import method_code
+
+    check_imports_quickly()
+    method_code.install()
+
+
 def check_imports_quickly() -> bool:
     """Make PySide6's import hook answer its question from the module's file, read as bytes.
 
@@ -144,12 +157,16 @@ def check_imports_quickly() -> bool:
 
 
 def window_built() -> None:
-    """What the start lets go of once the window is built: every object alive now is kept
-    out of the collector's reach (they live as long as the app), and the source text
-    linecache holds is forgotten (what PySide's import hook read of the modules it still
-    asks through :mod:`inspect`, see :func:`check_imports_quickly`)."""
+    """What the start lets go of once the window is built: dataclasses compile their
+    methods again (the code compiled meanwhile is kept for the next start, see
+    :mod:`makini_desktop.method_code`), every object alive now is kept out of the
+    collector's reach (they live as long as the app), and the source text linecache holds
+    is forgotten (what PySide's import hook read of the modules it still asks through
+    :mod:`inspect`, see :func:`check_imports_quickly`)."""
+    from makini_desktop import method_code
     from makini_desktop.sync.page_feed import forget_source_lines
     from makini_desktop.ui.gc_guard import freeze_survivors
 
+    method_code.finish()
     freeze_survivors()
     forget_source_lines()

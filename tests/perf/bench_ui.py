@@ -41,12 +41,12 @@ def _app() -> Any:
     from PySide6.QtWidgets import QApplication
 
     from makini_desktop.runtime import (
-        check_imports_quickly,
+        import_quickly,
         share_the_interpreter,
         use_memory_sparingly,
     )
 
-    check_imports_quickly()  # as app.run does, after PySide6's import
+    import_quickly()  # as app.run does, after PySide6's import
     # httpx is not imported here: as in the app, a window's first request imports it and
     # builds its client in a worker thread (MakiniClient._ready_http), inside the figures.
     share_the_interpreter()  # the process-wide settings app.run applies
