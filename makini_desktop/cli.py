@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from makini_desktop import __version__
-from makini_desktop.api.resources import VIEWS
 from makini_desktop.usage import (
     EXIT_FAILED,
     EXIT_OK,
@@ -87,6 +86,7 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
     if not commands:
         return parser
 
+    from makini_desktop.api.resources import VIEWS  # imported by the window's start later
     from makini_desktop.sandbox.options import add_sandbox_arguments  # not the server
 
     sp = sub.add_parser("sandbox", help="run the built-in Makini sandbox server")
@@ -235,6 +235,7 @@ def run_export(ns: argparse.Namespace) -> int:
     select (and, for the table, order) the rows as the tab would.
     """
     from makini_desktop.api.errors import InsecureUrlError, MakiniError
+    from makini_desktop.api.resources import VIEWS
     from makini_desktop.cli_export import lookup_views, needs_table, saved_view, select_rows
     from makini_desktop.export import format_for_path, write_export
     from makini_desktop.export_human import HumanTable, write_human_export
