@@ -114,9 +114,9 @@ def import_quickly() -> None:
     """What the start does before it imports the app's own modules (after PySide6): see
     :func:`check_imports_quickly` and :mod:`makini_desktop.method_code`, which
     :func:`window_built` ends."""
+    check_imports_quickly()  # first: PySide6's hook asks of method_code too
     from makini_desktop import method_code
 
-    check_imports_quickly()
     method_code.install()
 
 
