@@ -17,10 +17,12 @@ The code is kept in one file beside the package's bytecode (its ``__pycache__``,
 ``PYTHONPYCACHEPREFIX``), where Python keeps the code it runs of the package itself: who
 can write there can change that bytecode too, so the file is trusted as much as the
 bytecode and no more. Where bytecode is not kept, neither is this: nothing is written with
-``PYTHONDONTWRITEBYTECODE`` set or in a folder the user cannot write (an installed app's),
-and a frozen app has no such folder. A file of another interpreter (another bytecode
-magic), a broken one, or one holding anything but texts and code objects is not used, and
-the next start that compiles replaces it.
+``PYTHONDONTWRITEBYTECODE`` set or in a folder the user cannot write (an installed app's).
+A frozen app carries the file its build made (``packaging/makini-desktop.spec`` runs
+:func:`build_file` with the Python it freezes) beside its own bytecode, and only reads it.
+A file of another interpreter (another bytecode magic), a broken one, or one holding
+anything but texts and code objects is not used, and the next start that compiles replaces
+it (a frozen app's stays as built).
 """
 
 from __future__ import annotations
@@ -37,7 +39,17 @@ import types
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KEEP_AT_MOST", "MethodCode", "active", "code_path", "finish", "install"]
+__all__ = [
+    "KEEP_AT_MOST",
+    "MethodCode",
+    "active",
+    "build_file",
+    "code_path",
+    "file_name",
+    "finish",
+    "finish_without_keeping",
+    "install",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +63,9 @@ _MAGIC = importlib.util.MAGIC_NUMBER  # the interpreter's bytecode magic, as a .
 class MethodCode:
     """Code objects compiled from dataclass method texts, by text, read from ``path``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, writable: bool = True) -> None:
         self.path = path
+        self.writable = writable  # False: a frozen app's file, read as built
         self.kept = read(path)
         self.used: dict[str, types.CodeType] = {}
         self.compiled = 0  # texts compiled in this process
@@ -75,7 +88,7 @@ class MethodCode:
     def keep(self) -> bool:
         """Write the code of this process's texts (and those kept, up to
         :data:`KEEP_AT_MOST`), when it compiled any. Returns True when the file was written."""
-        if not self.compiled:
+        if not self.compiled or not self.writable:
             return False
         code = {**self.kept, **self.used}
         if len(code) > KEEP_AT_MOST:
@@ -107,10 +120,11 @@ def install(path: Path | None = None) -> bool:
     global _active
     if _active is not None or "exec" in vars(dataclasses) or not _dataclasses_exec():
         return False
+    writable = path is not None or not _frozen()
     path = path if path is not None else code_path()
     if path is None:
         return False
-    _active = MethodCode(path)
+    _active = MethodCode(path, writable=writable)
     dataclasses.exec = _active.exec  # type: ignore[attr-defined]
     return True
 
@@ -118,28 +132,64 @@ def install(path: Path | None = None) -> bool:
 def finish() -> MethodCode | None:
     """Put :mod:`dataclasses`' own ``exec`` back and keep the code compiled meanwhile
     (unless Python keeps no bytecode, ``PYTHONDONTWRITEBYTECODE``). Returns what ran."""
-    global _active
-    done, _active = _active, None
-    if done is None:
-        return None
-    if vars(dataclasses).get("exec") == done.exec:
-        del dataclasses.exec  # type: ignore[attr-defined]
-    if not sys.dont_write_bytecode:
+    done = finish_without_keeping()
+    if done is not None and not sys.dont_write_bytecode:
         done.keep()
     return done
 
 
+def finish_without_keeping() -> MethodCode | None:
+    """Put :mod:`dataclasses`' own ``exec`` back. Returns what ran, None if nothing did."""
+    global _active
+    done, _active = _active, None
+    if done is not None and vars(dataclasses).get("exec") == done.exec:
+        del dataclasses.exec  # type: ignore[attr-defined]
+    return done
+
+
+def _frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
 def code_path() -> Path | None:
-    """Where the code is kept: beside the bytecode of the package's ``__init__``, or None
-    for a frozen app or an interpreter that keeps no bytecode."""
+    """Where the code is kept: beside the bytecode of the package's ``__init__`` (in a
+    frozen app, in its package folder); None for an interpreter that keeps no bytecode."""
+    name = file_name()
+    if name is None:
+        return None
+    if _frozen():
+        bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller's folder of the app's files
+        return Path(bundle, __package__ or "makini_desktop", name) if bundle else None
     init = sys.modules[__package__ or "makini_desktop"].__file__
-    if getattr(sys, "frozen", False) or not init or not init.endswith(".py"):
+    if not init or not init.endswith(".py"):
         return None
+    return Path(importlib.util.cache_from_source(init)).with_name(name)
+
+
+def file_name() -> str | None:
+    """The file's name for this interpreter (None for one that keeps no bytecode)."""
+    tag = sys.implementation.cache_tag
+    return f"dataclass-methods.{tag}.marshal" if tag else None
+
+
+def build_file(path: Path, modules: list[str]) -> int:
+    """Write the code of the dataclasses that importing ``modules`` makes to ``path``, for
+    a frozen app to carry (the spec calls it in a fresh interpreter, the one it freezes).
+    Returns how many texts the file holds; raises OSError when it cannot be written."""
+    import importlib
+
+    if not install(path):
+        raise RuntimeError("dataclasses compiles no text through exec here, or the code "
+                           "is installed already")
     try:
-        pyc = Path(importlib.util.cache_from_source(init))
-    except NotImplementedError:  # sys.implementation.cache_tag is None
-        return None
-    return pyc.with_name(f"dataclass-methods.{sys.implementation.cache_tag}.marshal")
+        for module in modules:
+            importlib.import_module(module)
+    finally:
+        done = finish_without_keeping()
+    if done is None or not done.used:
+        raise RuntimeError(f"importing {modules} made no dataclass")
+    write(path, done.used)
+    return len(done.used)
 
 
 def read(path: Path) -> dict[str, types.CodeType]:
@@ -170,6 +220,7 @@ def write(path: Path, code: dict[str, types.CodeType]) -> None:
         with os.fdopen(fd, "wb") as out:
             out.write(_MAGIC)
             out.write(marshal.dumps(code))
+        os.chmod(temp, 0o644)  # readable by all, as bytecode is (mkstemp makes it 0600)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -189,3 +189,45 @@ def test_the_apps_own_dataclasses_are_compiled_once(tmp_path: Path) -> None:
     made = runs[0]["compiled"] + runs[0]["reused"]  # a few texts are made twice
     assert runs[1] == {"compiled": 0, "reused": made, "path": runs[0]["path"]}
     assert Path(runs[0]["path"]).is_relative_to(tmp_path)
+
+
+_FROZEN_START = """
+import json, sys
+sys.frozen, sys._MEIPASS = True, sys.argv[1]  # as PyInstaller's bootloader sets them
+from makini_desktop import method_code
+installed = method_code.install()
+import classes_mod
+ran = method_code.finish()
+print(json.dumps({"installed": installed, "seen": classes_mod.seen,
+                  "compiled": ran.compiled, "reused": ran.reused,
+                  "path": str(method_code.code_path())}))
+"""
+
+
+def test_a_frozen_app_runs_the_code_its_build_made_and_writes_nothing(tmp_path: Path) -> None:
+    """The spec's build_file compiles the classes once; the frozen app (sys.frozen, its
+    files under sys._MEIPASS) runs that code and leaves the file as built."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "classes_mod.py").write_text(_CLASSES, encoding="utf-8")
+    bundle = tmp_path / "bundle"
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {**environ, "PYTHONPATH": str(tmp_path / "src")}
+    built = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from makini_desktop import method_code; "
+         "p = Path(sys.argv[1], 'makini_desktop', method_code.file_name()); "
+         "print(method_code.build_file(p, ['classes_mod']))", str(bundle)],
+        env=env, capture_output=True, text=True, check=True)
+    texts = int(built.stdout)
+    [made] = (bundle / "makini_desktop").iterdir()
+    before = made.stat()
+    assert oct(before.st_mode & 0o777) == oct(0o644)  # others can read it, as bytecode
+    frozen = json.loads(subprocess.run(
+        [sys.executable, "-c", _FROZEN_START, str(bundle)], env=env,
+        capture_output=True, text=True, check=True).stdout)
+    plain = _start(tmp_path / "unused", install=False)
+    assert frozen["installed"] is True and frozen["path"] == str(made)
+    assert frozen["compiled"] == 0 and frozen["reused"] == texts > 0
+    assert frozen["seen"] == plain["seen"]
+    after = made.stat()
+    assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
