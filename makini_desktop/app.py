@@ -80,9 +80,9 @@ class StartupError(Exception):
 
 
 def run(ns: argparse.Namespace) -> int:
-    """Run the GUI until its main window is closed (see :func:`_run_window`); no automatic
-    garbage collection meanwhile (:func:`~makini_desktop.runtime.collections_off`)."""
-    with runtime.collections_off():
+    """Run the GUI until its main window is closed (see :func:`_run_window`), with the
+    start's settings of :mod:`~makini_desktop.runtime` (no automatic garbage collection)."""
+    with runtime.collections_off(), runtime.until_built():
         return _run_window(ns)
 
 

@@ -10,7 +10,8 @@ and so do the benchmarks, so that they measure the app as it runs.
   reads each module's file as bytes instead of through :mod:`inspect` and :mod:`linecache`
   (:func:`check_imports_quickly`), and dataclass methods run code compiled by an earlier
   start (:mod:`makini_desktop.method_code`).
-* :func:`window_built`: what the start lets go of once the window exists.
+* :func:`window_built`: what the start lets go of once the window exists;
+  :func:`until_built` undoes the imports' settings of a start that stops before that.
 
 No Qt is imported here.
 """
@@ -32,6 +33,7 @@ __all__ = [
     "collections_off",
     "import_quickly",
     "share_the_interpreter",
+    "until_built",
     "use_memory_sparingly",
     "window_built",
 ]
@@ -118,6 +120,18 @@ def import_quickly() -> None:
     from makini_desktop import method_code
 
     method_code.install()
+
+
+@contextlib.contextmanager
+def until_built() -> Iterator[None]:
+    """The window's start as a block: what :func:`import_quickly` changed ends with it at
+    the latest, when a start stops (at an error) before its window is built."""
+    try:
+        yield
+    finally:
+        from makini_desktop import method_code
+
+        method_code.finish()
 
 
 def check_imports_quickly() -> bool:

@@ -83,3 +83,18 @@ def _offscreen_env() -> dict[str, str]:
     import os
 
     return dict(os.environ, QT_QPA_PLATFORM="offscreen")
+
+
+def test_a_start_that_stops_before_its_window_leaves_dataclasses_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """app.run installs the dataclass method code before the app's imports; a start that
+    stops at a usage error (--base-url without a token) takes it out again."""
+    import dataclasses
+
+    from makini_desktop import cli, method_code
+
+    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
+    assert cli.main(["--base-url", "http://127.0.0.1:9"]) == cli.EXIT_USAGE
+    assert method_code.active() is None
+    assert "exec" not in vars(dataclasses)
