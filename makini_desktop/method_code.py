@@ -77,7 +77,10 @@ class MethodCode:
         if isinstance(source, str):
             code = self.kept.get(source) or self.used.get(source)
             if code is None:
-                code = compile(source, "<string>", "exec")
+                # dont_inherit: not this module's `from __future__ import annotations`, which
+                # would turn the methods' annotations into strings (dataclasses' own exec
+                # compiles without it).
+                code = compile(source, "<string>", "exec", dont_inherit=True)
                 self.compiled += 1
             else:
                 self.reused += 1
@@ -169,7 +172,8 @@ def code_path() -> Path | None:
 def file_name() -> str | None:
     """The file's name for this interpreter (None for one that keeps no bytecode)."""
     tag = sys.implementation.cache_tag
-    return f"dataclass-methods.{tag}.marshal" if tag else None
+    # "-2": files of the first version held code compiled with string annotations.
+    return f"dataclass-methods-2.{tag}.marshal" if tag else None
 
 
 def build_file(path: Path, modules: list[str]) -> int:

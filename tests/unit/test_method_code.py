@@ -18,7 +18,7 @@ from makini_desktop import method_code
 
 # Classes of the kinds the app makes, and what a person (or a test) sees of them.
 _CLASSES = """
-import dataclasses, json
+import dataclasses, inspect, json, typing
 @dataclasses.dataclass(frozen=True)
 class Place:
     site: str
@@ -39,7 +39,12 @@ except dataclasses.FrozenInstanceError as exc:
 seen = {"repr": [repr(a), repr(Place("Annex")), repr(v), repr(Visit("Bo"))],
         "equal": [a == b, a == Place("HQ"), v == Visit("Ada"), hash(a) == hash(b)],
         "frozen": frozen, "fresh_lists": Visit("x").notes is not Visit("y").notes,
-        "order": [f.name for f in dataclasses.fields(Visit)]}
+        "order": [f.name for f in dataclasses.fields(Visit)],
+        "signature": [str(inspect.signature(Visit.__init__)), str(inspect.signature(Place))],
+        "annotations": repr(Visit.__init__.__annotations__),
+        "hints": repr(typing.get_type_hints(Place.__init__)),
+        "flags": [Visit.__init__.__code__.co_flags, Place.__eq__.__code__.co_flags],
+        "qualname": Visit.__init__.__qualname__}
 """
 
 _START = """
