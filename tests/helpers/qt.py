@@ -78,9 +78,13 @@ def quit_window(qtbot: Any, loop: Any, win: Any) -> None:
 
     if not shiboken6.isValid(win):
         return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     run_task(loop, qtbot, win.shutdown())
-    # A window quit once already (the test's own call) may have been deleted meanwhile:
-    # its deleteLater ran while the loop turned for this shutdown.
     if shiboken6.isValid(win):
         win.close()
         win.deleteLater()
+        # Deleted now, as the app's own shutdown does: left to a later turn of the loop, a
+        # second quit (the fixture's, after the test's own) found the window still valid
+        # and was inside its shutdown when the deletion ran.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
