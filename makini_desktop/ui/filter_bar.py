@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from makini_desktop.api import resources as res
@@ -189,7 +189,8 @@ class FilterBar(QWidget):
         self._refill_timer = QTimer(self)
         self._refill_timer.setSingleShot(True)
         self._refill_timer.setInterval(LIST_REFILL_MS)
-        self._refill_timer.timeout.connect(self.refill)
+        self._refill_timer.timeout.connect(self._on_refill_timer_timeout)
+        self._stale = False  # names changed while hidden: refilled when next shown
         self.lookups.sig_changed.connect(self._on_lookups_sig_changed)
         model.modelReset.connect(self._on_model_reset)
         self.refill()
@@ -215,6 +216,7 @@ class FilterBar(QWidget):
     def refill(self) -> None:
         """Rebuild every list from the lookups and the building, keeping the choices."""
         self._refill_timer.stop()
+        self._stale = False
         for combo in self.combos.values():
             self._refill(combo)
 
@@ -243,8 +245,24 @@ class FilterBar(QWidget):
                 self.set_state({})
             return
         if filters.FLOOR in self.combos and dataset in (res.LOCATIONS.name, res.SITES.name):
-            if not self._refill_timer.isActive():
+            if not self.isVisible():
+                # Nobody sees these lists: rebuilt once, when the tab is shown (a first load
+                # changes the floors' names every few pages, 50k places each time).
+                self._stale = True
+            elif not self._refill_timer.isActive():
                 self._refill_timer.start()
+
+    @Slot()
+    def _on_refill_timer_timeout(self) -> None:
+        if self.isVisible():
+            self.refill()
+        else:  # hidden since the names changed
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self.refill()
+        super().showEvent(event)
 
     @Slot()
     def _on_model_reset(self) -> None:

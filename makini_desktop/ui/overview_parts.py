@@ -92,18 +92,30 @@ class FigureTable(QTableWidget):
         self.customContextMenuRequested.connect(self._on_self_context_menu)
 
     def set_cells(self, headers: Sequence[str], rows: Cells, numeric_from: int = 1) -> None:
-        """Show ``rows`` under ``headers``; columns from ``numeric_from`` on are right-aligned."""
-        self.clear()
-        self.setColumnCount(len(headers))
-        self.setHorizontalHeaderLabels(list(headers))
-        self.setRowCount(len(rows))
+        """Show ``rows`` under ``headers``; columns from ``numeric_from`` on are right-aligned.
+
+        The cells are updated in place: a recompute (every few seconds while lists load)
+        keeps the user's selection and scroll position, and an unchanged header is not
+        laid out again (its sections are sized to their contents).
+        """
+        if self.columnCount() != len(headers):
+            self.setColumnCount(len(headers))
+        if [self._header(c) for c in range(len(headers))] != list(headers):
+            self.setHorizontalHeaderLabels(list(headers))
+        if self.rowCount() != len(rows):
+            self.setRowCount(len(rows))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                if c >= numeric_from:
-                    item.setTextAlignment(right)
-                self.setItem(r, c, item)
+            for c in range(len(headers)):
+                text = row[c] if c < len(row) else ""
+                item = self.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem(text)
+                    if c >= numeric_from:
+                        item.setTextAlignment(right)
+                    self.setItem(r, c, item)
+                elif item.text() != text:
+                    item.setText(text)
 
     def cells(self) -> Cells:
         """Every cell's text, row by row (what a copy of the whole table gives)."""

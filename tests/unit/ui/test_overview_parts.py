@@ -31,6 +31,29 @@ def test_table_twin_copies_with_headers(qtbot, qtmodeltester):
         table.cells()[1])
 
 
+def test_new_figures_keep_the_users_selection(qtbot):
+    """The Overview refills its tables every few seconds while lists load: a cell the user
+    selected to copy stays selected, changed numbers show, and rows come and go."""
+    table = parts.FigureTable("testTable", "Test")
+    qtbot.addWidget(table)
+    headers = ["Building", "Seats"]
+    table.set_cells(headers, [["North", "10"], ["South", "20"], ["West", "30"]])
+    table.setCurrentCell(1, 1)
+    table.selectRow(1)
+    table.set_cells(headers, [["North", "11"], ["South", "21"], ["West", "30"]])
+    assert table.cells() == [["North", "11"], ["South", "21"], ["West", "30"]]
+    assert table.copy_text() == "Building\tSeats\nSouth\t21"  # the row still selected
+    table.set_cells(["Floor", "Seats", "Free"], [["1", "5", "2"]])
+    assert table.cells() == [["1", "5", "2"]]
+    assert [table.horizontalHeaderItem(c).text() for c in range(3)] == ["Floor", "Seats",
+                                                                        "Free"]
+    table.set_cells(headers, [["North", "1"], ["South", "2"]])
+    assert table.cells() == [["North", "1"], ["South", "2"]]
+    right = int(table.item(1, 1).textAlignment()) & int(parts.Qt.AlignmentFlag.AlignRight)
+    assert right and not int(table.item(1, 0).textAlignment()) & int(
+        parts.Qt.AlignmentFlag.AlignRight)
+
+
 def test_every_chart_and_its_table_hold_the_same_numbers():
     """The bars drawn and the rows of the table twin come from the same figures."""
     figures = small_figures()
