@@ -159,21 +159,25 @@ class DetailNavigator(QObject):
         place = place_of(model.view.dataset.name, record)
         self.pane.show()
         self.pane.raise_()
-        self.go(place)
+        self.go(place, select=False)  # the row the user is on
 
-    def go(self, place: Place, *, record: bool = True) -> None:
+    def go(self, place: Place, *, record: bool = True, select: bool = True) -> None:
         """Show a record in the pane and select it in its tab.
 
         Args:
             place: the record.
             record: add it to the history (False for Back and Forward).
+            select: select it in its tab, scrolled into view (False for the row the user
+                selected there: selecting it again mid-click, and scrolling, would leave
+                the click's release on another row).
         """
         if place != self._shown_place:
             self._show_all.clear()
         if record:
             self.history.visit(place)
         self._update_actions()
-        self._select_in_tab(place)
+        if select:
+            self._select_in_tab(place)
         self._show(place)
 
     @Slot()
@@ -213,7 +217,8 @@ class DetailNavigator(QObject):
             flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
                      | QItemSelectionModel.SelectionFlag.Rows)
             table.selectionModel().setCurrentIndex(index, flags)
-            table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+            if not table.viewport().rect().contains(table.visualRect(index)):
+                table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         finally:
             self._navigating = False
 
@@ -282,7 +287,7 @@ class DetailNavigator(QObject):
         tab = self.window.current_tab()
         current = tab.table.currentIndex()
         if current.isValid():
-            self.go(self._casual(tab.view.name, current.row()))  # the row selected now
+            self.go(self._casual(tab.view.name, current.row()), select=False)  # selected now
         elif self.history.current is not None:
             self._show(self.history.current)  # rows may have changed while it was hidden
 
@@ -297,7 +302,7 @@ class DetailNavigator(QObject):
             return
         if self.window.current_tab().view.name != view_name:
             return
-        self.go(self._casual(view_name, current.row()))
+        self.go(self._casual(view_name, current.row()), select=False)
 
     @Slot()
     def _on_workspace_sig_connection_changed(self) -> None:

@@ -318,3 +318,29 @@ def test_view_menu_toggles_the_pane_on_the_selected_row(qtbot, window, sandbox):
     qtbot.waitUntil(lambda: window.detail_pane.detail.title == model.row_at(1)["title"])
     action.trigger()
     qtbot.waitUntil(lambda: not window.detail_pane.isVisible())
+
+
+def test_clicking_rows_with_the_pane_open_selects_the_row_clicked(qtbot, window, sandbox):
+    """With the pane open, a click on a row low in the table selects that row and the
+    table stays where it is: the pane, the toolbar's actions and the highlight agree.
+    (The pane used to centre the row it was shown, mid-click, so the release landed on
+    another row: Approve greyed out for the pending move the user had clicked.)"""
+    connect(window, sandbox)
+    wait_loaded(qtbot, window)
+    window.resource_tabs.setCurrentWidget(window.tabs["moves"])
+    view = table(window, "moves")
+    model = window.tabs["moves"].model
+    window.detail_pane.show()
+    qtbot.waitUntil(window.detail_pane.isVisible)
+    view.scrollTo(model.index(40, 0), view.ScrollHint.PositionAtTop)
+    for fraction in (0.9, 0.1, 0.75):  # near the bottom, the top, then low again
+        y = int(view.viewport().height() * fraction)
+        row = view.rowAt(y)
+        assert row >= 0
+        scrolled = view.verticalScrollBar().value()
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(30, y))
+        qtbot.waitUntil(lambda r=row: window.detail_pane.detail is not None
+                        and window.detail_pane.detail.title == model.row_at(r)["title"])
+        assert view.currentIndex().row() == row
+        assert [i.row() for i in view.selectionModel().selectedRows()] == [row]
+        assert view.verticalScrollBar().value() == scrolled
