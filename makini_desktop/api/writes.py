@@ -105,7 +105,7 @@ REJECT_MOVE = _action("reject_move", res.MOVES, "rejected", "Reject", sources=("
 START_MOVE = _action("start_move", res.MOVES, "in_progress", "Start", sources=("approved",))
 COMPLETE_MOVE = _action("complete_move", res.MOVES, "completed", "Complete",
                         sources=("in_progress",))
-CANCEL_MOVE = _action("cancel_move", res.MOVES, "cancelled", "Cancel",
+CANCEL_MOVE = _action("cancel_move", res.MOVES, "cancelled", "Cancel move",
                       sources=("pending", "approved"), asks_reason=True)
 
 VISIT_ACTIONS: tuple[Action, ...] = (

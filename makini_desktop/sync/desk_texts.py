@@ -26,6 +26,7 @@ __all__ = [
     "no_outbox",
     "not_offered_text",
     "not_stored",
+    "not_today",
     "nothing_to_do",
     "pending_tip",
     "reason_prompt",
@@ -91,16 +92,21 @@ def action_tip(action: writes.Action, *, count: int = 0, offered: bool = True) -
     return f"{tip} — {count:,} selected" if count > 1 else tip
 
 
+_VERBS: Mapping[str, str] = {"cancel_visit": "cancel", "cancel_move": "cancel"}
+"""What an action does, where its label names the record ("Cancel move")."""
+
+
 def nothing_to_do(action: writes.Action, view: res.View, selected: int) -> str:
     if not selected:
-        return f"Select the {view.noun[1]} to {action.label.lower()} first."
+        verb = _VERBS.get(action.id, action.label.lower())
+        return f"Select the {view.noun[1]} to {verb} first."
     return (f"{action.label}: the selected {_noun(view, selected)}'s status does not allow it."
             if selected == 1 else
             f"{action.label}: none of the {selected:,} selected {view.noun[1]} allows it.")
 
 
 def reason_prompt(action: writes.Action, view: res.View, rows: Sequence[Mapping[str, Any]]) -> str:
-    return f"{action.label} {_who(rows, view)}. Why? (kept with the move)"
+    return f"{action.label}: {_who(rows, view)}. Why? (optional; kept with the move)"
 
 
 def done(
@@ -132,6 +138,14 @@ def pending_tip(pending: Sequence[Change], *, online: bool) -> str:
 def _local_time(value: Any) -> str:
     when = parse_datetime(value)
     return when.astimezone().strftime("%H:%M") if when else ""
+
+
+def not_today(row: Mapping[str, Any]) -> str:
+    """Enter found one expected visitor, of another day: selected, not checked in."""
+    when = parse_datetime(row.get(res.F_EXPECTED))
+    day = f"on {when.astimezone():%a %d %b}" if when else "with no date"
+    return (f"{record_name(row)} is expected {day}, not today: selected, not checked in. "
+            f"Press Check in (Ctrl+I) to check them in anyway.")
 
 
 def conflict_text(change: Change, current: Mapping[str, Any] | None) -> str:

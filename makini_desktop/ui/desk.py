@@ -36,6 +36,7 @@ from makini_desktop.sync.notify import Level
 from makini_desktop.sync.outbox import Outbox, is_not_offered
 from makini_desktop.sync.outbox_link import OutboxListeners, quit_text
 from makini_desktop.sync.tasks import TaskSlots
+from makini_desktop.table import filters
 from makini_desktop.ui.front_desk import FrontDeskDay
 from makini_desktop.ui.outbox_panel import OutboxPanel, OutboxStatus
 
@@ -288,7 +289,8 @@ class Desk(QObject):
 
     async def search_entered(self) -> None:
         """Enter in the Visitors search box: one expected visitor left in the list is
-        checked in; with several, the first is selected."""
+        checked in when expected today (a visit of another day is selected, and the status
+        bar says so); with several, the first is selected."""
         tab = self._tab(res.VISITS.name)
         if tab is None or not tab.search.text().strip():
             return
@@ -302,8 +304,14 @@ class Desk(QObject):
             return
         tab.table.selectRow(expected[0])
         tab.table.scrollTo(model.index(expected[0], 0))
-        if len(expected) == 1 and self.actions["check_in"].isEnabled():
-            self.run(writes.action("check_in"), [model.row_at(expected[0])])
+        if len(expected) != 1 or not self.actions["check_in"].isEnabled():
+            return
+        row = model.row_at(expected[0])
+        today = filters.row_filter(model.view, {filters.DATE: filters.TODAY}, model.lookups)
+        if today is not None and not today(row):  # a visit of another day: ask for it
+            self.window.tell(texts.not_today(row), lasting=True)
+            return
+        self.run(writes.action("check_in"), [row])
 
     # -- registration ---------------------------------------------------------------------
 

@@ -57,10 +57,17 @@ class FrontDeskDay(QObject):
         self.summary_action: QAction | None = None
         """The summary's place in a toolbar (a toolbar shows a widget through its action)."""
         self._restoring = False
+        # The summary is counted once the model has applied a change whole (its signals
+        # come step by step) and once for a burst of them (a refresh of the list).
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(0)
+        self._summary_timer.timeout.connect(self.update_summary)
         visitors = window.tabs.get("visitors")
         if visitors is not None:
-            visitors.model.sig_counts_changed.connect(self.update_summary)
-            visitors.model.dataChanged.connect(self.update_summary)
+            for signal in (visitors.model.sig_counts_changed, visitors.model.dataChanged,
+                           visitors.model.modelReset):
+                signal.connect(self._summary_timer.start)
         window.building_filter.currentIndexChanged.connect(self._on_building_changed)
         window.workspace.lookups.sig_changed.connect(self._on_lookups_changed)
         window.workspace.sig_connection_changed.connect(self._on_lookups_changed)
@@ -123,8 +130,12 @@ class FrontDeskDay(QObject):
                 tab.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
         self.update_summary()
 
-    def update_summary(self, *_args: object) -> None:
-        """Today on: "Today: 12 expected · 5 on site · 8 left" beside the action."""
+    @Slot()
+    def update_summary(self) -> None:
+        """Today on: "Today: 12 expected · 5 on site · 8 left" beside the action: the day
+        of the building chosen in the toolbar, whatever the search or the other filters
+        show."""
+        self._summary_timer.stop()
         tab = self.window.tabs.get("visitors")
         if tab is None or not shiboken6.isValid(self.summary):
             return
@@ -132,10 +143,14 @@ class FrontDeskDay(QObject):
             self._show_summary(False)
             return
         model = tab.model
+        today = filters.row_filter(model.view, {filters.DATE: filters.TODAY}, model.lookups)
+        building = model.building_filter
         counts = {"expected": 0, "checked_in": 0, "checked_out": 0}
-        for i in range(model.rowCount()):
-            status = model.row_at(i).get(res.F_STATUS)
-            if status in counts:
+        for row in model.all_rows():
+            if building is not None and row.get(res.F_SITE_KEY) != building:
+                continue
+            status = row.get(res.F_STATUS)
+            if status in counts and (today is None or today(row)):
                 counts[str(status)] += 1
         self.summary.setText(day_summary(counts["expected"], counts["checked_in"],
                                          counts["checked_out"]))

@@ -153,6 +153,7 @@ class RegisterVisitorDialog(QDialog):
             box.setSpacing(2)
             box.addWidget(widget)
             box.addWidget(self._error_label(field_name))
+            self._clear_error_on_edit(widget, field_name)
             label = QLabel(text, self)
             label.setBuddy(widget)  # Alt+<letter> moves to the field
             form.addRow(label, box)
@@ -187,6 +188,21 @@ class RegisterVisitorDialog(QDialog):
         field.setAccessibleName(accessible)
         field.setMinimumWidth(self.fontMetrics().averageCharWidth() * 36)
         return field
+
+    def _clear_error_on_edit(self, widget: QWidget, field_name: str) -> None:
+        """The field's message goes when the user changes the field: it spoke of what
+        was there (Register checks again, and the server too)."""
+        label = self._errors[field_name]
+        if isinstance(widget, QLineEdit):
+            widget.textEdited.connect(label.hide)
+        elif isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(label.hide)
+        elif isinstance(widget, QDateTimeEdit):
+            widget.dateTimeChanged.connect(label.hide)
+        elif isinstance(widget, QCheckBox):
+            widget.toggled.connect(label.hide)
+        elif isinstance(widget, QPlainTextEdit):
+            widget.textChanged.connect(label.hide)
 
     def _error_label(self, field_name: str) -> QLabel:
         label = QLabel(self)

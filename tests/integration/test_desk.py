@@ -230,8 +230,10 @@ def test_register_visitor_shows_the_servers_field_errors_then_registers(
     assert dialog is not None and dialog.objectName() == "registerVisitorDialog"
     dialog.name_field.setText("Zoë Ngata")
     dialog.register_button.click()  # no host yet: said before anything is sent
-    assert dialog.findChild(type(dialog.general_error), "hostNameError").isVisible()
-    dialog.host_field.setText("Priya Okafor")
+    host_error = dialog.findChild(type(dialog.general_error), "hostNameError")
+    assert host_error.isVisible()
+    qtbot.keyClicks(dialog.host_field, "Priya Okafor")  # a message goes as it is corrected
+    assert not host_error.isVisible()
     dialog.email_field.setText("not an email")
     dialog.register_button.click()
     email_error = dialog.findChild(type(dialog.general_error), "visitorEmailError")
@@ -240,7 +242,9 @@ def test_register_visitor_shows_the_servers_field_errors_then_registers(
     assert dialog.isVisible()
     assert not window.reporter.reported  # said in the form, not in an error dialog
     assert len(sandbox.data.visible(res.VISITS.name)) == before
-    dialog.email_field.setText("zoe@example.com")
+    dialog.email_field.selectAll()
+    qtbot.keyClicks(dialog.email_field, "zoe@example.com")
+    assert not email_error.isVisible() and dialog.email_field.text() == "zoe@example.com"
     dialog.walk_in_field.setChecked(True)
     dialog.register_button.click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
@@ -254,19 +258,38 @@ def test_register_visitor_shows_the_servers_field_errors_then_registers(
 def test_enter_in_the_search_box_checks_in_the_one_expected_visitor_left(
     qtbot, window, sandbox
 ):
+    """One expected visitor left by the search: Enter checks them in when they are
+    expected today; one expected another day is selected and the status bar says so,
+    and nothing is sent (a receptionist typing a name must not check in next week's
+    visit)."""
     connect(qtbot, window, sandbox)
+    today = datetime.now().astimezone().date()
+    visits = sandbox.data.visible(res.VISITS.name)
     expected = server_visits(sandbox, "expected")
-    names = [str(v["visitorName"]) for v in server_visits(sandbox, "expected")]
-    visit = next(v for v in expected if names.count(str(v["visitorName"])) == 1
-                 and sum(1 for r in sandbox.data.visible(res.VISITS.name)
-                         if r.get("visitorName") == v["visitorName"]) == 1)
-    key = str(visit["key"])
+
+    def alone(v: dict[str, Any]) -> bool:
+        return sum(1 for r in visits if r.get("visitorName") == v["visitorName"]) == 1
+
+    visit = next(v for v in expected if alone(v) and _local_day(v["expectedAt"]) == today)
+    later = next(v for v in expected if alone(v) and _local_day(v["expectedAt"]) != today)
     tab = window.tabs["visitors"]
     window.resource_tabs.setCurrentWidget(tab)
+    tab.search.setText(f'"{later["visitorName"]}"')
+    tab.search.returnPressed.emit()
+    status = window.statusBar()
+    qtbot.waitUntil(lambda: "not today" in status.currentMessage(), timeout=WAIT_MS)
+    assert status.currentMessage().startswith(f"{later['visitorName']} is expected on ")
+    assert [tab.model.key_at(i.row()) for i in tab.table.selectionModel().selectedRows()] \
+        == [str(later["key"])]
+    outbox = window.desk.link.current
+    assert outbox is not None and outbox.waiting_count() == 0 and not outbox.changes()
+
+    key = str(visit["key"])
     tab.search.setText(f'"{visit["visitorName"]}"')
     tab.search.returnPressed.emit()
     qtbot.waitUntil(lambda: record(sandbox, "visits", key)["status"] == "checked_in",
                     timeout=WAIT_MS)
+    assert record(sandbox, "visits", str(later["key"]))["status"] == "expected"
 
 
 def test_check_out_everyone_lists_them_and_checks_them_all_out(
@@ -364,6 +387,50 @@ def test_today_shows_todays_visits_with_the_days_counts_and_is_remembered(
     assert again.desk.day.today_action.isChecked()
     qtbot.waitUntil(lambda: again.tabs["visitors"].model.rowCount() == len(todays),
                     timeout=WAIT_MS)
+
+
+def test_the_days_counts_ignore_the_search_and_follow_a_refresh(qtbot, window, sandbox):
+    """The line says how the building's day stands whatever the search narrows the list
+    to; a refresh that removes visits and changes others at once (a resync after the
+    server lost a visit) recounts it, never reading a row that is gone."""
+    connect(qtbot, window, sandbox)
+    today = datetime.now().astimezone().date()
+    todays = [r for r in sandbox.data.visible(res.VISITS.name)
+              if r.get("deletedAt") is None and _local_day(r.get("expectedAt")) == today]
+    site = max({str(r["siteKey"]) for r in todays},
+               key=lambda k: sum(r["siteKey"] == k for r in todays))
+    todays = [r for r in todays if r["siteKey"] == site]
+    box = window.building_filter
+    box.setCurrentIndex(box.findData(site))
+    window.desk.day.today_action.setChecked(True)
+    tab = window.tabs["visitors"]
+    qtbot.waitUntil(lambda: tab.model.rowCount() == len(todays), timeout=WAIT_MS)
+    summary = window.desk.day.summary
+
+    def line(rows: list[dict[str, Any]]) -> str:
+        by = {s: sum(1 for r in rows if r["status"] == s)
+              for s in ("expected", "checked_in", "checked_out")}
+        return (f"Today: {by['expected']:,} expected · {by['checked_in']:,} on site · "
+                f"{by['checked_out']:,} left")
+
+    qtbot.waitUntil(lambda: summary.text() == line(todays), timeout=WAIT_MS)
+    one = todays[0]
+    tab.search.setText(str(one["visitorName"]))
+    tab.apply_search_now()
+    qtbot.waitUntil(lambda: 0 < tab.model.rowCount() < len(todays), timeout=WAIT_MS)
+    assert summary.text() == line(todays)
+    tab.search.clear()
+    tab.apply_search_now()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == len(todays), timeout=WAIT_MS)
+
+    # One change set: the last two of today's visits gone, the first checked out.
+    gone = [str(r["key"]) for r in todays[-2:]]
+    changed = dict(tab.model.row_at(tab.model.row_of_key(str(one["key"]))),
+                   status="checked_out")
+    tab.model.apply_changes([changed], gone)
+    left = [changed if r["key"] == one["key"] else r for r in todays[:-2]]
+    qtbot.waitUntil(lambda: summary.text() == line(left), timeout=WAIT_MS)
+    assert tab.model.rowCount() == len(left)
 
 
 def test_the_detail_pane_of_a_visit_offers_its_desk_actions(qtbot, window, sandbox):
