@@ -26,12 +26,16 @@ from makini_desktop.sync.tasks import TaskSlots
 from makini_desktop.ui.controllers import settle_garbage
 from makini_desktop.ui.table_model import ResourceTableModel
 
-__all__ = ["MAX_COLUMN_CHARS", "WIDTH_SAMPLE_ROWS", "ResourceTableView"]
+__all__ = ["MAX_COLUMN_CHARS", "REF_NAMES_MEASURED", "WIDTH_SAMPLE_ROWS", "ResourceTableView"]
 
 WIDTH_SAMPLE_ROWS = 200
 """Rows measured to choose a column's initial width."""
 MAX_COLUMN_CHARS = 36
 """No column starts wider than about this many characters (long text gets a tooltip)."""
+REF_NAMES_MEASURED = 500
+"""A column naming records of a list this short (the buildings) is as wide as its longest
+name, not only as the first rows' (a later building's name was cut short beside empty
+room)."""
 
 
 class ResourceTableView(QTableView):
@@ -149,8 +153,11 @@ class ResourceTableView(QTableView):
         cap = fm.averageCharWidth() * MAX_COLUMN_CHARS
         wants: list[int] = []
         widths: list[int] = []
-        for i in range(model.columnCount()):
+        for i, column in enumerate(model.columns):
             widest = max(fm.horizontalAdvance(model.display_text(r, i)) for r in range(rows))
+            names = model.lookups.names(column.ref) if column.ref else {}
+            if 0 < len(names) <= REF_NAMES_MEASURED:
+                widest = max(widest, *(fm.horizontalAdvance(n) for n in names.values()))
             want = max(self._header_width(i), widest + padding)
             wants.append(want)
             # Wide enough for the sampled values, but one very long value (a description)

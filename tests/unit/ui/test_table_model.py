@@ -440,3 +440,23 @@ def test_a_big_page_into_a_sorted_table_lands_in_order_and_keeps_the_selection(
     assert names == sorted(names, reverse=True) and len(names) == 3000
     assert selected.isValid() and cell(model, selected.row(), "name") == "Room 1000"
     qtmodeltester.check(model)
+
+
+def test_a_building_column_fits_the_longest_building_name(qtbot, lookups: Lookups) -> None:
+    """Column widths are measured on the first rows; a column naming a building also fits
+    the longest building name known, so a building first seen further down the list is
+    not cut short beside empty room."""
+    from makini_desktop.ui.table_view import WIDTH_SAMPLE_ROWS, ResourceTableView
+
+    long_name = "Two Highgate Centre, North Wing Annexe"
+    lookups.set_rows("sites", [{"key": "S1", "name": "Mill"}, {"key": "S2", "name": long_name}])
+    model = ResourceTableModel(res.SPACES_VIEW, lookups)
+    rows = [space(f"K{i}", f"Desk {i}", siteKey="S1") for i in range(WIDTH_SAMPLE_ROWS)]
+    model.set_rows([*rows, space("K-last", "Desk last", siteKey="S2")])
+    view = ResourceTableView(model)
+    qtbot.addWidget(view)
+    view.resize(1400, 600)
+    view.choose_widths()
+    building = col(res.SPACES_VIEW, "building")
+    assert model.display_text(model.row_of_key("K-last"), building) == long_name
+    assert view.columnWidth(building) > view.fontMetrics().horizontalAdvance(long_name)
