@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
@@ -41,7 +41,9 @@ SEARCH_HELP = (
 )
 """The search box's tooltip (its syntax, see :mod:`makini_desktop.table.query`)."""
 
-MIN_CHARS = {filters.FLOOR: 14, filters.CATEGORY: 14, filters.TYPE: 12, filters.VACANCY: 7,
+SEARCH_CHARS, SEARCH_MIN_CHARS = 32, 16
+"""The search box's width in characters: wanted, and at the least."""
+MIN_CHARS = {filters.FLOOR: 11, filters.CATEGORY: 11, filters.TYPE: 10, filters.VACANCY: 7,
              filters.STATUS: 10, filters.DATE: 10}
 """Characters each filter box is wide enough for."""
 
@@ -63,6 +65,16 @@ class SearchBox(QLineEdit):
         super().__init__(parent)
         self._passthrough = [QKeySequence(k) for k in passthrough]
         self.setToolTip(_tr(SEARCH_HELP))
+
+    def sizeHint(self) -> QSize:
+        """Room for a few words; it gives up to :data:`SEARCH_MIN_CHARS` when the window is
+        narrow (a laptop screen with the details pane open)."""
+        hint = super().sizeHint()
+        return QSize(self.fontMetrics().averageCharWidth() * SEARCH_CHARS, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(self.fontMetrics().averageCharWidth() * SEARCH_MIN_CHARS, hint.height())
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):

@@ -85,7 +85,6 @@ class ResourceTab(QWidget):
         self.search.setAccessibleName(f"Search {self.view.title.lower()}")
         self.search.setPlaceholderText(f"Search {self.view.title.lower()}…")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(self.fontMetrics().averageCharWidth() * 32)
         self.search.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.search.textChanged.connect(self._on_search_text_changed)
         self.search.returnPressed.connect(self._on_search_return_pressed)

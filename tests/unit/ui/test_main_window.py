@@ -131,3 +131,19 @@ def test_status_texts():
     assert relative_time(now - timedelta(seconds=20), now) == "just now"
     assert relative_time(now - timedelta(hours=3), now) == "3 h ago"
     assert relative_time(now - timedelta(days=1, hours=2), now) == "yesterday"
+
+
+def test_the_window_fits_a_1280_pixel_screen_with_the_details_pane_open(qtbot, settings_file):
+    """On every tab, the window with the details pane open needs at most 1280 pixels: the
+    search box and the filter boxes give up room before the window grows past a laptop's
+    screen (it was 1,351 px on the Spaces tab, wider than the screen)."""
+    window = make_window(qtbot, settings_file)
+    window.show()
+    window.detail_pane.show()
+    for index in range(window.resource_tabs.count()):
+        window.resource_tabs.setCurrentIndex(index)
+        window.resize(1280, 800)
+        assert window.minimumSizeHint().width() <= 1280, window.resource_tabs.tabText(index)
+        qtbot.waitUntil(lambda: window.width() <= 1280)
+    search = window.tabs["assets"].search
+    assert search.width() >= search.fontMetrics().horizontalAdvance("laptop dell latitude")
