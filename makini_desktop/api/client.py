@@ -42,6 +42,7 @@ from makini_desktop.api.errors import (
     RateLimitedError,
     SlowAnswerError,
     ValidationFailedError,
+    connect_reason,
     error_from_response,
     scrub_error,
 )
@@ -347,7 +348,7 @@ class MakiniClient(WriteCalls):
                 ) from None
             raise MakiniConnectionError(
                 0, "CONNECTION_FAILED", "network",
-                f"Could not connect to {self._host()}: {_reason(exc)}",
+                f"Could not connect to {self._host()}: {connect_reason(exc)}",
                 request_id=request_id, method=method, path=shown_path,
             ) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -593,4 +594,3 @@ def _is_tls(exc: BaseException) -> bool:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text[:160]
-

@@ -18,7 +18,9 @@ stderr, logs, dialogs, Copy details, exports) shows it masked.
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -465,3 +467,47 @@ def shorten(text: str, limit: int) -> str:
     if space >= limit // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+# What the operating system's words for a failed connect mean, for a person; its own words
+# follow in brackets, for support (Linux, macOS and Windows spell them differently, and
+# Windows in the user's language: its error numbers are matched too).
+_CONNECT_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("name or service not known", "nodename nor servname", "getaddrinfo failed",
+      "no address associated", "temporary failure in name resolution", "11001"),
+     "its address could not be found (check the address, or the network)"),
+    (("connection refused", "actively refused", "10061"),
+     "nothing answers at that address (the server may be down, or the port wrong)"),
+    (("network is unreachable", "no route to host", "10051", "10065"),
+     "the network cannot reach it (is this computer online?)"),
+)
+
+
+def connect_reason(exc: BaseException) -> str:
+    """Why a connection could not be made, in words, the system's own after them (those
+    of the error underneath: httpx says "All connection attempts failed" over it)."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain and len(chain) < 10:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    deepest = chain[-1]
+    shown = deepest if isinstance(deepest, OSError) and str(deepest) else exc
+    raw = (str(shown).strip() or type(shown).__name__)[:160]
+    for link in reversed(chain):
+        words = _connect_words(link)
+        if words:
+            return f"{words} [{raw}]"
+    return raw
+
+
+def _connect_words(exc: BaseException) -> str | None:
+    if isinstance(exc, socket.gaierror):
+        return _CONNECT_WORDS[0][1]
+    if isinstance(exc, ConnectionRefusedError):
+        return _CONNECT_WORDS[1][1]
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return _CONNECT_WORDS[2][1]
+    lowered = str(exc).lower()
+    return next((words for needles, words in _CONNECT_WORDS
+                 if any(n in lowered for n in needles)), None)

@@ -179,7 +179,13 @@ class OfflineBanner(Banner):
             self.try_now_button.setEnabled(not ws.busy)
             self.show_message(text, "The cached rows stay shown; nothing was changed.")
             return
-        text = offline_text(reach, ws.cached_at())
+        cached_at = ws.cached_at()
+        text = offline_text(reach, cached_at)
+        err = (ws.session.connectivity.last_error
+               if ws.session is not None and cached_at is None and reach is Reach.OFFLINE
+               else None)
+        if err is not None and err.message:  # nothing to show: why not is the news
+            text += f". {err.message.rstrip('.')}"
         if reach is Reach.WORK_OFFLINE:
             self.set_kind("information")
             self.try_now_button.setText("Work online")

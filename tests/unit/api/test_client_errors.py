@@ -172,3 +172,31 @@ def test_a_request_can_carry_its_own_timeout():
     run(go())
     assert rec.requests[0].extensions["timeout"]["read"] == 5.0
     assert rec.requests[1].extensions["timeout"]["read"] == 30.0
+
+
+@pytest.mark.parametrize(("system", "words"), [
+    ("[Errno -2] Name or service not known", "its address could not be found"),
+    ("[Errno 8] nodename nor servname provided, or not known", "its address could not be found"),
+    ("[Errno 11001] getaddrinfo failed", "its address could not be found"),
+    ("[Errno 111] Connection refused", "nothing answers at that address"),
+    ("[WinError 10061] Es konnte keine Verbindung hergestellt werden", "nothing answers at"),
+    ("[Errno 101] Network is unreachable", "the network cannot reach it"),
+    ("something else entirely", None),
+])
+def test_a_failed_connect_says_why_in_words(system, words):
+    """A connect that fails says why as a person would put it, the system's own words
+    kept after it for support; words the app does not know are said as they are."""
+    from makini_desktop.api.errors import MakiniConnectionError
+
+    def handler(request):
+        raise httpx.ConnectError(system, request=request)
+
+    client, _rec, _ = make_client(handler)
+    with pytest.raises(MakiniConnectionError) as info:
+        run(_get(client))
+    message = info.value.message
+    assert message.startswith("Could not connect to ")
+    if words is None:
+        assert message.endswith(f": {system}")
+    else:
+        assert f": {words}" in message and message.endswith(f"[{system}]")
