@@ -363,7 +363,7 @@ async def _run(app: QApplication, ns: argparse.Namespace, token: str | None) -> 
         if ns.demo:
             window.tell("Starting the demo sandbox…", lasting=True)
             sandbox = await asyncio.to_thread(_start_sandbox)
-            window.statusBar().clearMessage()
+            window.tell("Demo: the sample data is new at every start; changes last until you quit.")
             info = ConnectionInfo(DEMO_NAME, sandbox.url, DEMO_CACHE_KEY, demo=True)  # one cache
 
             load = window.open_connection(info, DEMO_TOKEN)

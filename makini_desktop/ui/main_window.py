@@ -275,7 +275,9 @@ class MainWindow(QMainWindow):
         for tab in self.tabs.values():
             tab.search.clear()
             tab.apply_search_now()
-        return self.workspace.start_all()
+        # A demo's sandbox is new at every start: its cached lists (shown first) describe
+        # the last one, which a refresh of what changed since would never notice.
+        return self.workspace.start_all(full=info.demo)
 
     def activate_profile(self, profile_id: str) -> asyncio.Task[None] | None:
         """Open a saved connection; without a stored token, on its cached rows alone (the

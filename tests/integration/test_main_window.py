@@ -465,3 +465,35 @@ def test_connection_box_never_names_a_connection_that_is_not_open(qtbot, tmp_pat
     assert switcher.currentData() is None
     assert [switcher.itemText(i) for i in range(switcher.count())] == [
         "Choose a connection…", "Head office"]
+
+
+def test_a_demo_start_replaces_what_the_last_demo_left_in_the_cache(
+    qtbot, qasync_loop, make_window, sandbox
+):
+    """Each demo start is a new sandbox with fresh sample data; the cache still holds the
+    last one's lists (a move approved there). They are shown first, then replaced whole:
+    a refresh of what changed since would keep the approval, which the new server never
+    had, under "Up to date"."""
+    from makini_desktop.store.cache import Cache
+    from tests.helpers.qt import quit_window
+
+    info = ConnectionInfo("Demo", sandbox.url, "it-demo-restart", demo=True)
+    first = make_window()
+    first.open_connection(info, TOKEN)
+    wait_loaded(qtbot, first)
+    quit_window(qtbot, qasync_loop, first)
+    move = next(m for m in sandbox.data.visible("moves") if m["status"] == "pending")
+    with Cache.open_for(info.cache_key) as cache:  # what the last demo's session left
+        kept = cache.dataset_info("moves")
+        assert kept is not None and kept.watermark and kept.last_sync
+        cache.apply_changes("moves", [dict(move, status="approved")], watermark=kept.watermark,
+                            synced_at=kept.last_sync, server_total=kept.server_total)
+
+    again = make_window()
+    again.open_connection(info, TOKEN)
+    model = again.tabs["moves"].model
+    qtbot.waitUntil(lambda: model.row_by_key(str(move["key"])) is not None)
+    wait_loaded(qtbot, again)
+    row = model.row_by_key(str(move["key"]))
+    assert row is not None and row["status"] == "pending"
+    assert model.total == len(sandbox.data.visible("moves"))
