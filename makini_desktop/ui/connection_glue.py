@@ -38,6 +38,9 @@ class ConnectionGlue(QObject):
         super().__init__(window)
         self.window = window
         self.dialog: Any = None
+        self.unsaved: tuple[ConnectionInfo, str | None] | None = None
+        """The last unsaved connection opened (the demo, a --base-url), with its token, in
+        memory only: the switcher offers it again after another connection was opened."""
 
     def show_connections(self, profile_id: str | None = None, *, focus_token: bool = False) -> Any:
         """Open the connection manager (non-modal), optionally with the token field focused."""

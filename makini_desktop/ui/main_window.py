@@ -56,7 +56,7 @@ from makini_desktop.ui.overview_tab import install_overview
 from makini_desktop.ui.resource_tab import ResourceTab
 from makini_desktop.ui.tab_export import TabExporter
 from makini_desktop.ui.table_view import ResourceTableView
-from makini_desktop.ui.window_actions import WindowActions, open_about_box
+from makini_desktop.ui.window_actions import UNSAVED_DATA, WindowActions, open_about_box
 from makini_desktop.ui.window_layout import (
     WORK_OFFLINE_KEY,
     open_settings,
@@ -271,6 +271,8 @@ class MainWindow(QMainWindow):
         """
         self.reporter.close_all(info.name)
         self.cache_notice.hide()
+        if info.profile_id is None:
+            self.connections.unsaved = (info, token)
         self.workspace.open(info, token)
         for tab in self.tabs.values():
             tab.search.clear()
@@ -347,7 +349,9 @@ class MainWindow(QMainWindow):
         self._fill_building_filter()
 
     def fill_switcher(self) -> None:
-        self.connection_switcher.fill(self.profiles.list(), self.workspace.info)
+        unsaved = self.connections.unsaved
+        self.connection_switcher.fill(self.profiles.list(), self.workspace.info,
+                                      unsaved[0] if unsaved else None)
 
     def _fill_building_filter(self) -> None:
         if not self.building_filter.fill(self.workspace.lookups.names(res.SITES.name)):
@@ -515,9 +519,10 @@ class MainWindow(QMainWindow):
     def _on_connection_switcher_activated(self, index: int) -> None:
         profile_id = self.connection_switcher.itemData(index)
         info = self.workspace.info
-        if profile_id is None or (info is not None and info.profile_id == profile_id):
-            return
-        self.activate_profile(profile_id)
+        if profile_id == UNSAVED_DATA and self.connections.unsaved is not None:
+            self.open_connection(*self.connections.unsaved)
+        elif profile_id and (info is None or info.profile_id != profile_id):
+            self.activate_profile(profile_id)
 
     @Slot(int)
     def _on_building_filter_changed(self, index: int) -> None:

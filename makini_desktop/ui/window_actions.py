@@ -36,12 +36,15 @@ if TYPE_CHECKING:  # imported when the box opens (a Qt class's first use creates
 __all__ = [
     "CHOOSE_CONNECTION_TEXT",
     "NO_CONNECTION_TEXT",
+    "UNSAVED_DATA",
     "BuildingFilter",
     "ConnectionSwitcher",
     "WindowActions",
     "open_about_box",
 ]
 
+UNSAVED_DATA = ""
+"""The switcher's data for the unsaved connection of this session while another is open."""
 NO_CONNECTION_TEXT = "No connection"
 CHOOSE_CONNECTION_TEXT = "Choose a connection…"
 
@@ -228,8 +231,9 @@ class WindowActions:
 class ConnectionSwitcher(QComboBox):
     """The toolbar's choice of connection: every saved one, and the unsaved one in use.
 
-    Each item's data is its profile id (None for an unsaved connection, and for the first
-    item "Choose a connection…" while none is open).
+    Each item's data is its profile id (None for the unsaved connection in use, and for
+    the first item "Choose a connection…" while none is open; :data:`UNSAVED_DATA` for the
+    unsaved one used earlier in this session, the demo say, to go back to).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -240,8 +244,10 @@ class ConnectionSwitcher(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setMinimumContentsLength(16)
 
-    def fill(self, profiles: Sequence[ConnectionProfile], info: ConnectionInfo | None) -> None:
-        """List the saved connections and select the one in use (no signal is emitted)."""
+    def fill(self, profiles: Sequence[ConnectionProfile], info: ConnectionInfo | None,
+             unsaved: ConnectionInfo | None = None) -> None:
+        """List the saved connections and select the one in use (no signal is emitted);
+        ``unsaved``, one used earlier in this session, is listed first."""
         self.blockSignals(True)
         self.clear()
         current = -1
@@ -252,6 +258,9 @@ class ConnectionSwitcher(QComboBox):
         if info is not None and info.profile_id is None:
             self.insertItem(0, info.name, None)  # the unsaved (ad-hoc or demo) connection
             current = 0
+        elif unsaved is not None:
+            self.insertItem(0, unsaved.name, UNSAVED_DATA)
+            current += 1 if current >= 0 else 0
         if self.count() == 0:
             self.addItem(NO_CONNECTION_TEXT, None)
         elif info is None:

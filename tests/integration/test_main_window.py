@@ -497,3 +497,34 @@ def test_a_demo_start_replaces_what_the_last_demo_left_in_the_cache(
     row = model.row_by_key(str(move["key"]))
     assert row is not None and row["status"] == "pending"
     assert model.total == len(sandbox.data.visible("moves"))
+
+
+def test_the_box_goes_back_to_the_demo_after_another_connection(qtbot, window, sandbox):
+    """The demo is not a saved connection; once another is opened, the box still lists it
+    (first) and choosing it opens it again, its token kept in memory only."""
+    from makini_desktop.sandbox.server import SandboxConfig, SandboxServer
+
+    other = SandboxServer(SandboxConfig(scale="small", seed=7, tokens=(TOKEN,))).start()
+    try:
+        demo = ConnectionInfo("Demo (sandbox)", sandbox.url, "it-demo-back", demo=True)
+        window.open_connection(demo, TOKEN)
+        wait_loaded(qtbot, window)
+        saved = window.profiles.add("Head office", other.url)
+        window.tokens.set(saved.id, TOKEN)
+        window.activate_profile(saved.id)
+        qtbot.waitUntil(lambda: window.workspace.info.name == "Head office")
+        wait_loaded(qtbot, window)
+        switcher = window.connection_switcher
+        assert [switcher.itemText(i) for i in range(switcher.count())] == [
+            "Demo (sandbox)", "Head office"]
+        assert switcher.currentText() == "Head office"
+        switcher.setCurrentIndex(0)
+        switcher.activated.emit(0)
+        qtbot.waitUntil(lambda: window.workspace.info.name == "Demo (sandbox)")
+        wait_loaded(qtbot, window)
+        assert table(window, "assets").model().rowCount() == len(
+            sandbox.data.visible("assets"))
+        assert switcher.currentText() == "Demo (sandbox)" and switcher.count() == 2
+        assert not window.demo_badge.isHidden()  # the window says it is the demo again
+    finally:
+        other.stop()
