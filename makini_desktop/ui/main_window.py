@@ -273,10 +273,12 @@ class MainWindow(QMainWindow):
         self.cache_notice.hide()
         if info.profile_id is None:
             self.connections.unsaved = (info, token)
+        before = self.workspace.info
         self.workspace.open(info, token)
-        for tab in self.tabs.values():
-            tab.search.clear()
-            tab.apply_search_now()
+        for tab in self.tabs.values():  # a new token for the same connection keeps them
+            if before is None or before.cache_key != info.cache_key:
+                tab.search.clear()
+                tab.apply_search_now()
         # A demo's sandbox is new at every start: its cached lists (shown first) describe
         # the last one, which a refresh of what changed since would never notice.
         return self.workspace.start_all(full=info.demo)

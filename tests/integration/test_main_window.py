@@ -168,6 +168,8 @@ def test_revoked_token_of_an_unsaved_connection_asks_for_a_new_one(
     """A --base-url connection has no profile: Reconnect asks for a token and reloads."""
     window.open_connection(ConnectionInfo.adhoc(sandbox.url, TOKEN), TOKEN)
     wait_loaded(qtbot, window)
+    window.tabs["assets"].search.setText("laptop")  # a search under way
+    window.tabs["assets"].apply_search_now()
     sandbox.revoke(TOKEN)
     window.workspace.refresh_tab("spaces")
     qtbot.waitUntil(lambda: bool(window.reporter.open_dialogs()), timeout=LOAD_TIMEOUT_MS)
@@ -193,6 +195,8 @@ def test_revoked_token_reconnects_with_a_new_token(qtbot, window, sandbox, qasyn
     window.tokens.set(profile.id, TOKEN)
     window.activate_profile(profile.id)
     wait_loaded(qtbot, window)
+    window.tabs["assets"].search.setText("laptop")  # a search under way
+    window.tabs["assets"].apply_search_now()
     sandbox.revoke(TOKEN)
     window.workspace.refresh_tab("spaces")
     qtbot.waitUntil(lambda: bool(window.reporter.open_dialogs()), timeout=LOAD_TIMEOUT_MS)
@@ -212,6 +216,9 @@ def test_revoked_token_reconnects_with_a_new_token(qtbot, window, sandbox, qasyn
     assert window.findChild(QLabel, "syncStatus").text() == ConnState.READY.label
     assert table(window, "spaces").model().rowCount() == len(
         expected_rows(sandbox, res.SPACES_VIEW))
+    assert window.tabs["assets"].search.text() == "laptop"  # the same connection: kept
+    assets = table(window, "assets").model()
+    qtbot.waitUntil(lambda: 0 < assets.rowCount() < len(sandbox.data.visible("assets")))
 
 
 def test_rate_limit_counts_down_without_a_dialog(qtbot, window, sandbox):
