@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
         )
         self.demo_badge.hide()
         status_bar.addWidget(self.sync_status)
+        # A message takes the state's place (Qt leaves a label shown before the window was).
+        status_bar.messageChanged.connect(lambda text: self.sync_status.setHidden(bool(text)))
         status_bar.addPermanentWidget(self.demo_badge)
         status_bar.addPermanentWidget(self.connection_label)
 
@@ -279,8 +281,7 @@ class MainWindow(QMainWindow):
             if before is None or before.cache_key != info.cache_key:
                 tab.search.clear()
                 tab.apply_search_now()
-        # A demo's sandbox is new at every start: its cached lists (shown first) describe
-        # the last one, which a refresh of what changed since would never notice.
+        # A demo's sandbox is new at each start: its cached lists describe the last one.
         return self.workspace.start_all(full=info.demo)
 
     def activate_profile(self, profile_id: str) -> asyncio.Task[None] | None:

@@ -37,3 +37,22 @@ def test_a_refused_refresh_is_said_on_the_bus(qtbot, window, sandbox):
         assert window.statusBar().currentMessage() == said[-1].text
     finally:
         window.workspace.notifier.unsubscribe(heard.append)
+
+
+def test_a_message_takes_the_connection_states_place(qtbot, window):
+    """While the status bar says something, the connection's state ("Ready") is not drawn
+    under it, also for a message given before the window was shown (the demo's start
+    overlapped "Ready" and its message); once the message goes, the state is back."""
+    from PySide6.QtWidgets import QLabel
+
+    state = window.findChild(QLabel, "syncStatus")
+    window.hide()
+    window.tell("Starting the demo sandbox…", lasting=True)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.statusBar().currentMessage() == "Starting the demo sandbox…"
+    assert not state.isVisible()
+    window.tell("Exported 3 assets to a.csv", lasting=True)
+    assert not state.isVisible()
+    window.statusBar().clearMessage()
+    assert state.isVisible()
