@@ -539,7 +539,6 @@ class MakiniClient(WriteCalls):
                 kept = [r for r in page.rows if view.accepts(r)]
                 page.filtered += len(page.rows) - len(kept)
                 page.rows = kept
-                page.body = None  # its records are no longer the rows
             yield page
 
     async def fetch_view(

@@ -68,11 +68,6 @@ class Page:
             filtered out (what adds up to ``total``).
         filtered: records a view's row filter left out of ``rows`` (they still count
             towards ``total``).
-        body: the response body as received, when ``rows`` are its records one for one,
-            none skipped and none changed (their keys as sent): the offline cache stores
-            each record's text from it instead of writing its JSON again (see
-            :meth:`~makini_desktop.store.snapshot.SnapshotWriter.add_pages`). None
-            otherwise, and for a page a view's row filter narrowed.
     """
 
     rows: list[Row]
@@ -85,7 +80,6 @@ class Page:
     server_date: datetime | None = None
     served: int = 0
     filtered: int = 0
-    body: bytes | None = None
 
 
 class SharedText:
@@ -189,17 +183,10 @@ def parse_rows(data: Any, shared: SharedText | None = None) -> tuple[list[Row], 
     With ``shared``, equal values of repeating fields become one object (see
     :class:`SharedText`).
     """
-    rows, skipped, _rekeyed = _parse_rows(data, shared)
-    return rows, skipped
-
-
-def _parse_rows(data: Any, shared: SharedText | None) -> tuple[list[Row], int, bool]:
-    """:func:`parse_rows`, and whether any key was rewritten as text."""
     if not isinstance(data, list):
-        return [], 0 if data is None else 1, False
+        return [], 0 if data is None else 1
     rows: list[Row] = []
     skipped = 0
-    rekeyed = False
     for item in data:
         if not isinstance(item, dict):
             skipped += 1
@@ -210,11 +197,10 @@ def _parse_rows(data: Any, shared: SharedText | None) -> tuple[list[Row], int, b
             continue
         if not isinstance(key, str):
             item[res.F_KEY] = str(key)
-            rekeyed = True
         rows.append(item)
     if shared is not None:
         shared.share(rows)
-    return rows, skipped, rekeyed
+    return rows, skipped
 
 
 @dataclass
@@ -296,21 +282,18 @@ class PageWalker:
                 f"({_describe_data(doc)}), so the list was not loaded.",
                 request_id=request_id, method="GET", path=path,
             )
-        rows, skipped, rekeyed = _parse_rows(data, self._shared)
+        rows, skipped = parse_rows(data, self._shared)
         info = page_info(doc)
-        body = response.content
         page = Page(
             rows=rows,
             number=info.current or number,
             last_page=info.last,
             total=info.total,
             request_id=request_id,
-            nbytes=len(body),
+            nbytes=len(response.content),
             skipped=skipped,
             server_date=_http_date(response.headers.get("date")),
             served=len(data),
-            # The records one for one as sent: the cache stores their text from the body.
-            body=body if not skipped and not rekeyed else None,
         )
         return page, info
 

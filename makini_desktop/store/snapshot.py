@@ -20,11 +20,8 @@ fetched and shown while the previous one is staged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import json.encoder
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +29,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from makini_desktop.api import resources as res
 from makini_desktop.store.cache_errors import CacheError
 from makini_desktop.store.records import (
     dumps_row,
@@ -47,7 +43,7 @@ from makini_desktop.store.records import (
 if TYPE_CHECKING:
     from makini_desktop.store.cache import Cache
 
-__all__ = ["MAX_QUEUED_PAGES", "PageRows", "SnapshotWriter", "StagingThread"]
+__all__ = ["MAX_QUEUED_PAGES", "SnapshotWriter", "StagingThread"]
 
 MAX_QUEUED_PAGES = 16
 """Writes (a page, or pages staged together) queued before :meth:`StagingThread.stage`
@@ -73,44 +69,6 @@ _encode: Callable[[Any, int], list[str]] | None = None if _c_encoder is None els
     None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ":", ",",
     False, False, True,
 )
-
-
-PageRows = tuple[Sequence[Mapping[str, Any]], bytes | None]
-"""One page to stage: its records, and the response body they were decoded from when they
-are its records one for one, as sent (:attr:`makini_desktop.api.pagination.Page.body`)."""
-
-# A page's records staged from the body the server sent, by SQLite's JSON functions, which
-# run without the interpreter lock: encoding 175k records to JSON again, and binding five
-# values per record, held the lock the window needs for about 2 s of a large first load.
-# ?3 is the body; ?4 a JSON array holding, for each of its records, [key, updatedAt] as
-# this module computes them (row_key, updated_text), or null for a record not staged (a
-# tombstone). Both parsers read a list the same way, record for record; they differ on a
-# member named twice (SQLite reads the first, Python the last), which within a record is
-# harmless (the text is stored whole and read back by Python), and in the envelope is
-# ruled out: a body with two lists stages nothing here, so the page is staged the other
-# way (see SnapshotWriter._stage_body), as is a body SQLite cannot read (NaN).
-_LIST = f'$."{res.ENV_DATA}"'
-_STAGE_FROM_BODY = (
-    "INSERT INTO staging (snapshot, dataset, key, updated_at, data)"
-    " SELECT ?1, ?2, json_extract(?4, '$[' || d.key || '][0]'),"
-    " json_extract(?4, '$[' || d.key || '][1]'), d.value"
-    " FROM json_each(?3, ?5) AS d"
-    " WHERE (SELECT count(*) FROM json_each(?3) WHERE key = ?6) = 1"
-    " AND json_type(?4, '$[' || d.key || ']') = 'array'"
-    " ORDER BY d.key"
-)
-
-
-@functools.cache
-def _json_functions() -> bool:
-    """True when this SQLite has its JSON functions (built in since 3.38; Python's own
-    builds on Windows and macOS have them)."""
-    try:
-        with contextlib.closing(sqlite3.connect(":memory:")) as conn:
-            conn.execute("SELECT count(*) FROM json_each('[1]')").fetchone()
-    except sqlite3.Error:
-        return False
-    return True
 
 
 def _row_json(row: Mapping[str, Any]) -> str:
@@ -169,74 +127,32 @@ class SnapshotWriter:
             CacheError: the page could not be written (the previous snapshot is untouched),
                 or this writer was committed, aborted or superseded.
         """
-        return self.add_pages([(rows, None)])
-
-    def add_pages(self, pages: Sequence[PageRows]) -> int:
-        """Stage consecutive pages, in order, in one transaction (see :meth:`add`).
-
-        A page that comes with the body its records were decoded from has each record's
-        text taken from that body (as the server wrote it) by SQLite, without the
-        interpreter lock; the others, and a body SQLite cannot read as Python did, have
-        their records written as JSON here.
-
-        Returns:
-            How many rows were staged.
-
-        Raises:
-            CacheError: as :meth:`add`.
-        """
-        plans = [_PagePlan(self, rows, body) for rows, body in pages]
-        staged = sum(plan.expected for plan in plans)
-        total = sum(len(rows) for rows, _body in pages)
-        if staged != total:
-            log.info("Did not stage %d %s row(s)", total - staged, self.dataset)
+        values: list[tuple[str, str, str, str | None, str]] = []
+        for row in rows:
+            key = row_key(row)
+            if key is None or is_tombstone(row):
+                continue
+            values.append((self._id, self.dataset, key, updated_text(row), _row_json(row)))
+        if len(values) != len(rows):
+            log.info("Did not stage %d %s row(s)", len(rows) - len(values), self.dataset)
         with self._cache._lock:
             self._check()
-            if staged:
-                try:
-                    self._stage_pages(plans, escape=False)
-                except UnicodeEncodeError:  # lone surrogates: rolled back, stage escaped
-                    self._stage_pages(plans, escape=True)
-        self.staged += staged
-        for rows, _body in pages:
-            self.max_updated_at = max_updated_at(rows, self.max_updated_at)
-        return staged
-
-    def _stage_pages(self, plans: Sequence[_PagePlan], *, escape: bool) -> None:
-        with self._cache._transaction(f"saving the synced {self.dataset}") as conn:
-            values: list[tuple[Any, ...]] = []  # rows written here, inserted in page order
-            for plan in plans:
-                if plan.text is not None and not escape:
-                    if values:
-                        _insert(conn, values)
-                        values = []
-                    if self._stage_body(conn, plan):
-                        continue
-                values += storable(plan.values()) if escape else plan.values()
             if values:
-                _insert(conn, values)
+                try:
+                    self._stage(values)
+                except UnicodeEncodeError:  # lone surrogates: rolled back, stage escaped
+                    self._stage(storable(values))
+        self.staged += len(values)
+        self.max_updated_at = max_updated_at(rows, self.max_updated_at)
+        return len(values)
 
-    def _stage_body(self, conn: sqlite3.Connection, plan: _PagePlan) -> bool:
-        """Insert a page's records from its body; False (nothing inserted) when SQLite
-        could not read them as Python did, so the caller writes them itself."""
-        assert plan.text is not None
-        conn.execute("SAVEPOINT page_body")
-        try:
-            inserted = conn.execute(_STAGE_FROM_BODY, (
-                self._id, self.dataset, plan.text, plan.meta(), _LIST, res.ENV_DATA,
-            )).rowcount
-        except UnicodeEncodeError:  # a key with a lone surrogate: written the other way
-            inserted = -1
-        except sqlite3.OperationalError as exc:
-            # JSON SQLite does not take (NaN, nested too deep): the other way. A full disk
-            # or an I/O error is the transaction's to report.
-            if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_ERROR) != sqlite3.SQLITE_ERROR:
-                raise
-            inserted = -1
-        if inserted != plan.expected:
-            conn.execute("ROLLBACK TO page_body")
-        conn.execute("RELEASE page_body")
-        return inserted == plan.expected
+    def _stage(self, values: Sequence[tuple[Any, ...]]) -> None:
+        with self._cache._transaction(f"saving the synced {self.dataset}") as conn:
+            conn.executemany(
+                "INSERT INTO staging (snapshot, dataset, key, updated_at, data)"
+                " VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
 
     def commit(
         self, *, server_total: int | None, watermark: str | None, synced_at: datetime
@@ -334,50 +250,6 @@ class SnapshotWriter:
             self.abort()
 
 
-def _insert(conn: sqlite3.Connection, values: Sequence[tuple[Any, ...]]) -> None:
-    conn.executemany(
-        "INSERT INTO staging (snapshot, dataset, key, updated_at, data) VALUES (?, ?, ?, ?, ?)",
-        values,
-    )
-
-
-class _PagePlan:
-    """One page on its way into the staging table: which of its records are staged, and
-    how (from its body's text, or written as JSON here)."""
-
-    def __init__(self, writer: SnapshotWriter, rows: Sequence[Mapping[str, Any]],
-                 body: bytes | None) -> None:
-        self._writer = writer
-        self._rows = rows
-        # Each record's key and updatedAt as stored; None for one not staged.
-        self._staged: list[tuple[str, str | None] | None] = []
-        for row in rows:
-            key = row_key(row)
-            self._staged.append(
-                None if key is None or is_tombstone(row) else (key, updated_text(row)))
-        self.expected = len(self._staged) - self._staged.count(None)
-        self.text: str | None = None
-        if body is not None and self.expected and _json_functions():
-            try:
-                self.text = body.decode("utf-8")
-            except UnicodeDecodeError:  # JSON in another encoding: written here
-                self.text = None
-
-    def meta(self) -> str:
-        """The JSON array :data:`_STAGE_FROM_BODY` reads each record's key and
-        ``updatedAt`` from."""
-        if _encode is None:
-            return json.dumps(self._staged, ensure_ascii=False, separators=(",", ":"))
-        return "".join(_encode(self._staged, 0))
-
-    def values(self) -> list[tuple[Any, ...]]:
-        """The rows to insert, each record's JSON written here."""
-        snapshot, dataset = self._writer._id, self._writer.dataset
-        return [(snapshot, dataset, staged[0], staged[1], _row_json(row))
-                for row, staged in zip(self._rows, self._staged, strict=True)
-                if staged is not None]
-
-
 class StagingThread:
     """A :class:`SnapshotWriter` fed from an event loop through one worker thread.
 
@@ -398,8 +270,7 @@ class StagingThread:
         self.writer = writer
         self._executor = executor
         self._queued: deque[Future[int]] = deque()
-        self._batch: list[PageRows] | None = None  # None until the first page
-        self._batch_rows = 0
+        self._batch: list[Mapping[str, Any]] | None = None  # None until the first page
 
     @classmethod
     async def begin(cls, cache: Cache, dataset: str) -> StagingThread:
@@ -423,39 +294,32 @@ class StagingThread:
         """True once the snapshot was committed or aborted."""
         return self.writer.done
 
-    async def stage(self, rows: Sequence[Mapping[str, Any]], body: bytes | None = None) -> None:
+    async def stage(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Queue one page for staging; waits only while the queue is full.
-
-        Args:
-            rows: the page's records.
-            body: the response body they were decoded from, when they are its records one
-                for one, as sent (see :meth:`SnapshotWriter.add_pages`).
 
         Raises:
             CacheError: an earlier page could not be staged.
         """
         self._reap()
-        page = (list(rows), body)
         if self._batch is None:  # the first page
             self._batch = []
-            await self._write([page])
+            await self._write(list(rows))
             return
-        self._batch.append(page)
-        self._batch_rows += len(page[0])
-        if self._batch_rows >= STAGE_BATCH_ROWS:
+        self._batch.extend(rows)
+        if len(self._batch) >= STAGE_BATCH_ROWS:
             await self._write_batch()
 
     async def _write_batch(self) -> None:
-        batch, self._batch, self._batch_rows = self._batch or [], [], 0
+        batch, self._batch = self._batch or [], []
         if batch:
             await self._write(batch)
 
-    async def _write(self, pages: list[PageRows]) -> None:
-        """Queue ``pages`` for the worker to stage in one transaction."""
+    async def _write(self, rows: list[Mapping[str, Any]]) -> None:
+        """Queue ``rows`` for the worker to stage in one transaction."""
         while len(self._queued) >= MAX_QUEUED_PAGES:
             await asyncio.wrap_future(self._queued[0])
             self._reap()
-        self._queued.append(self._executor.submit(self.writer.add_pages, pages))
+        self._queued.append(self._executor.submit(self.writer.add, rows))
 
     def _reap(self) -> None:
         """Forget pages staged; raise the error of one that failed."""
@@ -518,7 +382,7 @@ class StagingThread:
         return await asyncio.wrap_future(self._executor.submit(fn))
 
     def _cancel_queued(self) -> None:
-        self._batch, self._batch_rows = [], 0
+        self._batch = []
         for future in self._queued:
             future.cancel()
         self._queued.clear()

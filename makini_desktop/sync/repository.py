@@ -336,7 +336,7 @@ class Repository:
                         handed[key] = stamp
                         fresh.append(row)
                 if staging is not None:
-                    await staging.stage(page.rows, page.body)  # waits only if the writer lags
+                    await staging.stage(page.rows)  # waits only when the writer lags far
                 if on_page is not None:
                     on_page(fresh, Progress(page.number, page.last_page, len(seen), check.total))
             if not check.complete:

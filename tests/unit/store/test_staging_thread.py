@@ -22,11 +22,11 @@ def _stage_all(
 ) -> int:
     """Stage ``pages`` through a StagingThread and commit them, ``on_add`` seeing each
     write the writer makes (in the thread that makes it); the commit's row count."""
-    real_add = SnapshotWriter.add_pages
+    real_add = SnapshotWriter.add
 
-    def add(self: SnapshotWriter, pages):  # type: ignore[no-untyped-def]
-        on_add([row for rows, _body in pages for row in rows])
-        return real_add(self, pages)
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
+        on_add(rows)
+        return real_add(self, rows)
 
     async def go() -> int:
         staging = await StagingThread.begin(cache, "assets")
@@ -34,11 +34,11 @@ def _stage_all(
             await staging.stage(page)
         return await staging.commit(server_total=None, watermark=lambda w: w, synced_at=T1)
 
-    SnapshotWriter.add_pages = add  # type: ignore[method-assign]
+    SnapshotWriter.add = add  # type: ignore[method-assign]
     try:
         return asyncio.run(go())
     finally:
-        SnapshotWriter.add_pages = real_add  # type: ignore[method-assign]
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
 
 
 def test_pages_are_staged_in_order_on_one_thread_and_committed_once(cache: Cache) -> None:
@@ -62,9 +62,9 @@ def test_staging_waits_while_the_queue_is_full_and_loses_no_page(
 
     monkeypatch.setattr(snapshot_module, "STAGE_BATCH_ROWS", 1)
     held = threading.Event()
-    real_add = SnapshotWriter.add_pages
-    monkeypatch.setattr(SnapshotWriter, "add_pages",
-                        lambda self, pages: (held.wait(10), real_add(self, pages))[1])
+    real_add = SnapshotWriter.add
+    monkeypatch.setattr(SnapshotWriter, "add",
+                        lambda self, rows: (held.wait(10), real_add(self, rows))[1])
     pages = _pages(MAX_QUEUED_PAGES * 2)
     staged: list[int] = []
 
@@ -96,15 +96,15 @@ def test_a_page_that_fails_to_stage_keeps_the_previous_snapshot(cache: Cache) ->
     """A page the worker could not write makes the sync fail; the old rows stay."""
     snapshot(cache, "assets", [rec("old")], at=T0)
     before = cache.load("assets")
-    real_add = SnapshotWriter.add_pages
+    real_add = SnapshotWriter.add
     calls = 0
 
-    def add(self: SnapshotWriter, pages):  # type: ignore[no-untyped-def]
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
         if calls == 2:
             raise CacheError("disk full", reason="full")
-        return real_add(self, pages)
+        return real_add(self, rows)
 
     async def go() -> None:
         staging = await StagingThread.begin(cache, "assets")
@@ -116,12 +116,12 @@ def test_a_page_that_fails_to_stage_keeps_the_previous_snapshot(cache: Cache) ->
             if not staging.done:
                 staging.abort_now()
 
-    SnapshotWriter.add_pages = add  # type: ignore[method-assign]
+    SnapshotWriter.add = add  # type: ignore[method-assign]
     try:
         with pytest.raises(CacheError):
             asyncio.run(go())
     finally:
-        SnapshotWriter.add_pages = real_add  # type: ignore[method-assign]
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
     assert cache.load("assets") == before
 
 
@@ -163,11 +163,11 @@ def test_an_abort_drops_the_pages_not_yet_written(cache: Cache) -> None:
     snapshot(cache, "assets", [rec("old")], at=T0)
     before = cache.load("assets")
     sizes: list[int] = []
-    real_add = SnapshotWriter.add_pages
+    real_add = SnapshotWriter.add
 
-    def add(self: SnapshotWriter, pages):  # type: ignore[no-untyped-def]
-        sizes.append(sum(len(rows) for rows, _body in pages))
-        return real_add(self, pages)
+    def add(self: SnapshotWriter, rows):  # type: ignore[no-untyped-def]
+        sizes.append(len(rows))
+        return real_add(self, rows)
 
     async def go() -> None:
         staging = await StagingThread.begin(cache, "assets")
@@ -175,10 +175,10 @@ def test_an_abort_drops_the_pages_not_yet_written(cache: Cache) -> None:
             await staging.stage(page)
         staging.abort_now()
 
-    SnapshotWriter.add_pages = add  # type: ignore[method-assign]
+    SnapshotWriter.add = add  # type: ignore[method-assign]
     try:
         asyncio.run(go())
     finally:
-        SnapshotWriter.add_pages = real_add  # type: ignore[method-assign]
+        SnapshotWriter.add = real_add  # type: ignore[method-assign]
     assert sizes in ([10], [])  # the first page, if the worker took it before the abort
     assert cache.load("assets") == before
