@@ -67,7 +67,8 @@ class FrontDeskDay(QObject):
         if visitors is not None:
             for signal in (visitors.model.sig_counts_changed, visitors.model.dataChanged,
                            visitors.model.modelReset):
-                signal.connect(self._summary_timer.start)
+                # Not start itself: it would take the signal's row count as its interval.
+                signal.connect(self._on_visitors_changed)
         window.building_filter.currentIndexChanged.connect(self._on_building_changed)
         window.workspace.lookups.sig_changed.connect(self._on_lookups_changed)
         window.workspace.sig_connection_changed.connect(self._on_lookups_changed)
@@ -129,6 +130,9 @@ class FrontDeskDay(QObject):
             if column >= 0:
                 tab.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
         self.update_summary()
+
+    def _on_visitors_changed(self, *_args: object) -> None:
+        self._summary_timer.start()
 
     @Slot()
     def update_summary(self) -> None:
