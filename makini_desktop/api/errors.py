@@ -474,27 +474,34 @@ def shorten(text: str, limit: int) -> str:
 # Windows in the user's language: its error numbers are matched too).
 _CONNECT_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("name or service not known", "nodename nor servname", "getaddrinfo failed",
-      "no address associated", "temporary failure in name resolution", "11001"),
+      "no address associated", "temporary failure in name resolution", "errno 11001"),
      "its address could not be found (check the address, or the network)"),
-    (("connection refused", "actively refused", "10061"),
+    (("connection refused", "actively refused", "winerror 10061"),
      "nothing answers at that address (the server may be down, or the port wrong)"),
-    (("network is unreachable", "no route to host", "10051", "10065"),
+    (("network is unreachable", "no route to host", "winerror 10051", "winerror 10065"),
      "the network cannot reach it (is this computer online?)"),
 )
 
 
 def connect_reason(exc: BaseException) -> str:
     """Why a connection could not be made, in words, the system's own after them (those
-    of the error underneath: httpx says "All connection attempts failed" over it)."""
-    chain: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and link not in chain and len(chain) < 10:
-        chain.append(link)
-        link = link.__cause__ or link.__context__
-    deepest = chain[-1]
-    shown = deepest if isinstance(deepest, OSError) and str(deepest) else exc
+    of the errors underneath: httpx says "All connection attempts failed" over them, one
+    per address the name resolved to, in an exception group)."""
+    found: list[BaseException] = []
+    waiting: list[BaseException] = [exc]
+    while waiting and len(found) < 20:
+        link = waiting.pop(0)
+        if link in found:
+            continue
+        found.append(link)
+        waiting += list(getattr(link, "exceptions", ()))  # an ExceptionGroup's members
+        cause = link.__cause__ or link.__context__
+        if cause is not None:
+            waiting.append(cause)
+    deepest = [e for e in found[1:] if isinstance(e, OSError) and str(e)]
+    shown = deepest[-1] if deepest else exc
     raw = (str(shown).strip() or type(shown).__name__)[:160]
-    for link in reversed(chain):
+    for link in reversed(found):
         words = _connect_words(link)
         if words:
             return f"{words} [{raw}]"

@@ -181,6 +181,7 @@ def test_a_request_can_carry_its_own_timeout():
     ("[Errno 111] Connection refused", "nothing answers at that address"),
     ("[WinError 10061] Es konnte keine Verbindung hergestellt werden", "nothing answers at"),
     ("[Errno 101] Network is unreachable", "the network cannot reach it"),
+    ("[Errno 99] Connect call failed ('10.0.0.1', 11001)", None),  # a port, not a code
     ("something else entirely", None),
 ])
 def test_a_failed_connect_says_why_in_words(system, words):
@@ -200,3 +201,30 @@ def test_a_failed_connect_says_why_in_words(system, words):
         assert message.endswith(f": {system}")
     else:
         assert f": {words}" in message and message.endswith(f"[{system}]")
+
+
+def test_a_connect_refused_at_every_address_says_so():
+    """A name that resolves to several addresses, each refusing (localhost: ::1 and
+    127.0.0.1): httpx's "All connection attempts failed" sits over an exception group of
+    the refusals; the message says what they mean."""
+    from makini_desktop.api.errors import MakiniConnectionError
+
+    refusals = ExceptionGroup("attempts", [
+        ConnectionRefusedError(111, "Connect call failed ('::1', 8443)"),
+        ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 8443)"),
+    ])
+
+    def handler(request):
+        try:
+            try:
+                raise refusals
+            except ExceptionGroup as group:
+                raise OSError("All connection attempts failed") from group
+        except OSError as exc:
+            raise httpx.ConnectError("All connection attempts failed", request=request) from exc
+
+    client, _rec, _ = make_client(handler)
+    with pytest.raises(MakiniConnectionError) as info:
+        run(_get(client))
+    assert ": nothing answers at that address" in info.value.message
+    assert "Connect call failed" in info.value.message
