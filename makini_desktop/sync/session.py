@@ -94,6 +94,13 @@ class ConnectionInfo:
         key = profile_cache_key(profile.id, profile.base_url)
         return cls(profile.name, profile.base_url, key, profile.id, profile.demo)
 
+    def same_connection(self, other: ConnectionInfo) -> bool:
+        """The same connection, perhaps with a new token: the same saved profile, or the
+        same unsaved base URL (whose cache key changes with its token)."""
+        if self.profile_id is not None or other.profile_id is not None:
+            return self.profile_id == other.profile_id
+        return self.base_url == other.base_url
+
     @classmethod
     def adhoc(cls, base_url: str, token: str, name: str | None = None) -> ConnectionInfo:
         """An unsaved connection; its cache is keyed by its base URL and token."""

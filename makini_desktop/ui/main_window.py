@@ -278,7 +278,7 @@ class MainWindow(QMainWindow):
         before = self.workspace.info
         self.workspace.open(info, token)
         for tab in self.tabs.values():  # a new token for the same connection keeps them
-            if before is None or before.cache_key != info.cache_key:
+            if before is None or not before.same_connection(info):
                 tab.search.clear()
                 tab.apply_search_now()
         # A demo's sandbox is new at each start: its cached lists describe the last one.

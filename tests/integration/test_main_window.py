@@ -187,6 +187,7 @@ def test_revoked_token_of_an_unsaved_connection_asks_for_a_new_one(
     assert window.profiles.list() == []  # nothing was saved
     assert table(window, "spaces").model().rowCount() == len(
         expected_rows(sandbox, res.SPACES_VIEW))
+    assert window.tabs["assets"].search.text() == "laptop"  # the same connection: kept
 
 
 def test_revoked_token_reconnects_with_a_new_token(qtbot, window, sandbox, qasync_loop):
