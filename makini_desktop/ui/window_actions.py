@@ -9,6 +9,7 @@ window's: it connects its slots to these actions and combos.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,8 @@ __all__ = [
     "ConnectionSwitcher",
     "WindowActions",
     "open_about_box",
+    "open_shortcuts_box",
+    "shortcut_rows",
 ]
 
 UNSAVED_DATA = ""
@@ -125,6 +128,10 @@ class WindowActions:
         self.about_action = QAction("&About makini-desktop", window)
         self.about_action.setObjectName("aboutAction")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.shortcuts_action = QAction("&Keyboard shortcuts", window)
+        self.shortcuts_action.setObjectName("shortcutsAction")
+        self.shortcuts_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action.triggered.connect(lambda: open_shortcuts_box(window))
 
         self.tab_actions: list[QAction] = []
         for i, view in enumerate(views):
@@ -197,6 +204,7 @@ class WindowActions:
         help_menu = menu_bar.addMenu("&Help")
         help_menu.setObjectName("helpMenu")
         help_menu.setAccessibleName("Help")
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
     def make_toolbar(self, window: QMainWindow) -> QToolBar:
@@ -314,10 +322,45 @@ def open_about_box(parent: QWidget) -> QMessageBox:
     box.setWindowTitle("About makini-desktop")
     box.setIcon(QMessageBox.Icon.Information)
     box.setText(f"<b>makini-desktop</b> {__version__}")
+    from makini_desktop.store.paths import log_dir
+
     box.setInformativeText(
         "Spaces, assets, moves and visitors of your workplace systems, "
-        "through the Makini unified API."
+        "through the Makini unified API.\n\n"
+        f"Log files (to send with a question to support): {log_dir()}"
     )
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
+    """Every action of the window that has a shortcut: its name and its keys, as this
+    platform writes them (Ctrl+F, ⌘F), sorted by name."""
+    rows: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        keys = [k for k in keys if k]
+        name = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+        name = name.rstrip("…").strip()
+        if keys and name:
+            rows[name] = ", ".join(keys)
+    return sorted(rows.items(), key=lambda row: row[0].casefold())
+
+
+def open_shortcuts_box(window: QWidget) -> QMessageBox:
+    """Help → Keyboard shortcuts (F1): every shortcut of the window (non-modal)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(window)
+    box.setObjectName("shortcutsBox")
+    box.setAccessibleName("Keyboard shortcuts")
+    box.setWindowTitle("Keyboard shortcuts")
+    box.setText("<b>Keyboard shortcuts</b>")
+    lines = "".join(f"<tr><td>{html.escape(name)}</td><td>&nbsp;&nbsp;<b>{html.escape(keys)}"
+                    "</b></td></tr>" for name, keys in shortcut_rows(window))
+    box.setInformativeText(f"<table>{lines}</table>")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box

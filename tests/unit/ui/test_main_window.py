@@ -147,3 +147,33 @@ def test_the_window_fits_a_1280_pixel_screen_with_the_details_pane_open(qtbot, s
         qtbot.waitUntil(lambda: window.width() <= 1280)
     search = window.tabs["assets"].search
     assert search.width() >= search.fontMetrics().horizontalAdvance("laptop dell latitude")
+
+
+def test_help_lists_every_keyboard_shortcut_and_about_names_the_logs(qtbot, settings_file):
+    """Help → Keyboard shortcuts (F1) lists the window's shortcuts by name, as this
+    platform writes them; About says where the log files are, for support."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMessageBox
+
+    from makini_desktop.store.paths import log_dir
+
+    window = make_window(qtbot, settings_file)
+    window.show()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    action = window.findChild(QAction, "shortcutsAction")
+    assert action in help_menu.actions()
+    native = QKeySequence.SequenceFormat.NativeText
+    assert action.shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
+    action.trigger()
+    box = window.findChild(QMessageBox, "shortcutsBox")
+    assert box is not None and box.isVisible()
+    text = box.informativeText()
+    for name, keys in (("Find", QKeySequence(QKeySequence.StandardKey.Find)),
+                       ("Check in", QKeySequence("Ctrl+I")),
+                       ("Assets", QKeySequence(f"Ctrl+{list(res.TAB_VIEWS).index('assets') + 1}"))):
+        assert f"<td>{name}</td><td>&nbsp;&nbsp;<b>{keys.toString(native)}" in text, name
+    box.close()
+
+    window.findChild(QAction, "aboutAction").trigger()
+    about = window.findChild(QMessageBox, "aboutBox")
+    assert about is not None and str(log_dir()) in about.informativeText()
