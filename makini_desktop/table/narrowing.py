@@ -100,6 +100,13 @@ class Narrowing:
         self._version += 1
         return Plan([Reset(list(self.visible))], counts_changed=True)
 
+    def building_rows(self) -> list[Row]:
+        """Every record held in the building shown (all of them for every building), in
+        arrival order, whatever the search and the filters leave (the front desk's day)."""
+        site, building = self._site, self._building
+        return [row for rid, row in enumerate(self.rows)
+                if row is not None and (building is None or site[rid] == building)]
+
     def set_building(self, site_key: str | None) -> Plan:
         """Show only rows of one building (None: every building)."""
         if site_key == self._building:

@@ -36,7 +36,6 @@ from makini_desktop.sync.notify import Level
 from makini_desktop.sync.outbox import Outbox, is_not_offered
 from makini_desktop.sync.outbox_link import OutboxListeners, quit_text
 from makini_desktop.sync.tasks import TaskSlots
-from makini_desktop.table import filters
 from makini_desktop.ui.front_desk import FrontDeskDay
 from makini_desktop.ui.outbox_panel import OutboxPanel, OutboxStatus
 
@@ -307,8 +306,7 @@ class Desk(QObject):
         if len(expected) != 1 or not self.actions["check_in"].isEnabled():
             return
         row = model.row_at(expected[0])
-        today = filters.row_filter(model.view, {filters.DATE: filters.TODAY}, model.lookups)
-        if today is not None and not today(row):  # a visit of another day: ask for it
+        if not self.day.today_test(model)(row):  # a visit of another day: ask for it
             self.window.tell(texts.not_today(row), lasting=True)
             return
         self.run(writes.action("check_in"), [row])

@@ -36,11 +36,18 @@ __all__ = [
     "iso_utc",
     "message_icon",
     "paint_error_labels",
+    "plain_label",
     "text_width",
     "utc_now",
 ]
 
 COPIED_FEEDBACK_MS = 1500
+
+
+def plain_label(text: str) -> str:
+    """A menu or button text as words: its mnemonic ``&`` gone (``&&`` is one ``&``), and
+    the ``…`` that says it asks for more (an accessible name, a list of shortcuts)."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…")
 
 
 def utc_now() -> datetime:

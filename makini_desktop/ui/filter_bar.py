@@ -257,18 +257,16 @@ class FilterBar(QWidget):
                 self.set_state({})
             return
         if filters.FLOOR in self.combos and dataset in (res.LOCATIONS.name, res.SITES.name):
-            if not self.isVisible():
-                # Nobody sees these lists: rebuilt once, when the tab is shown (a first load
-                # changes the floors' names every few pages, 50k places each time).
-                self._stale = True
-            elif not self._refill_timer.isActive():
+            if not self._refill_timer.isActive():
                 self._refill_timer.start()
 
     @Slot()
     def _on_refill_timer_timeout(self) -> None:
         if self.isVisible():
             self.refill()
-        else:  # hidden since the names changed
+        else:
+            # Nobody sees these lists: rebuilt once, when the tab is shown (a first load
+            # changes the floors' names every few pages, 50k places each time).
             self._stale = True
 
     def showEvent(self, event: QShowEvent) -> None:

@@ -10,7 +10,8 @@ groups of the day read top to bottom. Both are remembered across restarts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
@@ -22,6 +23,7 @@ from makini_desktop.table import filters
 
 if TYPE_CHECKING:
     from makini_desktop.ui.main_window import MainWindow
+    from makini_desktop.ui.table_model import ResourceTableModel
 
 __all__ = ["TODAY_KEY", "FrontDeskDay", "building_key", "day_summary"]
 
@@ -131,6 +133,12 @@ class FrontDeskDay(QObject):
                 tab.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
         self.update_summary()
 
+    @staticmethod
+    def today_test(model: ResourceTableModel) -> Callable[[Mapping[str, Any]], bool]:
+        """Whether a visit is expected today (local time), as the Today filter says."""
+        test = filters.row_filter(model.view, {filters.DATE: filters.TODAY}, model.lookups)
+        return test if test is not None else (lambda _row: True)
+
     def _on_visitors_changed(self, *_args: object) -> None:
         self._summary_timer.start()
 
@@ -146,15 +154,11 @@ class FrontDeskDay(QObject):
         if not self.today_action.isChecked():
             self._show_summary(False)
             return
-        model = tab.model
-        today = filters.row_filter(model.view, {filters.DATE: filters.TODAY}, model.lookups)
-        building = model.building_filter
+        today = self.today_test(tab.model)
         counts = {"expected": 0, "checked_in": 0, "checked_out": 0}
-        for row in model.all_rows():
-            if building is not None and row.get(res.F_SITE_KEY) != building:
-                continue
+        for row in tab.model.row_index.building_rows():
             status = row.get(res.F_STATUS)
-            if status in counts and (today is None or today(row)):
+            if status in counts and today(row):
                 counts[str(status)] += 1
         self.summary.setText(day_summary(counts["expected"], counts["checked_in"],
                                          counts["checked_out"]))

@@ -30,6 +30,7 @@ from makini_desktop.store.outbox import KIND_CREATE, Change, ChangeState
 from makini_desktop.sync import desk_texts
 from makini_desktop.sync.outbox import Outbox
 from makini_desktop.sync.outbox_link import waiting_text
+from makini_desktop.ui.dialog_parts import plain_label
 
 __all__ = ["OutboxModel", "OutboxPanel", "OutboxStatus", "change_details", "state_text"]
 
@@ -181,7 +182,7 @@ class OutboxPanel(QDockWidget):
         button = QPushButton(text, self)
         button.setObjectName(name)
         button.setToolTip(tip)
-        button.setAccessibleName(text.replace("&", "").rstrip("…"))
+        button.setAccessibleName(plain_label(text))
         return button
 
     # -- contents -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from qasync import asyncSlot
 
 from makini_desktop.api import resources as res
 from makini_desktop.sync.notify import Level
+from makini_desktop.ui.dialog_parts import plain_label
 from makini_desktop.ui.overview_parts import tr
 
 if TYPE_CHECKING:  # the dialogs, the PDF writer and the roster: imported when first used
@@ -134,7 +135,7 @@ class OverviewActions(QObject):
                 desk_bar.addAction(action)
                 button = desk_bar.widgetForAction(action)
                 button.setObjectName(_visitors_button_name(action))
-                button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
+                button.setAccessibleName(plain_label(action.text()))
             return
         top = _first_row(visitors.layout()) if visitors is not None else None
         if visitors is not None and top is not None:
@@ -148,7 +149,7 @@ class OverviewActions(QObject):
         button = QToolButton(parent)
         button.setDefaultAction(action)
         button.setObjectName(f"{action.objectName()[:-6]}Button")
-        button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
+        button.setAccessibleName(plain_label(action.text()))
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         return button
 

@@ -29,6 +29,7 @@ from makini_desktop import __version__
 from makini_desktop.api import resources as res
 from makini_desktop.store.profiles import ConnectionProfile
 from makini_desktop.sync.session import ConnectionInfo
+from makini_desktop.ui.dialog_parts import plain_label
 from makini_desktop.ui.view_selector import SavedViews
 
 if TYPE_CHECKING:  # imported when the box opens (a Qt class's first use creates its type)
@@ -313,25 +314,18 @@ class BuildingFilter(QComboBox):
 
 
 def open_about_box(parent: QWidget) -> QMessageBox:
-    """Help → About: the app's name, version and what it is for (non-modal)."""
+    """Help → About: the app's name, version, what it is for and where its logs are."""
     from PySide6.QtWidgets import QMessageBox
 
-    box = QMessageBox(parent)
-    box.setObjectName("aboutBox")
-    box.setAccessibleName("About makini-desktop")
-    box.setWindowTitle("About makini-desktop")
-    box.setIcon(QMessageBox.Icon.Information)
-    box.setText(f"<b>makini-desktop</b> {__version__}")
     from makini_desktop.store.paths import log_dir
 
-    box.setInformativeText(
-        "Spaces, assets, moves and visitors of your workplace systems, "
-        "through the Makini unified API.\n\n"
-        f"Log files (to send with a question to support): {log_dir()}"
+    box = _open_box(
+        parent, "aboutBox", "About makini-desktop", f"<b>makini-desktop</b> {__version__}",
+        "Spaces, assets, moves and visitors of your workplace systems, through the Makini "
+        f"unified API.\n\nLog files (to send with a question to support): {log_dir()}",
     )
+    box.setIcon(QMessageBox.Icon.Information)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
     return box
 
 
@@ -342,25 +336,30 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
     for action in window.findChildren(QAction):
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
         keys = [k for k in keys if k]
-        name = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
-        name = name.rstrip("…").strip()
+        name = plain_label(action.text()).strip()
         if keys and name:
             rows[name] = ", ".join(keys)
     return sorted(rows.items(), key=lambda row: row[0].casefold())
 
 
 def open_shortcuts_box(window: QWidget) -> QMessageBox:
-    """Help → Keyboard shortcuts (F1): every shortcut of the window (non-modal)."""
-    from PySide6.QtWidgets import QMessageBox
-
-    box = QMessageBox(window)
-    box.setObjectName("shortcutsBox")
-    box.setAccessibleName("Keyboard shortcuts")
-    box.setWindowTitle("Keyboard shortcuts")
-    box.setText("<b>Keyboard shortcuts</b>")
+    """Help → Keyboard shortcuts (F1): every shortcut of the window."""
     lines = "".join(f"<tr><td>{html.escape(name)}</td><td>&nbsp;&nbsp;<b>{html.escape(keys)}"
                     "</b></td></tr>" for name, keys in shortcut_rows(window))
-    box.setInformativeText(f"<table>{lines}</table>")
+    return _open_box(window, "shortcutsBox", "Keyboard shortcuts",
+                     "<b>Keyboard shortcuts</b>", f"<table>{lines}</table>")
+
+
+def _open_box(parent: QWidget, name: str, title: str, text: str, details: str) -> QMessageBox:
+    """A non-modal message box of the Help menu, deleted when closed."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(parent)
+    box.setObjectName(name)
+    box.setAccessibleName(title)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(details)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
