@@ -7,6 +7,12 @@ can import qasync, which otherwise picks the first binding it finds.
 import os
 import sys
 
+if __name__ == "__main__" and sys.argv[1:2] == ["--http-helper"]:
+    # The window's HTTP helper process (makini_desktop/api/http_helper.py): no Qt at all.
+    from makini_desktop.api.http_helper import helper_main
+
+    sys.exit(helper_main())
+
 os.environ["QT_API"] = "pyside6"
 
 from makini_desktop.cli import main  # noqa: E402  # after QT_API, on purpose

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from makini_desktop.api import resources as res
@@ -42,10 +42,10 @@ from makini_desktop.api.errors import (
     RateLimitedError,
     SlowAnswerError,
     ValidationFailedError,
-    connect_reason,
     error_from_response,
     scrub_error,
 )
+from makini_desktop.api.exchange import TransportFailedError, body_size, transport_error
 from makini_desktop.api.pagination import (
     FULL_WALK_ATTEMPTS,
     Page,
@@ -73,7 +73,9 @@ from makini_desktop.redact import scrub
 if TYPE_CHECKING:  # imported at the first request (see api/transport.py)
     import httpx
 
-    from makini_desktop.api.http_thread import Exchange, HttpThread
+    from makini_desktop.api.exchange import Exchange
+    from makini_desktop.api.http_helper import HelperSession
+    from makini_desktop.api.http_thread import HttpThread
 
 __all__ = [
     "FULL_WALK_ATTEMPTS",
@@ -98,6 +100,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 def _remember_no_sniffio() -> None:
@@ -154,6 +158,9 @@ class MakiniClient(WriteCalls):
         max_pages: a list longer than this is refused rather than fetched forever.
         transport: for tests only (``httpx.MockTransport``). Production code never passes
             it: a custom transport silently drops ``verify``, limits and proxies.
+        http_helper: exchanges in the HTTP helper process (:mod:`~makini_desktop.api.
+            http_helper`: the window's connections, whose thread must not share the
+            interpreter with httpx) instead of a thread of this process.
     """
 
     def __init__(
@@ -172,6 +179,7 @@ class MakiniClient(WriteCalls):
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
+        http_helper: bool = False,
     ) -> None:
         self.base_url = validate_base_url(base_url)  # raises before any token is sent
         if not token or any(c in token for c in "\r\n"):
@@ -207,7 +215,9 @@ class MakiniClient(WriteCalls):
         # exists before its first paint, httpx need not.
         self._http_client: httpx.AsyncClient | None = None
         self._worker: HttpThread | None = None
-        self._building: asyncio.Future[httpx.AsyncClient] | None = None  # see _ready_http
+        self._building: asyncio.Future[Any] | None = None  # see _ready_http
+        self._helper = http_helper and transport is None
+        self._remote: HelperSession | None = None  # the helper's session, once opened
         self._closed_unused = False
 
     async def __aenter__(self) -> MakiniClient:
@@ -245,7 +255,7 @@ class MakiniClient(WriteCalls):
         self._http_client = client
         self._worker = HttpThread() if self._transport is None else None
 
-    async def _ready_http(self) -> httpx.AsyncClient:
+    async def _ready_http(self) -> httpx.AsyncClient | None:
         """:attr:`_http`, its first build made in a worker thread.
 
         Importing httpx, httpcore and truststore and loading the system's trust store take
@@ -253,24 +263,49 @@ class MakiniClient(WriteCalls):
         request of a first load, just after the window appears. In a thread, the window keeps
         painting meanwhile (the interpreter switches every millisecond). Requests that come
         while it is built wait for the same build; a failed one (an unusable proxy setting)
-        is tried again by the next request.
+        is tried again by the next request. A client of the helper opens its session there
+        instead (and returns None).
         """
+        if self._helper:
+            if self._closed_unused:
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            if self._remote is None or not self._remote.usable:  # (a new helper's)
+                self._remote = await self._once(self._open_remote)
+            return None
         if self._http_client is None and self._transport is None and not self._closed_unused:
-            building = self._building
-            if building is None:
-                building = self._building = asyncio.ensure_future(
-                    asyncio.to_thread(self._new_http))
-            try:
-                client = await asyncio.shield(building)
-            finally:
-                if building.done() and self._building is building:
-                    self._building = None
+            client = await self._once(lambda: asyncio.to_thread(self._new_http))
             if self._http_client is None and not self._closed_unused:
                 self._adopt(client)  # (closed while it was built: never used)
         return self._http  # built inline for a test's transport; raises once closed
 
+    async def _once(self, build: Callable[[], Awaitable[_T]]) -> _T:
+        """``build()``'s result, one build at a time: callers meanwhile await the same."""
+        building = self._building
+        if building is None:
+            building = self._building = asyncio.ensure_future(build())
+        try:
+            result: _T = await asyncio.shield(building)
+            return result
+        finally:
+            if building.done() and self._building is building:
+                self._building = None
+
+    async def _open_remote(self) -> HelperSession:
+        from makini_desktop.api.http_helper import HttpHelper
+
+        if self._remote is not None:  # its helper stopped
+            await self._remote.aclose()
+        return await HttpHelper.open_session(
+            self.base_url, self._secrets[0], timeout=self._timeout,
+            connections=self.concurrency + 2, trust_env=self._trust_env,
+        )
+
     async def aclose(self) -> None:
         """Close the connection pool (and end the thread that served it)."""
+        if self._remote is not None:
+            self._closed_unused = True
+            await self._remote.aclose()
+            return
         if self._http_client is None:
             self._closed_unused = True  # nothing was sent: no pool, no thread
             return
@@ -285,6 +320,8 @@ class MakiniClient(WriteCalls):
 
     @property
     def closed(self) -> bool:
+        if self._remote is not None:
+            return self._remote.closed
         if self._http_client is None:
             return self._closed_unused
         return self._http_client.is_closed
@@ -304,71 +341,34 @@ class MakiniClient(WriteCalls):
         idempotency_key: str | None = None,
     ) -> tuple[httpx.Response, Any]:
         """One HTTP exchange: the response and its parsed JSON, or a typed error."""
-        import httpx  # the first request pays for the import (see api/transport.py)
-
         http = await self._ready_http()  # the first request builds it (and its worker)
         request_id = new_request_id()
         headers = {"X-Request-Id": request_id}
         if idempotency_key is not None:
             headers[res.HEADER_IDEMPOTENCY_KEY] = idempotency_key
-        shown_path = path
         try:
             async with self._limiter:
                 await self._pacer.acquire()
                 self.stats.requests += 1
-                extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-                exchange = self._exchange(http, method, self._full_path(path), params,
-                                          body, headers, extra)
-                if self._worker is not None:
-                    answer = await self._worker.run(exchange, timeout=self.deadline)
-                else:
-                    async with asyncio.timeout(self.deadline):
-                        answer = await exchange
+                answer = await self._exchange(http, method, self._full_path(path), params,
+                                              body, headers, timeout)
                 response = answer.response
         except TimeoutError:
             raise SlowAnswerError(
                 0, "TOO_SLOW", "network",
                 f"The server took too long to answer: no complete answer within "
                 f"{self.deadline:g} s.",
-                request_id=request_id, method=method, path=shown_path,
+                request_id=request_id, method=method, path=path,
             ) from None
-        except httpx.TimeoutException as exc:
-            raise MakiniConnectionError(
-                0, "TIMEOUT", "network", f"No answer from the server in time ({_exc_name(exc)}).",
-                request_id=request_id, method=method, path=shown_path,
-            ) from None
-        except httpx.ConnectError as exc:
-            if _is_tls(exc):
-                # Not "offline": a certificate problem does not heal by waiting, and the
-                # user must see it (a TLS-inspecting proxy, an expired certificate).
-                raise MakiniError(
-                    0, "TLS_ERROR", "network",
-                    f"The certificate of {self._host()} could not be verified: {_reason(exc)}",
-                    request_id=request_id, method=method, path=shown_path,
-                ) from None
-            raise MakiniConnectionError(
-                0, "CONNECTION_FAILED", "network",
-                f"Could not connect to {self._host()}: {connect_reason(exc)}",
-                request_id=request_id, method=method, path=shown_path,
-            ) from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            # A reset or truncated body mid-response, a protocol error, a proxy hiccup.
-            raise MakiniConnectionError(
-                0, "CONNECTION_LOST", "network",
-                f"The connection broke off during the response ({_reason(exc)}).",
-                request_id=request_id, method=method, path=shown_path,
-            ) from None
-        except httpx.TooManyRedirects:
-            raise MakiniError(
-                0, "TOO_MANY_REDIRECTS", "invalid_request", "The server redirected too often.",
-                request_id=request_id, method=method, path=shown_path,
-            ) from None
+        except TransportFailedError as failure:
+            raise transport_error(failure, self._host(), request_id=request_id, method=method,
+                                  path=path) from None
         self._pacer.observe(response.headers)
         if response.status_code == 429:
             self._limiter.on_rate_limited()
         elif response.is_success:
             self._limiter.on_success()
-        self.stats.bytes += len(response.content)
+        self.stats.bytes += body_size(response)
         self.stats.by_status[response.status_code] = (
             self.stats.by_status.get(response.status_code, 0) + 1
         )
@@ -379,7 +379,7 @@ class MakiniClient(WriteCalls):
                 response.headers,
                 response.content,
                 method=method,
-                path=shown_path,
+                path=path,
                 secrets=self._secrets,
             )
             if not err.request_id:
@@ -395,29 +395,35 @@ class MakiniClient(WriteCalls):
             raise MalformedResponseError(
                 response.status_code, "MALFORMED_RESPONSE", "api_error",
                 "The server's answer is nested too deeply to read, so it was not used.",
-                request_id=answer_id, method=method, path=shown_path,
+                request_id=answer_id, method=method, path=path,
             ) from None
         except (ValueError, UnicodeDecodeError):
             raise MalformedResponseError(
                 response.status_code, "INVALID_RESPONSE", "api_error",
                 "The server's answer was not valid JSON.",
-                request_id=answer_id, method=method, path=shown_path,
+                request_id=answer_id, method=method, path=path,
                 body_excerpt=scrub(response.text[:2000], self._secrets)[:200],
             ) from None
         return response, doc
 
     async def _exchange(
-        self, http: httpx.AsyncClient, method: str, url: str,
+        self, http: httpx.AsyncClient | None, method: str, url: str,
         params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str],
-        extra: Mapping[str, Any],
+        timeout: httpx.Timeout | None,
     ) -> Exchange:
-        """The HTTP request itself, and its JSON decoded (on the worker's loop, if any)."""
-        from makini_desktop.api.http_thread import decode_json
+        """The exchange where this client's exchanges run: in the helper process, on the
+        worker thread, or inline for a test's transport (see api/exchange.py)."""
+        from makini_desktop.api.exchange import perform
 
-        response = await http.request(
-            method, url, params=params, json=body, headers=headers, **extra,
-        )
-        return decode_json(response)
+        if http is None:
+            assert self._remote is not None  # (if its helper stops, the next opens anew)
+            return await self._remote.exchange(method, url, params, body, headers, timeout,
+                                               self.deadline)
+        work = perform(http, method, url, params, body, headers, timeout)
+        if self._worker is not None:
+            return await self._worker.run(work, timeout=self.deadline)
+        async with asyncio.timeout(self.deadline):
+            return await work
 
     def _host(self) -> str:
         return urlsplit(self.base_url).netloc
@@ -579,17 +585,3 @@ class MakiniClient(WriteCalls):
         _, doc = await self.request("PUT", dataset.record_path(key), body={res.F_STATUS: status})
         data = doc.get(res.ENV_DATA) if isinstance(doc, Mapping) else None
         return dict(data) if isinstance(data, Mapping) else {}
-
-
-def _exc_name(exc: BaseException) -> str:
-    return type(exc).__name__.replace("Timeout", " timeout").strip().lower()
-
-
-def _is_tls(exc: BaseException) -> bool:
-    text = repr(exc).lower()
-    return "ssl" in text or "certificate" in text
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text[:160]

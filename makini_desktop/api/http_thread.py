@@ -5,8 +5,11 @@ socket callback goes through a Qt timer or notifier in Python: httpx and httpcor
 dozens of them per request, and a first load of 1,750 pages spent about a third of the
 interpreter's time there, on the thread that paints the window. :class:`HttpThread` runs
 them on a standard asyncio loop in one worker thread instead, and decodes each answer's
-JSON there too. The caller keeps everything that decides (the concurrency window, the
-pacer, retries, typed errors): it awaits one future per exchange.
+JSON there too (:func:`~makini_desktop.api.exchange.perform`). The window's client goes
+one step further, to a process of its own (:mod:`~makini_desktop.api.http_helper`); this
+thread serves the command line and the tests' clients. The caller keeps everything that
+decides (the concurrency window, the pacer, retries, typed errors): it awaits one future
+per exchange.
 
 The ``httpx.AsyncClient`` is used on the worker's loop only, from its first request to
 its ``aclose``. Cancelling the caller's await cancels the exchange on the worker's loop.
@@ -16,57 +19,13 @@ No Qt, no widgets.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import httpx
-
-__all__ = ["Exchange", "HttpThread", "decode_json"]
+__all__ = ["HttpThread"]
 
 _T = TypeVar("_T")
-
-
-class Exchange:
-    """One answer: the response (its body read) and its JSON, decoded where it arrived.
-
-    Attributes:
-        response: the response.
-        doc: the decoded JSON (None for an empty body, or when decoding failed).
-        error: the exception decoding raised (``ValueError``, ``UnicodeDecodeError``,
-            ``RecursionError``), re-raised by the caller as a typed error.
-    """
-
-    __slots__ = ("doc", "error", "response")
-
-    def __init__(self, response: httpx.Response, doc: Any, error: BaseException | None):
-        self.response = response
-        self.doc = doc
-        self.error = error
-
-
-_READ = httpx.ByteStream(b"")
-
-
-def decode_json(response: httpx.Response) -> Exchange:
-    """The response (its body read) with its JSON decoded (a successful answer's only;
-    errors are read by ``errors.error_from_response`` from the raw body).
-
-    The response's stream, already read and closed, is let go: httpx's stream refers back
-    to its response, a reference cycle only the cyclic garbage collector frees, and the
-    app freezes what survives a collection while a list loads (``sync/page_feed.py``'s
-    ``settle_garbage``), so every response in flight at that moment, its body with it, was
-    kept for good (33 MB after a first load of 175k rows).
-    """
-    if response.is_stream_consumed and response.is_closed:
-        response.stream = _READ
-    if not response.is_success or not response.content:
-        return Exchange(response, None, None)
-    try:
-        return Exchange(response, json.loads(response.content), None)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        return Exchange(response, None, exc)
 
 
 class HttpThread:

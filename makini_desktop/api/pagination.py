@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from makini_desktop.api import resources as res
 from makini_desktop.api.errors import IncompleteListError, MakiniError, MalformedResponseError
+from makini_desktop.api.exchange import body_size
 from makini_desktop.api.key_sharing import KeySharing
 from makini_desktop.api.values import as_int, same_instant_fields, share_instants
 
@@ -290,7 +291,7 @@ class PageWalker:
             last_page=info.last,
             total=info.total,
             request_id=request_id,
-            nbytes=len(response.content),
+            nbytes=body_size(response),
             skipped=skipped,
             server_date=_http_date(response.headers.get("date")),
             served=len(data),

@@ -204,7 +204,7 @@ class Session:
         self.client: MakiniClient | None = None
         if token is not None:
             register_secret(token)  # scrubbed from every log line and crash report
-            self.client = MakiniClient(info.base_url, token, on_retry=on_retry)
+            self.client = MakiniClient(info.base_url, token, on_retry=on_retry, http_helper=True)
         self.connectivity = Connectivity(self.probe, on_change=on_reach)
         self.cache: Cache | None = None
         self.cache_problem: str | None = None
