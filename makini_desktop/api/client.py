@@ -283,6 +283,8 @@ class MakiniClient(WriteCalls):
         building = self._building
         if building is None:
             building = self._building = asyncio.ensure_future(build())
+            # Its error is read even when every caller left (a request cancelled).
+            building.add_done_callback(lambda f: f.cancelled() or f.exception())
         try:
             result: _T = await asyncio.shield(building)
             return result
@@ -295,16 +297,25 @@ class MakiniClient(WriteCalls):
 
         if self._remote is not None:  # its helper stopped
             await self._remote.aclose()
-        return await HttpHelper.open_session(
+        remote = await HttpHelper.open_session(
             self.base_url, self._secrets[0], timeout=self._timeout,
             connections=self.concurrency + 2, trust_env=self._trust_env,
         )
+        if self._closed_unused:  # closed while it opened: never used
+            await remote.aclose()
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        return remote
 
     async def aclose(self) -> None:
         """Close the connection pool (and end the thread that served it)."""
-        if self._remote is not None:
+        if self._helper:
             self._closed_unused = True
-            await self._remote.aclose()
+            building = self._building
+            if building is not None and not building.done():
+                # A session opening now closes itself once open (see _open_remote).
+                await asyncio.wait([building])
+            if self._remote is not None:
+                await self._remote.aclose()
             return
         if self._http_client is None:
             self._closed_unused = True  # nothing was sent: no pool, no thread
@@ -320,8 +331,8 @@ class MakiniClient(WriteCalls):
 
     @property
     def closed(self) -> bool:
-        if self._remote is not None:
-            return self._remote.closed
+        if self._helper:
+            return self._closed_unused
         if self._http_client is None:
             return self._closed_unused
         return self._http_client.is_closed
@@ -341,12 +352,12 @@ class MakiniClient(WriteCalls):
         idempotency_key: str | None = None,
     ) -> tuple[httpx.Response, Any]:
         """One HTTP exchange: the response and its parsed JSON, or a typed error."""
-        http = await self._ready_http()  # the first request builds it (and its worker)
         request_id = new_request_id()
         headers = {"X-Request-Id": request_id}
         if idempotency_key is not None:
             headers[res.HEADER_IDEMPOTENCY_KEY] = idempotency_key
         try:
+            http = await self._ready_http()  # the first request builds it (and its worker)
             async with self._limiter:
                 await self._pacer.acquire()
                 self.stats.requests += 1

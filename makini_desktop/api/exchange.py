@@ -63,7 +63,8 @@ class TransportFailedError(Exception):
     Attributes:
         kind: ``timeout`` (httpx's connect, read, write or pool timeout), ``tls`` (the
             certificate could not be verified), ``connect`` (nothing could be reached),
-            ``lost`` (the connection broke off, a protocol error) or ``redirects``.
+            ``lost`` (the connection broke off, a protocol error), ``redirects`` or
+            ``helper`` (the app's HTTP helper process stopped, or did not start).
         detail: the words shown after the client's own (the kind of timeout, the reason).
     """
 
@@ -165,6 +166,9 @@ def transport_error(
     if failure.kind == "redirects":
         return MakiniError(0, "TOO_MANY_REDIRECTS", "invalid_request",
                            "The server redirected too often.", **where)
+    if failure.kind == "helper":
+        return MakiniConnectionError(
+            0, "CONNECTION_LOST", "network", f"The request was lost: {detail}.", **where)
     return MakiniConnectionError(
         0, "CONNECTION_LOST", "network",
         f"The connection broke off during the response ({detail}).", **where)

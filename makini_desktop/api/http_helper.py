@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import importlib
 import itertools
 import logging
 import marshal
@@ -61,8 +62,14 @@ HELPER_ARG = "--http-helper"
 _HEAD = struct.Struct("<I")
 _CHUNK = 1 << 20
 _LOST = "the app's HTTP helper process stopped"
+_SILENT = "the app's HTTP helper process did not answer"
+_ANSWER_LIMIT = 60.0
+"""Seconds an answer to open or close a session may take (an exchange: its deadline and
+this much more): a helper that is alive but silent fails the request, never hangs it."""
 
 log = logging.getLogger(__name__)
+
+_BODY_HEADERS = (b"content-encoding", b"content-length", b"transfer-encoding")
 
 TimeoutTuple = tuple[float | None, float | None, float | None, float | None]
 
@@ -90,12 +97,22 @@ def read_frame(fd: int) -> Any:
     return None if body is None else marshal.loads(body)
 
 
-def write_frame(fd: int, value: Any) -> None:
-    """Write one frame (whole, blocking). Raises ``OSError`` when the other end is gone."""
+def frame_bytes(value: Any) -> bytes:
+    """One frame. Raises ``ValueError`` for what marshal cannot write (nesting too deep, a
+    type JSON does not have)."""
     data = marshal.dumps(value)
-    view = memoryview(_HEAD.pack(len(data)) + data)
+    return _HEAD.pack(len(data)) + data
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+def write_frame(fd: int, value: Any) -> None:
+    """Write one frame (whole, blocking). Raises ``OSError`` when the other end is gone."""
+    _write_all(fd, frame_bytes(value))
 
 
 def _timeout_tuple(timeout: httpx.Timeout | None) -> TimeoutTuple | None:
@@ -130,10 +147,17 @@ class HttpHelper:
         kwargs: dict[str, Any] = {}
         if sys.platform == "win32":
             kwargs["creationflags"] = subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
-        self._proc = subprocess.Popen(
-            helper_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, bufsize=0, close_fds=True, **kwargs,
-        )
+        else:  # a Ctrl-C in the terminal is the window's to handle; the helper follows it
+            kwargs["start_new_session"] = True
+        try:
+            self._proc = subprocess.Popen(
+                helper_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, bufsize=0, close_fds=True, **kwargs,
+            )
+        except OSError as exc:
+            raise TransportFailedError(
+                "helper", f"the app's HTTP helper process could not start ({exc.strerror})",
+            ) from None
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._to = self._proc.stdin
         self._from = self._proc.stdout
@@ -160,7 +184,7 @@ class HttpHelper:
             helper = cls._shared
             if helper is None or not helper.alive:
                 helper = cls._shared = cls()
-                atexit.register(helper.stop)
+                atexit.register(helper.stop)  # (a stopped helper's stop does nothing)
             helper._users += 1
             return helper
 
@@ -186,6 +210,8 @@ class HttpHelper:
                 unreadable certificate store).
             TransportFailedError: the helper stopped.
         """
+        # The answers are httpx responses: imported off the window's thread (0.1 s).
+        await asyncio.to_thread(importlib.import_module, "httpx")
         helper = cls._acquire()
         session = next(helper._sessions)
         try:
@@ -196,36 +222,45 @@ class HttpHelper:
             raise
         return HelperSession(helper, session)
 
-    async def call(self, op: str, *args: Any) -> Any:
+    async def call(self, op: str, *args: Any, limit: float = _ANSWER_LIMIT) -> Any:
         """Send one frame and await its answer (cancelling the await cancels it there).
 
+        Args:
+            limit: seconds to wait for the answer at most, whatever the helper does.
+
         Raises:
-            TransportFailedError: the helper stopped, or its answer says the network failed.
+            TransportFailedError: the helper stopped, did not answer within ``limit``, or
+                its answer says the network failed.
             TimeoutError: the helper's deadline passed.
-            LocalSetupError: see :meth:`open`.
+            LocalSetupError: see :meth:`open_session`.
+            ValueError: the request holds what cannot be sent (not JSON data).
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         ident = next(self._ids)
+        frame = frame_bytes((op, ident, *args))  # raises here, for this request alone
         with self._lock:
             if not self.alive:
-                raise TransportFailedError("lost", _LOST)
+                raise TransportFailedError("helper", _LOST)
             self._waiting[ident] = (loop, future)
             try:
-                write_frame(self._to.fileno(), (op, ident, *args))
+                _write_all(self._to.fileno(), frame)
             except (OSError, ValueError):  # the pipe is gone (ValueError: closed file)
                 del self._waiting[ident]
                 self._lost()
-                raise TransportFailedError("lost", _LOST) from None
+                raise TransportFailedError("helper", _LOST) from None
         try:
-            answer = await future
-        except asyncio.CancelledError:
+            async with asyncio.timeout(limit):
+                answer = await future
+        except (asyncio.CancelledError, TimeoutError) as exc:
             with self._lock:
                 if self._waiting.pop(ident, None) is not None and self.alive:
                     try:
                         write_frame(self._to.fileno(), ("cancel", ident))
                     except (OSError, ValueError):
                         pass
+            if isinstance(exc, TimeoutError):
+                raise TransportFailedError("helper", _SILENT) from None
             raise
         return _outcome(answer)
 
@@ -333,12 +368,13 @@ class HelperSession:
         frame = await self._helper.call(
             "send", self._session, method, url, None if params is None else dict(params),
             body, dict(headers), _timeout_tuple(timeout), deadline,
+            limit=deadline + _ANSWER_LIMIT,
         )
         _, _, status, reason, answer_headers, content, size, doc, decode_error = frame
         response = httpx.Response(
             status, headers=answer_headers, content=content,
             request=httpx.Request(method, url),
-            extensions={BODY_SIZE: size, "reason_phrase": reason.encode("latin-1", "replace")},
+            extensions={BODY_SIZE: size, "reason_phrase": reason},
         )
         error: BaseException | None = None
         if decode_error == "RecursionError":
@@ -366,7 +402,8 @@ def helper_command() -> list[str]:
     """The command that starts a helper: this module, or the frozen app as the helper."""
     if getattr(sys, "frozen", False):
         return [sys.executable, HELPER_ARG]
-    return [sys.executable, "-m", "makini_desktop.api.http_helper"]
+    # -P: never a module of the current folder in place of the app's own.
+    return [sys.executable, "-P", "-m", "makini_desktop.api.http_helper"]
 
 
 # -- the helper's side --------------------------------------------------------------------
@@ -374,9 +411,12 @@ def helper_command() -> list[str]:
 
 def helper_main() -> int:
     """Run the helper on this process's standard input and output until the input ends."""
-    # The pipes are descriptors 0 and 1 (a frozen app without a console has no sys.stdin
-    # object for them on Windows); nothing else may write to the one frames travel on.
-    fd_in, fd_out = 0, 1
+    # The pipes are descriptors 0 and 1, taken over; nothing else may write to the one the
+    # frames travel on.
+    fd_in, fd_out = os.dup(0), os.dup(1)
+    quiet = os.open(os.devnull, os.O_RDWR)  # what else writes to 1 (C code too) is lost
+    os.dup2(quiet, 0)
+    os.dup2(quiet, 1)
     sys.stdout = sys.stderr
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -436,7 +476,13 @@ class _Helper:
 
     async def _answer(self, ident: int, work: Awaitable[tuple[Any, ...]]) -> None:
         try:
-            self._reply((ident, *await work))
+            answer = (ident, *await work)
+            try:
+                self._reply(answer)
+            except ValueError:  # JSON nested deeper than marshal writes (Python 3.13)
+                if answer[1] != "answer":
+                    raise
+                self._reply((*answer[:5], b"", answer[6], None, "RecursionError"))
         except asyncio.CancelledError:
             pass
         except TransportFailedError as failure:
@@ -478,9 +524,13 @@ class _Helper:
         content = response.content
         decode_error = None if answer.error is None else type(answer.error).__name__
         kept = b"" if answer.doc is not None else content
-        return ("answer", response.status_code, response.reason_phrase,
-                list(response.headers.multi_items()), kept, len(content), answer.doc,
-                decode_error)
+        # The body goes decoded: its encoding and length headers would have it decoded
+        # again. The headers as sent (bytes: any text, the names' case kept).
+        sent = [(name, value) for name, value in response.headers.raw
+                if name.lower() not in _BODY_HEADERS]
+        reason = response.extensions.get("reason_phrase", b"")
+        return ("answer", response.status_code, bytes(reason), sent, kept, len(content),
+                answer.doc, decode_error)
 
     async def _close(self, session: int) -> tuple[str]:
         http = self._sessions.pop(session, None)

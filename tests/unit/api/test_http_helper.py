@@ -5,12 +5,15 @@ costing a retry, not the connection."""
 from __future__ import annotations
 
 import asyncio
+import gzip
+import http.server
 import json
 import math
 import os
-import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,14 @@ from tests.helpers.mockapi import run
 TOKEN = "sandbox-token"
 ONCE = RetryPolicy(max_attempts=1)
 BOTH = pytest.mark.parametrize("helper", [False, True], ids=["thread", "helper"])
+
+
+@pytest.fixture(autouse=True)
+def _no_helper_left() -> Iterator[None]:
+    """Every test ends with its clients closed: no helper process or reader thread left."""
+    yield
+    assert HttpHelper.running() is None
+    assert not [t for t in threading.enumerate() if t.name == "makini-http-reader"]
 
 
 def _client(url: str, helper: bool, **kwargs: object) -> MakiniClient:
@@ -156,7 +167,9 @@ def test_a_helper_that_stops_costs_a_retry_not_the_connection(sandbox) -> None:
             first_pid = _helper_pid()
             waiting = asyncio.ensure_future(client.integration())
             await asyncio.sleep(0.3)
-            os.kill(first_pid, signal.SIGKILL)
+            helper = HttpHelper.running()
+            assert helper is not None and helper._proc.pid == first_pid
+            helper._proc.kill()
             with pytest.raises(MakiniError) as caught:
                 await waiting
             sandbox.clear_faults()
@@ -207,3 +220,58 @@ def test_a_frame_carries_what_json_can_hold() -> None:
     assert back["data"][0]["big"] == 10**40
     assert back["data"][1]["nested"] == [[[{"a": None, "b": True}]]]
     assert back["data"][0]["t"] is back["data"][1]["t"]
+
+
+def test_a_client_closed_while_its_session_opens_leaves_nothing_behind(sandbox) -> None:
+    """Closed at once after its first request started (a window closed while connecting):
+    the request ends, the client says closed, and the helper ends with it."""
+    client = _client(sandbox.url, True)
+
+    async def go() -> None:
+        first = asyncio.ensure_future(client.integration())
+        await asyncio.sleep(0)
+        await client.aclose()
+        assert client.closed
+        await asyncio.gather(first, return_exceptions=True)
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await client.integration()
+
+    run(go())
+
+
+class _Gzipped(http.server.BaseHTTPRequestHandler):
+    """A server that compresses its error and writes a header in more than ASCII."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        body = gzip.compress(json.dumps({"error": {
+            "code": "SERVER_BUSY", "message": "Réessayez plus tard", "type": "api_error",
+        }}).encode())
+        self.send_response(500, "Erreur")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Note", "Requête")
+        self.send_header("X-Request-Id", "req-gzip-1")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@BOTH
+def test_a_compressed_error_with_a_header_beyond_ascii_reads_as_its_message(
+    helper: bool,
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Gzipped)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        err = _error_of(_client(f"http://127.0.0.1:{server.server_address[1]}", helper,
+                                retry=ONCE))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert err.status == 500
+    assert err.code == "SERVER_BUSY"
+    assert err.message == "Réessayez plus tard"
+    assert err.request_id == "req-gzip-1"
