@@ -8,7 +8,8 @@ import os
 import sys
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--http-helper"]:
-    # The window's HTTP helper process (makini_desktop/api/http_helper.py): no Qt at all.
+    # The window's HTTP helper process (makini_desktop/api/http_helper.py, HELPER_ARG):
+    # no Qt at all, and none of the window's imports.
     from makini_desktop.api.http_helper import helper_main
 
     sys.exit(helper_main())

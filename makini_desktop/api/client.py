@@ -45,7 +45,12 @@ from makini_desktop.api.errors import (
     error_from_response,
     scrub_error,
 )
-from makini_desktop.api.exchange import TransportFailedError, body_size, transport_error
+from makini_desktop.api.exchange import (
+    TransportFailedError,
+    body_size,
+    perform,
+    transport_error,
+)
 from makini_desktop.api.pagination import (
     FULL_WALK_ATTEMPTS,
     Page,
@@ -102,6 +107,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+_CLOSED = "Cannot send a request, as the client has been closed."  # httpx's own words
 
 
 def _remember_no_sniffio() -> None:
@@ -235,7 +241,7 @@ class MakiniClient(WriteCalls):
         """
         if self._http_client is None:
             if self._closed_unused:  # httpx's own words for a closed client
-                raise RuntimeError("Cannot send a request, as the client has been closed.")
+                raise RuntimeError(_CLOSED)
             self._adopt(self._new_http())
         assert self._http_client is not None
         return self._http_client
@@ -268,7 +274,7 @@ class MakiniClient(WriteCalls):
         """
         if self._helper:
             if self._closed_unused:
-                raise RuntimeError("Cannot send a request, as the client has been closed.")
+                raise RuntimeError(_CLOSED)
             if self._remote is None or not self._remote.usable:  # (a new helper's)
                 self._remote = await self._once(self._open_remote)
             return None
@@ -303,7 +309,7 @@ class MakiniClient(WriteCalls):
         )
         if self._closed_unused:  # closed while it opened: never used
             await remote.aclose()
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
+            raise RuntimeError(_CLOSED)
         return remote
 
     async def aclose(self) -> None:
@@ -331,9 +337,7 @@ class MakiniClient(WriteCalls):
 
     @property
     def closed(self) -> bool:
-        if self._helper:
-            return self._closed_unused
-        if self._http_client is None:
+        if self._helper or self._http_client is None:
             return self._closed_unused
         return self._http_client.is_closed
 
@@ -424,8 +428,6 @@ class MakiniClient(WriteCalls):
     ) -> Exchange:
         """The exchange where this client's exchanges run: in the helper process, on the
         worker thread, or inline for a test's transport (see api/exchange.py)."""
-        from makini_desktop.api.exchange import perform
-
         if http is None:
             assert self._remote is not None  # (if its helper stops, the next opens anew)
             return await self._remote.exchange(method, url, params, body, headers, timeout,

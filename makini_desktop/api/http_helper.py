@@ -49,7 +49,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from makini_desktop.api.errors import LocalSetupError
-from makini_desktop.api.exchange import BODY_SIZE, Exchange, TransportFailedError
+from makini_desktop.api.exchange import BODY_SIZE, Exchange, TransportFailedError, perform
 
 if TYPE_CHECKING:
     import httpx
@@ -292,7 +292,7 @@ class HttpHelper:
         self.alive = False
         waiting, self._waiting = self._waiting, {}
         for entry in waiting.values():
-            _hand_over(entry, (0, "failed", "lost", _LOST))
+            _hand_over(entry, (0, "failed", "helper", _LOST))
 
     def stop(self) -> None:
         """Close the pipe (the helper ends), wait for it and for the reader. Idempotent."""
@@ -449,6 +449,9 @@ class _Helper:
         self._out = fd_out
         self._sessions: dict[int, httpx.AsyncClient] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._handlers: dict[str, Callable[..., Awaitable[tuple[Any, ...]]]] = {
+            "open": self._open, "send": self._send, "close": self._close,
+        }
 
     def take(self, frame: Any) -> None:
         if frame is None:  # the window's process closed the pipe, or died
@@ -462,10 +465,7 @@ class _Helper:
             if cancelled is not None:
                 cancelled.cancel()
             return
-        handlers: dict[str, Callable[..., Awaitable[tuple[Any, ...]]]] = {
-            "open": self._open, "send": self._send, "close": self._close,
-        }
-        work = handlers[op](*frame[2:])
+        work = self._handlers[op](*frame[2:])
         self._tasks[ident] = self._loop.create_task(self._answer(ident, work))
 
     def _reply(self, value: Any) -> None:
@@ -500,7 +500,6 @@ class _Helper:
         self, session: int, base_url: str, token: str, timeout: TimeoutTuple | None,
         connections: int, trust_env: bool,
     ) -> tuple[str]:
-
         from makini_desktop.api.transport import new_http_client
 
         self._sessions[session] = new_http_client(
@@ -513,9 +512,6 @@ class _Helper:
         self, session: int, method: str, url: str, params: dict[str, Any] | None,
         body: Any, headers: dict[str, str], timeout: TimeoutTuple | None, deadline: float,
     ) -> tuple[Any, ...]:
-
-        from makini_desktop.api.exchange import perform
-
         http = self._sessions[session]
         async with asyncio.timeout(deadline):
             answer = await perform(http, method, url, params, body, headers,
