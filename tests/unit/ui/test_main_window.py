@@ -177,3 +177,23 @@ def test_help_lists_every_keyboard_shortcut_and_about_names_the_logs(qtbot, sett
     window.findChild(QAction, "aboutAction").trigger()
     about = window.findChild(QMessageBox, "aboutBox")
     assert about is not None and str(log_dir()) in about.informativeText()
+
+
+def test_the_count_of_rows_held_follows_a_start_from_the_cache_and_ends_exact(
+    qtbot, settings_file
+):
+    """While a start from the cache holds rows unshown, the count beside the search box says
+    how many are held (a few times a second, not once per chunk) and ends on the last
+    chunk's figure; once they are placed it counts them all at once."""
+    window = make_window(qtbot, settings_file)
+    model = window.workspace.models["assets"]
+    label = window.findChild(QLabel, "assetsCount")
+    rows = [{"key": f"A{i:04}", "tag": f"T-{i:04}", "name": f"Asset {i}"} for i in range(3000)]
+    model.set_rows(rows[:3])
+    assert label.text() == "3 assets"
+    for at in range(3, 3000, 100):
+        model.stage_rows(rows[at:at + 100])
+    qtbot.waitUntil(lambda: label.text() == "3 of 3,000 assets", timeout=5000)
+    for _ in model.place_staged_steps():
+        pass
+    assert label.text() == "3,000 assets"
