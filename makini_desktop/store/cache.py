@@ -318,6 +318,7 @@ class Cache(SqliteFile):
         *,
         first: int | None = None,
         shared: Collection[str] = (),
+        read: row_image.ImageRead | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """The cached rows of a dataset in stored order, ``chunk`` rows at a time.
 
@@ -327,7 +328,8 @@ class Cache(SqliteFile):
         The iteration reads through its own connection in one read transaction: it sees one
         consistent snapshot even if a sync commits meanwhile, and holds no lock between
         chunks. Use :meth:`dataset_info` for the timestamps. ``shared``: fields whose strings
-        are interned (see :func:`~makini_desktop.store.records.share_values`).
+        are interned (see :func:`~makini_desktop.store.records.share_values`); ``read``:
+        filled as the read goes (see :class:`~makini_desktop.store.row_image.ImageRead`).
 
         Raises:
             ValueError: ``chunk`` or ``first`` is less than 1.
@@ -337,11 +339,10 @@ class Cache(SqliteFile):
         if chunk < 1 or (first is not None and first < 1):
             raise ValueError("chunk must be at least 1")
         self._require()
-        return self._iter_rows(dataset, chunk, chunk if first is None else first, shared)
+        return self._iter_rows(dataset, chunk, chunk if first is None else first, shared, read)
 
-    def _iter_rows(
-        self, dataset: str, chunk: int, first: int, shared: Collection[str]
-    ) -> Iterator[list[dict[str, Any]]]:
+    def _iter_rows(self, dataset: str, chunk: int, first: int, shared: Collection[str],
+                   read: row_image.ImageRead | None) -> Iterator[list[dict[str, Any]]]:
         doing, path = f"reading the cached {dataset}", self.path
         try:
             conn = cache_files.connect(path)
@@ -352,12 +353,18 @@ class Cache(SqliteFile):
             conn.execute("BEGIN")
             yield from row_image.read_rows(
                 conn, dataset, first, chunk, shared,
-                images=self._images, image_reads=self._image_reads)
+                images=self._images, image_reads=self._image_reads, read=read)
         except sqlite3.Error as exc:
             raise cache_error(exc, doing, path) from exc
         finally:
             # Also runs when the consumer stops early (generator close): ends the read.
             conn.close()
+
+    def keep_sort(self, dataset: str, read: row_image.ImageRead, payload: Any) -> None:
+        """Keep a table's sort of the rows ``read`` read beside their image, for the next
+        start (see :class:`~makini_desktop.store.row_image.ImageRead`); best effort."""
+        if self._images is not None and not self.closed:
+            self._images.index(dataset, read, payload)
 
     def keep_row_images(self) -> None:
         """Make, in a worker thread, the row image of every list that has none current (a

@@ -24,6 +24,13 @@ The promises:
 * **Best effort.** Writing an image never fails a read: a locked or full disk only means
   no image this time (logged).
 
+Beside an image's rows, a table may keep the order it sorted them into and their sort keys
+(:class:`ImageRead`, :meth:`ImageWriter.index`): one piece per view, in the image's build,
+so it goes when the image goes. The next start of the unchanged dataset takes them instead
+of computing 100k keys and sorting them. The table checks what it takes (every row once,
+the keys of a sample of rows as it computes them, the order by the keys) and computes
+what does not fit.
+
 Each read that writes an image has a build number of its own, so two reads of the same
 dataset at once never mix their pieces. Pieces are written by one worker thread
 (:class:`ImageWriter`) through a connection of its own, so the reader's thread only pays
@@ -53,6 +60,7 @@ __all__ = [
     "FORMAT",
     "HEADER",
     "NONE",
+    "ImageRead",
     "ImageState",
     "ImageWriter",
     "connector",
@@ -139,6 +147,56 @@ def read_state(conn: sqlite3.Connection, dataset: str) -> ImageState:
     return ImageState(generation, header[0], header[1])
 
 
+@dataclass
+class ImageRead:
+    """A read of a dataset's rows that may take, and keep, a table's sort beside them.
+
+    Args:
+        spec: what the sort is (``slot|column|direction|key format``), its slot first
+            (a view's name): one sort is kept per slot in an image, and one kept under
+            another spec is not taken.
+
+    Filled by the read (:func:`read_rows`):
+        index: the sort kept under ``slot`` and ``spec`` in the image read, or None.
+        build, generation: the image the rows are (or are being written as), or None.
+        whole: every row was read, from that image or into it.
+    """
+
+    spec: str
+    index: Any = None
+    build: int | None = None
+    generation: int = 0
+    whole: bool = False
+
+    @property
+    def slot(self) -> str:
+        return self.spec.partition("|")[0]
+
+    @property
+    def piece(self) -> int:
+        """The piece number of this slot's sort: below :data:`HEADER`, one per slot."""
+        return HEADER - 1 - (zlib.crc32(self.slot.encode()) & 0x3FFF_FFFF)
+
+    @property
+    def fmt(self) -> str:
+        return f"{FORMAT}|sort|{self.spec}"
+
+
+def read_index(conn: sqlite3.Connection, dataset: str, build: int, read: ImageRead) -> Any:
+    """The sort kept for ``read`` in the image ``build``, or None (none, or its bytes are
+    not what was written)."""
+    found = conn.execute(
+        "SELECT crc, blob FROM row_images"
+        " WHERE dataset = ? AND build = ? AND piece = ? AND fmt = ?",
+        (dataset, build, read.piece, read.fmt)).fetchone()
+    if found is None or not isinstance(found[1], bytes) or zlib.crc32(found[1]) != found[0]:
+        return None
+    try:
+        return marshal.loads(found[1])
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
 NONE: Final = ImageState(0, None, 0)
 """No image (a file without the row images' tables)."""
 
@@ -208,6 +266,13 @@ class ImageWriter:
     def abandon(self, dataset: str, build: int) -> None:
         """Queue the removal of a build left unfinished (the read stopped early)."""
         self._put(("abandon", dataset, build))
+
+    def index(self, dataset: str, read: ImageRead, payload: Any) -> None:
+        """Queue a table's sort of the rows ``read`` read, kept in their image if it is
+        still whole and current (dumped in the worker thread: ``payload`` must not change)."""
+        if read.whole and read.build is not None:
+            self._put(("index", dataset, read.build, read.generation, read.piece, read.fmt,
+                       payload))
 
     def rebuild_all(self) -> None:
         """Queue an image of every dataset that has rows and no current image, made in
@@ -317,6 +382,9 @@ class ImageWriter:
                 " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                 (dataset, build, start, count, crc, FORMAT, blob))
             return
+        if kind == "index":
+            ImageWriter._keep_index(conn, dataset, *args)
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             if kind == "finish" and _current(conn, dataset, args[1]) and _whole(
@@ -333,6 +401,28 @@ class ImageWriter:
             else:  # changed meanwhile, stopped early, or a piece lost
                 conn.execute("DELETE FROM row_images WHERE dataset = ? AND build = ?",
                              (dataset, build))
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:  # failed
+                conn.execute("ROLLBACK")
+
+
+    @staticmethod
+    def _keep_index(conn: sqlite3.Connection, dataset: str, build: int, generation: int,
+                    piece: int, fmt: str, payload: Any) -> None:
+        blob = marshal.dumps(payload)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            whole = conn.execute(
+                "SELECT 1 FROM row_images WHERE dataset = ? AND build = ? AND piece = ?"
+                " AND fmt = ? AND gen = ?", (dataset, build, HEADER, FORMAT, generation),
+            ).fetchone()
+            if whole is not None and _current(conn, dataset, generation):
+                conn.execute(
+                    "INSERT OR REPLACE INTO row_images"
+                    " (dataset, build, piece, rows, crc, fmt, gen, blob)"
+                    " VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
+                    (dataset, build, piece, zlib.crc32(blob), fmt, generation, blob))
             conn.execute("COMMIT")
         finally:
             if conn.in_transaction:  # failed
@@ -399,6 +489,7 @@ def read_rows(
     *,
     images: ImageWriter | None,
     image_reads: bool,
+    read: ImageRead | None = None,
 ) -> Iterator[list[Row]]:
     """A dataset's rows in stored order, ``first`` rows then ``chunk`` at a time, in the
     read transaction open on ``conn``: from its current image when there is one (then from
@@ -410,6 +501,9 @@ def read_rows(
         shared: fields whose strings are interned (see ``records.decode_rows``).
         images: the writer of new images, or None (the file cannot take them).
         image_reads: the file has the images' tables (schema 3).
+        read: filled as the read goes (see :class:`ImageRead`): the sort kept in the image
+            read from, once the first rows are given (a screenful paints without waiting
+            for a 100k-row sort to be read).
     """
     writer: ImageWriter | None = None  # set while this read makes an image
     build = done = 0  # done: rows yielded
@@ -421,13 +515,22 @@ def read_rows(
                     records.intern_fields(rows, shared)
                 done += len(rows)
                 yield rows
+                if read is not None and read.build is None:  # after the first rows, which
+                    read.build, read.generation = state.build, state.generation  # paint now
+                    read.index = read_index(conn, dataset, state.build, read)
             if done == state.total:
+                if read is not None:
+                    read.whole = True
                 return
+            if read is not None:
+                read.index, read.build = None, None
             log.warning("the row image of %s is damaged: reading its JSON", dataset)
             if images is not None:
                 images.drop(dataset)
         elif images is not None:
             writer, build = images, images.new_build()
+            if read is not None:
+                read.build, read.generation = build, state.generation
         cursor = conn.execute(
             "SELECT data FROM rows WHERE dataset = ? ORDER BY ord LIMIT -1 OFFSET ?",
             (dataset, done),
@@ -438,6 +541,8 @@ def read_rows(
             if writer is not None and len(rows) != len(texts):
                 writer.abandon(dataset, build)
                 writer = None
+                if read is not None:
+                    read.build = None
             if writer is not None:
                 writer.piece(dataset, build, done, rows)
             done += len(rows)
@@ -446,6 +551,8 @@ def read_rows(
         if writer is not None:
             writer.finish(dataset, build, state.generation, done)
             writer = None
+            if read is not None:
+                read.whole = True
     finally:  # also when the reader stops early
         if writer is not None:
             writer.abandon(dataset, build)

@@ -77,9 +77,17 @@ class OverlaySink:
     def append_rows(self, rows: Iterable[Row]) -> None:
         self.inner.append_rows(self._shown(rows))
 
-    def stage_rows(self, rows: Iterable[Row]) -> None:
+    def stage_rows(self, rows: Iterable[Row], *, keyed: bool = True) -> None:
         """Cached rows held to be shown (a start from the cache) take the overlay too."""
-        self.inner.stage_rows(self._shown(rows))
+        self.inner.stage_rows(self._shown(rows), keyed=keyed)
+
+    def sort_spec(self) -> str | None:
+        """None while changes are pending: the rows shown are not the cached ones, so a
+        sort kept beside the cache does not fit them (nor theirs it)."""
+        return None if self._active() is not None else self.inner.sort_spec()
+
+    def kept_sort(self) -> tuple[str, Any] | None:
+        return None if self._active() is not None else self.inner.kept_sort()
 
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
         keep = [k for k in deleted_keys if not self._held(str(k))]

@@ -30,6 +30,7 @@ from makini_desktop.api import resources as res
 from makini_desktop.api.client import FULL_WALK_ATTEMPTS, MakiniClient, WalkTally
 from makini_desktop.api.values import format_utc, parse_datetime
 from makini_desktop.store.cache import Cache, CacheError, DatasetInfo, max_updated_at
+from makini_desktop.store.row_image import ImageRead
 from makini_desktop.store.snapshot import StagingThread
 from makini_desktop.sync.connectivity import Connectivity, work_offline_error
 
@@ -164,12 +165,14 @@ class Repository:
         return CacheMeta(info.last_sync, info.last_full_sync, info.row_count)
 
     def iter_cached(
-        self, chunk: int = 2000, *, first: int | None = None, shared: Collection[str] = ()
+        self, chunk: int = 2000, *, first: int | None = None, shared: Collection[str] = (),
+        read: ImageRead | None = None,
     ) -> Generator[list[Row], None, None]:
         """The cached rows in stored order, ``chunk`` at a time, the first chunk ``first``
         rows (default ``chunk``); nothing when not cached. Close it (``contextlib.closing``)
         when stopping early: that ends the cache's read at once. ``shared``: fields whose
-        strings are interned (see :meth:`Cache.iter_load`).
+        strings are interned; ``read``: filled as the read goes (see :meth:`Cache.iter_load`;
+        not by a read of kept chunks).
 
         After :meth:`keep_cached_read`, the next whole read keeps its chunks, and the read
         after it, in the same chunks, gets those again without reading the cache."""
@@ -182,12 +185,19 @@ class Repository:
             yield from kept[1]
             return
         chunks: list[list[Row]] | None = [] if kept is not None else None
-        for rows in self.cache.iter_load(self.dataset.name, chunk, first=first, shared=shared):
+        for rows in self.cache.iter_load(self.dataset.name, chunk, first=first, shared=shared,
+                                         read=read):
             if chunks is not None:
                 chunks.append(rows)
             yield rows
         if chunks is not None and self._kept is kept:
             self._kept = (shape, chunks)
+
+    def keep_sort(self, read: ImageRead, payload: Any) -> None:
+        """Keep a table's sort of the rows ``read`` read for the next start (best effort;
+        see :meth:`Cache.keep_sort`)."""
+        if self.cache is not None:
+            self.cache.keep_sort(self.dataset.name, read, payload)
 
     def keep_cached_read(self) -> None:
         """Keep the chunks of the next whole :meth:`iter_cached` for one more reader (two

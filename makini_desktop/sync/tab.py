@@ -28,8 +28,9 @@ from makini_desktop.api import resources as res
 from makini_desktop.api.errors import MakiniError
 from makini_desktop.redact import scrub
 from makini_desktop.store.cache import CacheError
+from makini_desktop.store.row_image import ImageRead
 from makini_desktop.sync.page_feed import FEED_SLICE_SECONDS, PageFeed, settle_garbage
-from makini_desktop.sync.repository import Progress, SyncResult
+from makini_desktop.sync.repository import Progress, Repository, SyncResult
 from makini_desktop.sync.session import Session
 from makini_desktop.sync.tab_status import SETTLED, Phase, TabStatus
 from makini_desktop.sync.tasks import TaskSlots
@@ -94,8 +95,12 @@ class StagingRowSink(Protocol):
     """A :class:`RowSink` that can hold rows before showing them, then show them all with
     one sort (the Qt table model; see ``RowIndex.stage``)."""
 
-    def stage_rows(self, rows: Iterable[Row]) -> None: ...
-    def place_staged_steps(self, *, slice_rows: int = ...) -> Iterator[None]: ...
+    def stage_rows(self, rows: Iterable[Row], *, keyed: bool = ...) -> None: ...
+    def place_staged_steps(
+        self, *, slice_rows: int = ..., sort: tuple[str, Any] | None = ...
+    ) -> Iterator[None]: ...
+    def sort_spec(self) -> str | None: ...
+    def kept_sort(self) -> tuple[str, Any] | None: ...
 
 
 def failure_sentence(exc: BaseException) -> str:
@@ -276,7 +281,11 @@ class TabLoader:
             # Names read a moment ago are interned strings (Cache.load_fields): the rows
             # share them rather than hold a second copy (50k locations' keys, names, codes).
             shared = NAME_FIELDS if names_known else ()
-            chunked = repo.iter_cached(chunk=size, first=CACHE_FIRST_CHUNK, shared=shared)
+            # The table's sort kept beside the rows' image saves it the keys and the sort.
+            spec = bulk.sort_spec() if bulk is not None else None
+            read = ImageRead(spec) if spec is not None else None
+            chunked = repo.iter_cached(chunk=size, first=CACHE_FIRST_CHUNK, shared=shared,
+                                       read=read)
             with contextlib.closing(chunked) as chunks:
                 for rows in chunks:
                     if not self._current(session):
@@ -284,7 +293,7 @@ class TabLoader:
                     if bulk is not None and not first:
                         if not names_known:  # else read from this cache a moment ago
                             self._feed_lookups(rows, replace_all=False, names_known=False)
-                        bulk.stage_rows(rows)
+                        bulk.stage_rows(rows, keyed=read is None or read.index is None)
                         staged = True
                     else:
                         self._feed(rows, replace_all=first, names_known=names_known)
@@ -294,11 +303,15 @@ class TabLoader:
                     await asyncio.sleep(FIRST_PAINT_WAIT if first else 0)
                     first = False
             if bulk is not None and staged:
-                for _ in bulk.place_staged_steps():
+                kept = (read.spec, read.index) if read is not None and read.index else None
+                for _ in bulk.place_staged_steps(sort=kept):
                     await asyncio.sleep(0)
                     if not self._current(session):
                         return False
                 staged = False
+                if read is not None:
+                    read.index = kept = None  # taken or not: its memory goes now
+                self._keep_sort(repo, bulk, read)
         except CacheError as exc:
             log.warning("cache of %s unreadable: %s", self.dataset.name, exc)
         finally:
@@ -311,6 +324,16 @@ class TabLoader:
             self._feed([], replace_all=True)
         self._complete = True
         return True
+
+    @staticmethod
+    def _keep_sort(repo: Repository, table: StagingRowSink, read: ImageRead | None) -> None:
+        """Keep the sort the table just placed beside the rows it read whole, unless it
+        was the kept one (see ``table/kept_sort.py``)."""
+        if read is None or not read.whole:
+            return
+        kept = table.kept_sort()
+        if kept is not None and kept[0] == read.spec:
+            repo.keep_sort(read, kept[1])
 
     async def refresh(self, *, full: bool = False) -> SyncResult | None:
         """Bring the tab up to date from the server.

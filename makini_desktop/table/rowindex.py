@@ -26,26 +26,26 @@ from __future__ import annotations
 import bisect
 import contextlib
 from collections.abc import Callable, Generator, Iterable
+from typing import Any
 
 from makini_desktop.api import resources as res
 from makini_desktop.table.arrival import ArrivalOrder
 from makini_desktop.table.cells import EMPTY_KEY, Cells, Row, SortKey
 from makini_desktop.table.collate import forget_keys
 from makini_desktop.table.compare import changed_rows
+from makini_desktop.table.kept_sort import KEY_CHUNK_ROWS, UNKEYED, KeptSort, in_order_steps
 from makini_desktop.table.lookups import Lookups
 from makini_desktop.table.narrowing import Narrowing
 from makini_desktop.table.ordering import display_key, display_order, display_order_steps, merged
 from makini_desktop.table.plan import Changed, Inserted, Layout, Plan, Removed, Reset
 from makini_desktop.table.query import Query
 from makini_desktop.table.search import SearchText
-from makini_desktop.table.slicing import TimeSlice
+from makini_desktop.table.slicing import TimeSlice, run_steps
 from makini_desktop.table.staging import display_order_in_pieces
 
 KEY_SLICE_ROWS = 10_000
 """Rows whose sort keys are computed at most between two turns of the event loop (a slice
 also ends after :data:`~.slicing.SLICE_BUDGET_S`)."""
-KEY_CHUNK_ROWS = 100
-"""Rows whose sort keys are computed between two looks at the clock."""
 ORDER_RUN_ROWS = 2_500
 """Rows sorted in one step of a sort in steps (a sort of 2,500 keys takes 2-5 ms)."""
 KEY_CACHE_COLUMNS = 4
@@ -60,7 +60,7 @@ row-by-row inserts."""
 # -- the index --------------------------------------------------------------------------------
 
 
-class RowIndex(ArrivalOrder, Narrowing):
+class RowIndex(ArrivalOrder, Narrowing, KeptSort):
     """The rows of one view, with fast native sorting, search and a building filter.
 
     Rows of the view's dataset that the view does not accept (floors in the Spaces view) are
@@ -107,6 +107,11 @@ class RowIndex(ArrivalOrder, Narrowing):
         # by a column costs only the sort. _keys is the current sort column's list.
         self._key_cache: dict[int, list[SortKey]] = {}
         self._keys: list[SortKey] = []
+        # Row ids (ranges) staged without their key in _unkeyed_col's list (see stage), and
+        # whether the order placed last came from a kept sort (see kept_sort).
+        self._unkeyed: list[tuple[int, int]] = []
+        self._unkeyed_col = -1
+        self._sort_taken = False
 
         self._query = ""
         self._terms = Query()
@@ -172,6 +177,7 @@ class RowIndex(ArrivalOrder, Narrowing):
         self._site = []
         self._key_cache = {c: [] for c in self._key_cache}
         self._keys = self._key_cache.get(self._sort_column, [])
+        self._unkeyed = []
         accepts = self.view.accepts
         for row in rows:
             if row.get(res.F_KEY) is not None and accepts(row):
@@ -210,9 +216,11 @@ class RowIndex(ArrivalOrder, Narrowing):
             plan.counts_changed = plan.counts_changed or later.counts_changed
         return plan
 
-    def stage(self, rows: Iterable[Row]) -> Plan:
+    def stage(self, rows: Iterable[Row], *, keyed: bool = True) -> Plan:
         """Hold new rows unplaced (counted in :attr:`total`, not shown; known keys updated
-        as by :meth:`add`): :meth:`place_staged_steps` sorts them once, not chunk by chunk."""
+        as by :meth:`add`): :meth:`place_staged_steps` sorts them once, not chunk by chunk.
+        ``keyed=False``: their sort keys wait for the placing (which may take them from a
+        kept sort)."""
         updates: list[Row] = []
         new: list[Row] = []
         ids, accepts, next_id = self._ids, self.view.accepts, len(self.rows)
@@ -227,17 +235,24 @@ class RowIndex(ArrivalOrder, Narrowing):
                 ids[key] = next_id  # a second copy in this chunk is an update
                 next_id += 1
                 new.append(row)
-        self._store_chunk(new)
+        self._store_chunk(new, keyed)
         self._version += 1
         plan = self.apply(updates, ()) if updates else Plan()
         return Plan(plan.steps, counts_changed=True)
 
     def place_staged_steps(
-            self, *, slice_rows: int = KEY_SLICE_ROWS) -> Generator[None, None, Plan]:
+        self, *, slice_rows: int = KEY_SLICE_ROWS, sort: tuple[str, Any] | None = None
+    ) -> Generator[None, None, Plan]:
         """Every row held (staged too) in order and shown: a reset; sorts in slices (0: not),
-        see :mod:`~makini_desktop.table.staging`."""
-        version, ids, step = self._version, self._live_ids(), 2 * slice_rows
-        if self._sort_column >= 0 and 0 < step < len(ids):
+        see :mod:`~makini_desktop.table.staging`. ``sort``: a kept sort (its spec and what
+        :meth:`kept_sort` gave), taken for the keys and order if it fits the rows."""
+        version, step = self._version, 2 * slice_rows
+        hint = self._take_sort(sort) if self._unkeyed else None
+        yield from self._key_unkeyed_steps(slice_rows)
+        ids = self._live_ids()
+        if hint is not None and (yield from in_order_steps(hint, self._keys, self._descending)):
+            order = hint if self._version == version else self._sorted(self._live_ids())
+        elif self._sort_column >= 0 and 0 < step < len(ids):
             order = yield from display_order_in_pieces(ids, self._keys, self._descending, step)
             if self._version != version:  # rows changed meanwhile: sort them in one go
                 order = self._sorted(self._live_ids())
@@ -245,6 +260,7 @@ class RowIndex(ArrivalOrder, Narrowing):
             order = self._sorted(ids)
         self._order, self.visible = order, self._filter(order)
         self._version += 1
+        self._sort_taken = hint is not None and order is hint
         forget_keys()  # the names the staged rows' keys were made of (see forget_keys)
         return Plan([Reset(list(self.visible))], counts_changed=True)
 
@@ -486,6 +502,8 @@ class RowIndex(ArrivalOrder, Narrowing):
         """``ids`` in display order; empty cells last in both directions (stable)."""
         if self._sort_column < 0:
             return sorted(ids)  # arrival order
+        if self._unkeyed and self._unkeyed_col == self._sort_column:  # staged, not placed
+            run_steps(self._key_unkeyed_steps(0))
         return display_order(ids, self._keys, self._descending)
 
     # -- searching and filtering: table/narrowing.py's Narrowing -------------------------
@@ -536,9 +554,10 @@ class RowIndex(ArrivalOrder, Narrowing):
         self._ids[str(row[res.F_KEY])] = rid
         return rid
 
-    def _store_chunk(self, rows: list[Row]) -> None:
+    def _store_chunk(self, rows: list[Row], keyed: bool = True) -> None:
         """:meth:`_store_new` of each row, whose ids ``_ids`` holds already, at once: sort
-        keys by a list comprehension, not a loop over the cached columns per row."""
+        keys by a list comprehension, not a loop over the cached columns per row (not the
+        sort column's unless ``keyed``: see :meth:`stage`)."""
         if not rows:
             return
         self.rows.extend(rows)
@@ -546,7 +565,13 @@ class RowIndex(ArrivalOrder, Narrowing):
         field = self._site_field
         self._site.extend([None if site is None else site if site.__class__ is str
                            else str(site) for site in [row.get(field) for row in rows]])
+        unkeyed = -1 if keyed or self._deferred is not None else self._sort_column
         for col, keys in self._key_cache.items():
+            if col == unkeyed and (not self._unkeyed or self._unkeyed_col == col):
+                self._unkeyed_col = col
+                self._unkeyed.append((len(keys), len(keys) + len(rows)))
+                keys.extend([UNKEYED] * len(rows))
+                continue
             keyer = self._keyers[col]
             keys.extend([keyer(row) for row in rows])
 

@@ -118,13 +118,13 @@ class IndexedTableModel(ResourceTableModel):
         self.related.update_rows(self._dataset, rows)
         super().append_rows(rows)
 
-    def stage_rows(self, rows: Iterable[Row]) -> None:
+    def stage_rows(self, rows: Iterable[Row], *, keyed: bool = True) -> None:
         # A start from the cache stages all but its first chunk: the index must hold them
         # too, or the detail pane's related records stop at the first 500 rows offline.
         # It indexes them once every tab is filled, or when first read.
         rows = _listed(rows)
         self.related.update_rows(self._dataset, rows, later=True)
-        super().stage_rows(rows)
+        super().stage_rows(rows, keyed=keyed)
 
     def apply_changes(self, upserts: Iterable[Row], deleted_keys: Iterable[str]) -> None:
         upserts, deleted_keys = _listed(upserts), _listed(deleted_keys)

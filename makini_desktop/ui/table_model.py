@@ -344,15 +344,25 @@ class ResourceTableModel(QAbstractTableModel):
         """Add rows as a page arrives: new rows are inserted in place, known keys updated."""
         self._emit(self.row_index.add(rows))
 
-    def stage_rows(self, rows: Iterable[Row]) -> None:
+    def stage_rows(self, rows: Iterable[Row], *, keyed: bool = True) -> None:
         """Hold rows without showing them yet (see :meth:`RowIndex.stage`)."""
-        self._emit(self.row_index.stage(rows))
+        self._emit(self.row_index.stage(rows, keyed=keyed))
 
-    def place_staged_steps(self, *, slice_rows: int = KEY_SLICE_ROWS) -> Iterator[None]:
+    def place_staged_steps(
+        self, *, slice_rows: int = KEY_SLICE_ROWS, sort: tuple[str, Any] | None = None
+    ) -> Iterator[None]:
         """Show every row held, staged ones included, in order: a generator that yields
         between slices of the sort (see :meth:`RowIndex.place_staged_steps`); one reset."""
-        plan = yield from self.row_index.place_staged_steps(slice_rows=slice_rows)
+        plan = yield from self.row_index.place_staged_steps(slice_rows=slice_rows, sort=sort)
         self._emit(plan)
+
+    def sort_spec(self) -> str | None:
+        """What the current sort is, as kept beside the cache (see :mod:`.kept_sort`)."""
+        return self.row_index.sort_spec()
+
+    def kept_sort(self) -> tuple[str, Any] | None:
+        """The sort to keep beside the cache's rows (see :meth:`RowIndex.kept_sort`)."""
+        return self.row_index.kept_sort()
 
     def begin_arrival(self) -> None:
         """Rows are about to stream into this empty model: they go in at the end, in
